@@ -1,0 +1,32 @@
+namespace PeopleEnrich.Api;
+
+// The wire shapes of the contract (Contract/openapi.yaml), snake_case on the wire.
+
+public sealed record EnrichPeopleOutputBody(string RequestId, string Status, long ItemCount);
+
+public sealed record GetEnrichPeopleStatusOutputBody(string RequestId, string Status, long ItemCount, IReadOnlyList<EnrichPeopleResult> Results);
+
+public sealed record EnrichPeopleResult(
+    string EnrichmentType,
+    string Status,
+    IReadOnlyDictionary<string, string>? Custom,
+    IReadOnlyList<EnrichedEmail>? Emails,
+    string? MostProbableEmail,
+    IReadOnlyList<EnrichedPhone>? Phones,
+    string? Error);
+
+public sealed record EnrichedEmail(string Email, string Status);
+
+public sealed record EnrichedPhone(string Number, string Region);
+
+public sealed record GetCreditsOutputBody(IReadOnlyList<CreditLine> Credits);
+
+public sealed record CreditLine(string CreditType, long UsedCredits, long TotalCredits, long RemainingCredits);
+
+/// <summary>RFC 9457 problem details, as the contract's ErrorModel.</summary>
+public sealed record ErrorModel(string Type, string Title, int Status, string Detail, string? Instance, IReadOnlyList<ErrorDetail>? Errors);
+
+public sealed record ErrorDetail(string Location, string Message, System.Text.Json.JsonElement? Value);
+
+/// <summary>An item's result as stored on its row once settled.</summary>
+public sealed record StoredResult(IReadOnlyList<EnrichedEmail> Emails, string? MostProbableEmail, IReadOnlyList<EnrichedPhone> Phones);

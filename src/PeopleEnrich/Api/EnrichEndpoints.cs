@@ -1,0 +1,160 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeopleEnrich.Api.Json;
+using PeopleEnrich.Api.Validation;
+using PeopleEnrich.Auth;
+using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Pipeline.Workers;
+
+namespace PeopleEnrich.Api;
+
+public static class EnrichEndpoints
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    public static IEndpointRouteBuilder MapPeopleEnrichment(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v2/people/enrich").RequireAuthorization();
+        group.MapPost("", SubmitAsync);
+        group.MapGet("/{RequestID}", GetAsync);
+        return app;
+    }
+
+    private static async Task<Results<Accepted<EnrichPeopleOutputBody>, ApiProblem>> SubmitAsync(
+        HttpContext http, EnrichRequestReader reader, BatchStore batches, WorkSignal work, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        using (body)
+        {
+            var errors = new List<ErrorDetail>();
+            var idempotencyKey = ReadIdempotencyKey(http.Request, errors);
+            if (!reader.TryRead(body!.Root, out var items, out var bodyErrors) || errors.Count > 0)
+            {
+                return ApiProblem.Unprocessable([.. errors, .. bodyErrors]);
+            }
+
+            var claim = idempotencyKey is null ? null : new IdempotencyClaim(idempotencyKey, body.Sha256);
+            var result = await batches.SubmitAsync(http.User.AccountId(), items, claim, cancellationToken);
+            switch (result)
+            {
+                case SubmitResult.Accepted accepted:
+                    if (!accepted.Replayed)
+                    {
+                        work.Pulse();
+                    }
+
+                    return TypedResults.Accepted(
+                        $"/api/v2/people/enrich/{accepted.BatchId}",
+                        new EnrichPeopleOutputBody(accepted.BatchId, ItemStatus.Processing, accepted.ItemCount));
+                case SubmitResult.InsufficientCredits insufficient:
+                    return ApiProblem.PaymentRequired(
+                        $"This batch needs {insufficient.Required} credits (1 per person asking for contact.emails, 10 per person asking for contact.phones) and the account has {insufficient.Remaining} left. Nothing was stored.");
+                default:
+                    return ApiProblem.Unprocessable([new ErrorDetail($"header.{IdempotencyKeyHeader}",
+                        "this key was already used with a different body in the last 24 hours; use a new key for a new request",
+                        JsonSerializer.SerializeToElement(idempotencyKey!, ApiJsonContext.Default.String))]);
+            }
+        }
+    }
+
+    private static string? ReadIdempotencyKey(HttpRequest request, List<ErrorDetail> errors)
+    {
+        if (!request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+        {
+            return null;
+        }
+
+        var location = $"header.{IdempotencyKeyHeader}";
+        if (values.Count != 1)
+        {
+            errors.Add(new ErrorDetail(location, "send the header once", null));
+            return null;
+        }
+
+        var key = values[0] ?? "";
+        if (key.Length is < 1 or > 255 || key.Any(c => c is < '\u0020' or > '\u007E'))
+        {
+            errors.Add(new ErrorDetail(location, "must be 1 to 255 printable ASCII characters",
+                JsonSerializer.SerializeToElement(key, ApiJsonContext.Default.String)));
+            return null;
+        }
+
+        return key;
+    }
+
+    private static async Task<Results<Ok<GetEnrichPeopleStatusOutputBody>, ApiProblem>> GetAsync(
+        string RequestID, HttpContext http, BatchStore batches, WorkSignal work, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var accountId = http.User.AccountId();
+        var wait = PreferredWait(http.Request);
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            var batch = Guid.TryParse(RequestID, out _) ? await batches.FindAsync(accountId, RequestID, cancellationToken) : null;
+            if (batch is null)
+            {
+                return ApiProblem.NotFound("No enrichment request with this ID exists for this account.", "path.RequestID", RequestID);
+            }
+
+            var remaining = deadline - time.GetUtcNow();
+            if (batch.Status != ItemStatus.Processing || remaining <= TimeSpan.Zero)
+            {
+                return TypedResults.Ok(ToResponse(batch));
+            }
+
+            // Woken by this process's workers; other processes' progress is seen on the next poll.
+            await work.WaitForProgressAsync(remaining < WorkSignal.PollInterval ? remaining : WorkSignal.PollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>RFC 7240 "Prefer: wait=N", N from 1 to 30 (larger values are held to 30); anything else is ignored.</summary>
+    public static TimeSpan PreferredWait(HttpRequest request)
+    {
+        foreach (var header in request.Headers["Prefer"])
+        {
+            foreach (var preference in (header ?? "").Split(','))
+            {
+                var parts = preference.Split('=', 2, StringSplitOptions.TrimEntries);
+                if (parts.Length == 2 && parts[0].Equals("wait", StringComparison.OrdinalIgnoreCase)
+                    && int.TryParse(parts[1].Trim('"'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 1)
+                {
+                    var wait = TimeSpan.FromSeconds(seconds);
+                    return wait > MaxWait ? MaxWait : wait;
+                }
+            }
+        }
+
+        return TimeSpan.Zero;
+    }
+
+    private static GetEnrichPeopleStatusOutputBody ToResponse(StoredBatch batch) =>
+        new(batch.Id, batch.Status, batch.Items.Count, batch.Items.Select(ToResult).ToList());
+
+    private static EnrichPeopleResult ToResult(StoredItem item)
+    {
+        var custom = item.CustomJson is null ? null : JsonSerializer.Deserialize(item.CustomJson, ApiJsonContext.Default.IReadOnlyDictionaryStringString);
+        var type = EnrichFieldNames.Canonical(item.Fields);
+        if (item.Status != ItemStatus.Completed || item.ResultJson is null)
+        {
+            return new EnrichPeopleResult(type, item.Status, custom, null, null, null, item.Error);
+        }
+
+        var result = JsonSerializer.Deserialize(item.ResultJson, ApiJsonContext.Default.StoredResult)!;
+        var emailsAsked = item.Fields.HasFlag(EnrichFields.Emails);
+        return new EnrichPeopleResult(
+            type,
+            item.Status,
+            custom,
+            emailsAsked ? result.Emails : null,
+            emailsAsked ? result.MostProbableEmail : null,
+            item.Fields.HasFlag(EnrichFields.Phones) ? result.Phones : null,
+            null);
+    }
+}

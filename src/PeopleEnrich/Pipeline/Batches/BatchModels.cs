@@ -1,0 +1,48 @@
+using PeopleEnrich.Pipeline.Waterfall;
+
+namespace PeopleEnrich.Pipeline.Batches;
+
+/// <summary>One validated, normalised person of a submitted batch.</summary>
+public sealed record SubmittedItem(
+    string FirstName,
+    string LastName,
+    string Domain,
+    string? CompanyName,
+    string? LinkedInUrl,
+    EnrichFields Fields,
+    IReadOnlyDictionary<string, string>? Custom)
+{
+    public long ReservedCredits => CreditCost.For(Fields);
+}
+
+/// <summary>An Idempotency-Key and a hash of the body it came with.</summary>
+public sealed record IdempotencyClaim(string Key, byte[] BodyHash);
+
+public abstract record SubmitResult
+{
+    public sealed record Accepted(string BatchId, int ItemCount, bool Replayed) : SubmitResult;
+
+    public sealed record InsufficientCredits(long Required, long Remaining) : SubmitResult;
+
+    public sealed record IdempotencyKeyReused : SubmitResult;
+}
+
+public static class ItemStatus
+{
+    public const string Processing = "PROCESSING";
+    public const string Completed = "COMPLETED";
+    public const string Failed = "FAILED";
+
+    /// <summary>The contract's aggregate: PROCESSING while any item is, FAILED when all did, else COMPLETED.</summary>
+    public static string Aggregate(IReadOnlyCollection<string> statuses) =>
+        statuses.Any(s => s == Processing) ? Processing
+        : statuses.Count > 0 && statuses.All(s => s == Failed) ? Failed
+        : Completed;
+}
+
+public sealed record StoredItem(int Index, EnrichFields Fields, string Status, string? CustomJson, string? ResultJson, string? Error);
+
+public sealed record StoredBatch(string Id, IReadOnlyList<StoredItem> Items)
+{
+    public string Status => ItemStatus.Aggregate(Items.Select(i => i.Status).ToList());
+}

@@ -1,0 +1,133 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using PeopleEnrich.Api.Json;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Storage;
+
+namespace PeopleEnrich.Pipeline.Batches;
+
+/// <summary>
+/// Stores a batch, its items and its credit reservation in one transaction, and reads a batch back
+/// for its owner only.
+/// </summary>
+public sealed class BatchStore(Database database, TimeProvider time)
+{
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
+    public async Task<SubmitResult> SubmitAsync(string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, CancellationToken cancellationToken)
+    {
+        // Two first uses of one Idempotency-Key can race on PostgreSQL; the loser's unique violation
+        // sends it round again, and the second time it finds the winner's batch.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await database.InTransactionAsync(
+                    (connection, transaction) => SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency, cancellationToken),
+                    cancellationToken);
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation && idempotency is not null && attempt < 3)
+            {
+            }
+        }
+    }
+
+    private async Task<SubmitResult> SubmitInTransactionAsync(
+        DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (idempotency is not null)
+        {
+            var previous = await connection.QuerySingleOrDefaultAsync<PreviousBatch>(new CommandDefinition(
+                "SELECT id, item_count, body_hash, created_at FROM batches WHERE account_id = @accountId AND idempotency_key = @key",
+                new { accountId, key = idempotency.Key }, transaction, cancellationToken: cancellationToken));
+            if (previous is not null && previous.CreatedAt > now - (long)IdempotencyWindow.TotalMilliseconds)
+            {
+                return CryptographicOperations.FixedTimeEquals(previous.BodyHash, idempotency.BodyHash)
+                    ? new SubmitResult.Accepted(previous.Id, (int)previous.ItemCount, Replayed: true)
+                    : new SubmitResult.IdempotencyKeyReused();
+            }
+
+            if (previous is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE batches SET idempotency_key = NULL WHERE id = @id", new { id = previous.Id }, transaction, cancellationToken: cancellationToken));
+            }
+        }
+
+        var required = items.Sum(i => i.ReservedCredits);
+        var reserved = await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE accounts SET reserved_credits = reserved_credits + @required
+            WHERE id = @accountId AND total_credits - used_credits - reserved_credits >= @required
+            """, new { accountId, required }, transaction, cancellationToken: cancellationToken));
+        if (reserved == 0)
+        {
+            var remaining = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT total_credits - used_credits - reserved_credits FROM accounts WHERE id = @accountId",
+                new { accountId }, transaction, cancellationToken: cancellationToken));
+            return new SubmitResult.InsufficientCredits(required, remaining);
+        }
+
+        var batchId = Guid.CreateVersion7().ToString();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO batches (id, account_id, item_count, created_at, idempotency_key, body_hash)
+            VALUES (@batchId, @accountId, @count, @now, @key, @hash)
+            """, new { batchId, accountId, count = items.Count, now, key = idempotency?.Key, hash = idempotency?.BodyHash },
+            transaction, cancellationToken: cancellationToken));
+        await InsertItemsAsync(connection, transaction, batchId, accountId, items, now, cancellationToken);
+        return new SubmitResult.Accepted(batchId, items.Count, Replayed: false);
+    }
+
+    // One multi-row INSERT: a 100-person batch is one round trip, not a hundred.
+    private static Task InsertItemsAsync(DbConnection connection, DbTransaction transaction, string batchId, string accountId, IReadOnlyList<SubmittedItem> items, long now, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder("""
+            INSERT INTO items (batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url,
+                               fields, custom_json, reserved_credits, status, attempts, available_at)
+            VALUES
+            """);
+        var parameters = new DynamicParameters(new { batchId, accountId, now, status = ItemStatus.Processing });
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            sql.Append(i == 0 ? "\n" : ",\n").Append(
+                $"(@batchId, {i}, @accountId, @f{i}, @l{i}, @d{i}, @c{i}, @u{i}, {(int)item.Fields}, @x{i}, {item.ReservedCredits}, @status, 0, @now)");
+            parameters.Add($"f{i}", item.FirstName);
+            parameters.Add($"l{i}", item.LastName);
+            parameters.Add($"d{i}", item.Domain);
+            parameters.Add($"c{i}", item.CompanyName);
+            parameters.Add($"u{i}", item.LinkedInUrl);
+            parameters.Add($"x{i}", item.Custom is null ? null : JsonSerializer.Serialize(item.Custom, ApiJsonContext.Default.IReadOnlyDictionaryStringString));
+        }
+
+        return connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The batch if <paramref name="accountId"/> submitted it; for anyone else it does not exist.</summary>
+    public async Task<StoredBatch?> FindAsync(string accountId, string batchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var items = (await connection.QueryAsync<(long Idx, long Fields, string Status, string? CustomJson, string? ResultJson, string? LastError)>(new CommandDefinition("""
+            SELECT i.idx, i.fields, i.status, i.custom_json, i.result_json, i.last_error
+            FROM batches b JOIN items i ON i.batch_id = b.id
+            WHERE b.id = @batchId AND b.account_id = @accountId
+            ORDER BY i.idx
+            """, new { batchId, accountId }, cancellationToken: cancellationToken))).ToList();
+        return items.Count == 0
+            ? null
+            : new StoredBatch(batchId, items.Select(i => new StoredItem(
+                (int)i.Idx, (EnrichFields)i.Fields, i.Status, i.CustomJson, i.ResultJson, i.Status == ItemStatus.Failed ? i.LastError : null)).ToList());
+    }
+
+    private sealed class PreviousBatch
+    {
+        public string Id { get; init; } = "";
+        public long ItemCount { get; init; }
+        public byte[] BodyHash { get; init; } = [];
+        public long CreatedAt { get; init; }
+    }
+}

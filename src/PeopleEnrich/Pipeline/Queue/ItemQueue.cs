@@ -1,0 +1,147 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using PeopleEnrich.Api.Json;
+using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Storage;
+
+namespace PeopleEnrich.Pipeline.Queue;
+
+/// <summary>An item a worker holds a lease on: who it is looking for and which attempt this is.</summary>
+public sealed class ClaimedItem
+{
+    public string BatchId { get; init; } = "";
+    public long Idx { get; init; }
+    public string AccountId { get; init; } = "";
+    public string Firstname { get; init; } = "";
+    public string Lastname { get; init; } = "";
+    public string Domain { get; init; } = "";
+    public string? CompanyName { get; init; }
+    public string? LinkedinUrl { get; init; }
+    public long Fields { get; init; }
+    public long ReservedCredits { get; init; }
+    public long Attempts { get; init; }
+
+    public EnrichFields AskedFields => (EnrichFields)Fields;
+
+    public PersonQuery Person => new(Firstname, Lastname, Domain, CompanyName, LinkedinUrl);
+}
+
+/// <summary>
+/// The work queue is the items table: an item is PROCESSING until settled, and a worker owns it
+/// while its lease (owner, until) holds. Claims skip rows other workers hold; a lease that runs out
+/// makes the item claimable again, and the attempt count on the row bounds the retries.
+/// Settling (result + credits) is one transaction guarded by the lease, so it happens at most once.
+/// </summary>
+public sealed class ItemQueue(Database database, TimeProvider time)
+{
+    private const string ClaimableColumns =
+        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts";
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<IReadOnlyList<ClaimedItem>> ClaimAsync(string owner, int limit, TimeSpan lease, int maxAttempts, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var lockClause = database.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var claimed = await connection.QueryAsync<ClaimedItem>(new CommandDefinition($"""
+            UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1
+            WHERE (batch_id, idx) IN (
+                SELECT batch_id, idx FROM items
+                WHERE status = 'PROCESSING' AND available_at <= @now
+                  AND (lease_until IS NULL OR lease_until < @now) AND attempts < @maxAttempts
+                ORDER BY available_at, batch_id, idx
+                LIMIT @limit {lockClause})
+            RETURNING {ClaimableColumns}
+            """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, cancellationToken: cancellationToken));
+        return claimed.ToList();
+    }
+
+    /// <summary>Writes the result and charges what was found; false when the lease was lost meanwhile.</summary>
+    public Task<bool> CompleteAsync(ClaimedItem item, string owner, EnrichmentOutcome outcome, CancellationToken cancellationToken)
+    {
+        var result = new PeopleEnrich.Api.StoredResult(
+            outcome.Emails.Select(e => new PeopleEnrich.Api.EnrichedEmail(e.Email, e.Status)).ToList(),
+            outcome.MostProbableEmail,
+            outcome.Phones.Select(p => new PeopleEnrich.Api.EnrichedPhone(p.Number, p.Region)).ToList());
+        return SettleAsync(item, owner, ItemStatus.Completed, outcome.ChargeFor(item.AskedFields),
+            JsonSerializer.Serialize(result, ApiJsonContext.Default.StoredResult), error: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// After a failed attempt: back on the queue after <paramref name="retryAfter"/>, or FAILED (its
+    /// reservation released) when it has had <paramref name="maxAttempts"/>.
+    /// </summary>
+    public async Task<bool> ReleaseAfterFailureAsync(ClaimedItem item, string owner, string error, int maxAttempts, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        if (item.Attempts >= maxAttempts)
+        {
+            return await SettleAsync(item, owner, ItemStatus.Failed, charged: 0, resultJson: null,
+                $"{error} (gave up after {item.Attempts} attempts)", cancellationToken);
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @error
+            WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
+            """, new { item.BatchId, item.Idx, item.Attempts, owner, error, availableAt = Now + (long)retryAfter.TotalMilliseconds },
+            cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>
+    /// Items whose last allowed attempt's worker died (its lease ran out, nobody settled it) are
+    /// FAILED here and their reservations released; nothing else would ever finish them.
+    /// </summary>
+    public async Task<int> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var abandoned = (await connection.QueryAsync<ClaimedItem>(new CommandDefinition($"""
+            SELECT {ClaimableColumns} FROM items
+            WHERE status = 'PROCESSING' AND attempts >= @maxAttempts AND lease_until < @now
+            LIMIT 100
+            """, new { now, maxAttempts }, cancellationToken: cancellationToken))).ToList();
+        var failed = 0;
+        foreach (var item in abandoned)
+        {
+            var error = $"the worker processing this item stopped before finishing, {item.Attempts} times (gave up after {item.Attempts} attempts)";
+            if (await SettleAsync(item, owner: null, ItemStatus.Failed, charged: 0, resultJson: null, error, cancellationToken))
+            {
+                failed++;
+            }
+        }
+
+        return failed;
+    }
+
+    private Task<bool> SettleAsync(ClaimedItem item, string? owner, string status, long charged, string? resultJson, string? error, CancellationToken cancellationToken) =>
+        database.InTransactionAsync(async (connection, transaction) =>
+        {
+            var now = Now;
+            // Owner null: the reaper, which may settle only a lease that has run out.
+            var settled = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE items SET status = @status, result_json = @resultJson, last_error = @error, charged_credits = @charged,
+                                 completed_at = @now, lease_owner = NULL, lease_until = NULL
+                WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND attempts = @Attempts
+                  AND ((@owner IS NOT NULL AND lease_owner = @owner) OR (@owner IS NULL AND lease_until < @now))
+                """, new { item.BatchId, item.Idx, item.Attempts, owner, status, resultJson, error, charged, now },
+                transaction, cancellationToken: cancellationToken));
+            if (settled == 0)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE accounts SET used_credits = used_credits + @charged, reserved_credits = reserved_credits - @reserved
+                WHERE id = @AccountId
+                """, new { item.AccountId, charged, reserved = item.ReservedCredits }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO credit_entries (account_id, kind, charged, released, batch_id, item_idx, created_at)
+                VALUES (@AccountId, 'SETTLE', @charged, @released, @BatchId, @Idx, @now)
+                """, new { item.AccountId, item.BatchId, item.Idx, charged, released = item.ReservedCredits - charged, now },
+                transaction, cancellationToken: cancellationToken));
+            return true;
+        }, cancellationToken);
+}

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using PeopleEnrich.Pipeline.Queue;
+using PeopleEnrich.Pipeline.Waterfall;
+
+namespace PeopleEnrich.Pipeline.Workers;
+
+/// <summary>
+/// Claims items and runs each through the waterfall, up to <see cref="WorkerOptions.Concurrency"/>
+/// at once (items of one batch run side by side). Each process has its own owner name, so leases
+/// show who holds what when several processes share one PostgreSQL.
+/// </summary>
+public sealed class EnrichmentWorkers(
+    ItemQueue queue,
+    Waterfall.Waterfall waterfall,
+    WorkSignal signal,
+    TimeProvider time,
+    IOptions<WorkerOptions> options,
+    ILogger<EnrichmentWorkers> logger) : BackgroundService
+{
+    private static readonly TimeSpan ReapInterval = TimeSpan.FromSeconds(5);
+
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            return;
+        }
+
+        var slots = new SemaphoreSlim(settings.Concurrency);
+        var running = new ConcurrentDictionary<Task, bool>();
+        var nextReap = DateTimeOffset.MinValue;
+        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}", Owner, settings.Concurrency);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken);
+                var free = 1;
+                while (free < settings.Concurrency && slots.Wait(0))
+                {
+                    free++;
+                }
+
+                IReadOnlyList<ClaimedItem> claimed;
+                try
+                {
+                    if (time.GetUtcNow() >= nextReap)
+                    {
+                        nextReap = time.GetUtcNow() + ReapInterval;
+                        if (await queue.FailAbandonedAsync(settings.MaxAttempts, stoppingToken) > 0)
+                        {
+                            signal.ProgressMade();
+                        }
+                    }
+
+                    claimed = await queue.ClaimAsync(Owner, free, settings.LeaseDuration, settings.MaxAttempts, stoppingToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The database is away: keep the slots, wait, try again. Nothing is lost meanwhile.
+                    slots.Release(free);
+                    logger.LogError(exception, "Could not claim work; retrying");
+                    await Task.Delay(WorkSignal.PollInterval, stoppingToken);
+                    continue;
+                }
+
+                if (free > claimed.Count)
+                {
+                    slots.Release(free - claimed.Count);
+                }
+
+                foreach (var item in claimed)
+                {
+                    var task = ProcessAsync(item, settings, stoppingToken);
+                    running[task] = true;
+                    _ = task.ContinueWith(t =>
+                    {
+                        running.TryRemove(t, out _);
+                        slots.Release();
+                    }, TaskScheduler.Default);
+                }
+
+                if (claimed.Count == 0)
+                {
+                    await signal.WaitForWorkAsync(WorkSignal.PollInterval, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        // Unfinished items keep their leases and return to the queue when those run out.
+        await Task.WhenAll(running.Keys);
+    }
+
+    private async Task ProcessAsync(ClaimedItem item, WorkerOptions settings, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        // Past its lease the item may already be someone else's: stop working on it.
+        using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        lease.CancelAfter(settings.LeaseDuration);
+        try
+        {
+            var result = await waterfall.RunAsync(item.Person, item.AskedFields, lease.Token);
+            var settled = result switch
+            {
+                WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, lease.Token),
+                WaterfallResult.AllSourcesFailed failed => await queue.ReleaseAfterFailureAsync(
+                    item, Owner, failed.Error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), lease.Token),
+                _ => throw new InvalidOperationException("Unknown waterfall result."),
+            };
+            if (!settled)
+            {
+                logger.LogWarning("Item {Batch}/{Index} was no longer leased to this worker; its result was dropped", item.BatchId, item.Idx);
+            }
+
+            signal.ProgressMade();
+        }
+        catch (OperationCanceledException) when (lease.IsCancellationRequested)
+        {
+            // Shutting down or out of lease: the lease's expiry hands the item to the next claim.
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Item {Batch}/{Index} failed on attempt {Attempt}", item.BatchId, item.Idx, item.Attempts);
+            try
+            {
+                await queue.ReleaseAfterFailureAsync(item, Owner, "internal error while processing the item", settings.MaxAttempts,
+                    RetryDelay(settings, item.Attempts), stoppingToken);
+                signal.ProgressMade();
+            }
+            catch (Exception releaseException) when (releaseException is not OperationCanceledException)
+            {
+                logger.LogError(releaseException, "Could not release item {Batch}/{Index}; its lease will expire", item.BatchId, item.Idx);
+            }
+        }
+    }
+
+    private static TimeSpan RetryDelay(WorkerOptions settings, long attempts)
+    {
+        var delay = settings.RetryDelay * Math.Pow(2, Math.Max(0, attempts - 1));
+        return delay > settings.MaxRetryDelay ? settings.MaxRetryDelay : delay;
+    }
+}

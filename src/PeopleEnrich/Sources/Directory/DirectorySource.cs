@@ -1,0 +1,25 @@
+using PeopleEnrich.Normalisation;
+using PeopleEnrich.Pipeline.Waterfall;
+
+namespace PeopleEnrich.Sources.Directory;
+
+/// <summary>The operator's own known contacts (imported with 'directory import').</summary>
+public sealed class DirectorySource(DirectoryStore store) : IEnrichmentSource
+{
+    public string Name => "directory";
+
+    public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
+
+    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken)
+    {
+        var contacts = await store.FindAsync(
+            MatchKeys.LinkedIn(person.LinkedInUrl), MatchKeys.Name(person.FirstName), MatchKeys.Name(person.LastName), person.Domain, cancellationToken);
+        var emails = wanted.HasFlag(EnrichFields.Emails)
+            ? contacts.Where(c => c.Email is not null).Select(c => new EmailEvidence(c.Email!, Name, EmailObservation.Listed)).ToList()
+            : [];
+        var phones = wanted.HasFlag(EnrichFields.Phones)
+            ? contacts.Where(c => c.PhoneE164 is not null).Select(c => new PhoneEvidence(c.PhoneE164!, c.PhoneRegion!, Name)).ToList()
+            : [];
+        return new SourceFindings(emails, phones);
+    }
+}

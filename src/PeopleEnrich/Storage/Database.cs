@@ -1,0 +1,103 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace PeopleEnrich.Storage;
+
+public enum DatabaseProvider { Sqlite, Postgres }
+
+/// <summary>
+/// The one place that knows which database is configured. Everything else asks it for an open
+/// connection and, where SQL differs, for the provider.
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string? _sqlite;
+
+    static Database()
+    {
+        // Columns are snake_case; the row classes are PascalCase.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    private Database(DatabaseProvider provider, NpgsqlDataSource? postgres, string? sqlite)
+    {
+        Provider = provider;
+        _postgres = postgres;
+        _sqlite = sqlite;
+    }
+
+    public DatabaseProvider Provider { get; }
+
+    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
+
+    /// <summary>Where the data lives, for logs and readiness: never a password.</summary>
+    public string Description { get; private init; } = "";
+
+    public static Database FromConfiguration(IConfiguration configuration)
+    {
+        var postgres = configuration.GetConnectionString("Postgres");
+        if (!string.IsNullOrWhiteSpace(postgres))
+        {
+            var builder = new NpgsqlConnectionStringBuilder(postgres);
+            return new Database(DatabaseProvider.Postgres, NpgsqlDataSource.Create(postgres), null)
+            {
+                Description = $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}",
+            };
+        }
+
+        var sqlite = new SqliteConnectionStringBuilder(
+            configuration.GetConnectionString("Sqlite") is { Length: > 0 } configured
+                ? configured
+                : "Data Source=data/peopleenrich.db");
+        // Relative paths are relative to the working directory, like any command-line tool's files.
+        sqlite.DataSource = Path.GetFullPath(sqlite.DataSource);
+        Directory.CreateDirectory(Path.GetDirectoryName(sqlite.DataSource)!);
+        sqlite.Pooling = true;
+        sqlite.DefaultTimeout = 30;
+        return new Database(DatabaseProvider.Sqlite, null, sqlite.ToString())
+        {
+            Description = $"SQLite {sqlite.DataSource}",
+        };
+    }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(_sqlite);
+        await connection.OpenAsync(cancellationToken);
+        // FULL: an accepted batch must survive power loss, not only a process crash.
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction that takes the write lock at once on SQLite
+    /// (BEGIN IMMEDIATE, so two writers never deadlock upgrading a read lock) and is READ COMMITTED on
+    /// PostgreSQL, where row locks and conditional UPDATEs keep the ledger exact.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}
