@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Api;
 
 namespace PeopleEnrich.Auth;
@@ -14,20 +15,13 @@ public static class RateLimiting
 {
     public static IServiceCollection AddCallerRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
-        var permits = configuration.GetSection("RateLimit").Get<RateLimitOptions>()?.PermitsPerSecond ?? 10;
+        services.Configure<RateLimitOptions>(configuration.GetSection("RateLimit"));
         services.AddRateLimiter(options =>
         {
             // Runs after authentication: anonymous calls are not limited here, they are refused.
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
                 http.User.RateLimitPartition() is { } partition
-                    ? RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = permits,
-                        TokensPerPeriod = permits,
-                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    })
+                    ? RateLimitPartition.GetTokenBucketLimiter(partition, _ => Bucket(http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.PermitsPerSecond))
                     : RateLimitPartition.GetNoLimiter("anonymous"));
             options.OnRejected = async (context, _) =>
             {
@@ -37,4 +31,13 @@ public static class RateLimiting
         });
         return services;
     }
+
+    private static TokenBucketRateLimiterOptions Bucket(int permitsPerSecond) => new()
+    {
+        TokenLimit = permitsPerSecond,
+        TokensPerPeriod = permitsPerSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
 }
