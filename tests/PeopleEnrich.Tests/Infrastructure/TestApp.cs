@@ -19,9 +19,11 @@ public sealed class TestApp : WebApplicationFactory<Program>
     public const string BootstrapKey = "pe_test_bootstrap_key_0123456789";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    private TestApp(TestDatabase database, IReadOnlyDictionary<string, string?> settings)
+    private TestApp(TestDatabase database, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         Database = database;
         _settings = new Dictionary<string, string?>(database.Settings)
         {
@@ -39,10 +41,10 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     public TestDatabase Database { get; }
 
-    public static async Task<TestApp> StartAsync(string provider, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<TestApp> StartAsync(string provider, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var database = await TestDatabase.CreateAsync(provider);
-        var app = new TestApp(database, settings ?? new Dictionary<string, string?>());
+        var app = new TestApp(database, settings ?? new Dictionary<string, string?>(), services);
         app.StartServer();
         return app;
     }
@@ -55,6 +57,10 @@ public sealed class TestApp : WebApplicationFactory<Program>
         }
 
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
+        }
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

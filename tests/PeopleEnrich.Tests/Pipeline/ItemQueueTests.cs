@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Microsoft.Extensions.Time.Testing;
+using PeopleEnrich.Pipeline.Queue;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Storage;
+using PeopleEnrich.Tests.Infrastructure;
+
+namespace PeopleEnrich.Tests.Pipeline;
+
+/// <summary>
+/// The queue on a real database, driven by the test (the app's own workers are off), with a clock
+/// the test moves to make leases run out.
+/// </summary>
+public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider : IDatabaseProvider
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow.AddMinutes(1));
+    private TestApp _app = null!;
+
+    private Database Database => _app.Service<Database>();
+
+    private ItemQueue Queue => new(Database, _clock);
+
+    public async ValueTask InitializeAsync()
+    {
+        if (TProvider.Name == Postgres.Name)
+        {
+            PostgresTestDatabase.RequireServer();
+        }
+
+        _app = await TestApp.StartAsync(TProvider.Name, new Dictionary<string, string?> { ["Workers:Enabled"] = "false" });
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task A_leased_item_is_not_claimed_by_another_worker()
+    {
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(5));
+
+        var first = await Queue.ClaimAsync("w1", 3, Lease, maxAttempts: 5, CancellationToken.None);
+        var second = await Queue.ClaimAsync("w2", 10, Lease, maxAttempts: 5, CancellationToken.None);
+        var third = await Queue.ClaimAsync("w3", 10, Lease, maxAttempts: 5, CancellationToken.None);
+
+        Assert.Equal(3, first.Count);
+        Assert.Equal(2, second.Count);
+        Assert.Empty(third);
+        Assert.Empty(first.Select(Key).Intersect(second.Select(Key)));
+        Assert.All(first.Concat(second), item => Assert.Equal(1, item.Attempts));
+    }
+
+    [Fact]
+    public async Task An_expired_lease_hands_the_item_on_and_the_late_worker_cannot_settle_it()
+    {
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(1, "contact.phones"));
+        var stale = Assert.Single(await Queue.ClaimAsync("dead-worker", 1, Lease, 5, CancellationToken.None));
+
+        _clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var fresh = Assert.Single(await Queue.ClaimAsync("live-worker", 1, Lease, 5, CancellationToken.None));
+        Assert.Equal(Key(stale), Key(fresh));
+        Assert.Equal(2, fresh.Attempts);
+
+        var found = Verdict.Decide([], [new PhoneEvidence("+33612345678", "FR", "test")]);
+        Assert.False(await Queue.CompleteAsync(stale, "dead-worker", found, CancellationToken.None));
+        Assert.True(await Queue.CompleteAsync(fresh, "live-worker", found, CancellationToken.None));
+        Assert.False(await Queue.CompleteAsync(fresh, "live-worker", found, CancellationToken.None));
+
+        await using var connection = await Database.OpenAsync(CancellationToken.None);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM credit_entries WHERE batch_id = @BatchId AND item_idx = @Idx", new { fresh.BatchId, fresh.Idx }));
+        var credits = await account.CreditsAsync();
+        Assert.Equal(10, credits.Used); // charged once, for the phone found
+        Assert.Equal(990, credits.Remaining);
+    }
+
+    [Fact]
+    public async Task An_item_whose_workers_keep_dying_fails_after_the_last_attempt_and_its_credits_are_released()
+    {
+        var account = await _app.CreateAccountAsync();
+        var id = await account.SubmitAcceptedAsync(People.Batch(1, "contact.emails", "contact.phones"));
+        Assert.Equal(989, (await account.CreditsAsync()).Remaining);
+
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            Assert.Single(await Queue.ClaimAsync($"doomed-{attempt}", 1, Lease, maxAttempts: 2, CancellationToken.None));
+            _clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Empty(await Queue.ClaimAsync("next", 1, Lease, maxAttempts: 2, CancellationToken.None));
+        Assert.Equal(1, await Queue.FailAbandonedAsync(maxAttempts: 2, CancellationToken.None));
+        Assert.Equal(0, await Queue.FailAbandonedAsync(maxAttempts: 2, CancellationToken.None));
+
+        var batch = await account.GetAsync(id);
+        Assert.Equal("FAILED", batch["status"]!.GetValue<string>());
+        var item = batch["results"]![0]!;
+        Assert.Equal("FAILED", item["status"]!.GetValue<string>());
+        Assert.Contains("gave up after 2 attempts", item["error"]!.GetValue<string>());
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_is_retried_after_its_delay_then_failed_with_its_reason()
+    {
+        var account = await _app.CreateAccountAsync();
+        var id = await account.SubmitAcceptedAsync(People.Batch(1));
+        var first = Assert.Single(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 2, CancellationToken.None));
+        Assert.True(await Queue.ReleaseAfterFailureAsync(first, "w", "every source failed: x: down", 2, TimeSpan.FromSeconds(30), CancellationToken.None));
+
+        Assert.Empty(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 2, CancellationToken.None));
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var second = Assert.Single(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 2, CancellationToken.None));
+        Assert.Equal(2, second.Attempts);
+        Assert.True(await Queue.ReleaseAfterFailureAsync(second, "w", "every source failed: x: down", 2, TimeSpan.FromSeconds(30), CancellationToken.None));
+
+        var item = (await account.GetAsync(id))["results"]![0]!;
+        Assert.Equal("FAILED", item["status"]!.GetValue<string>());
+        Assert.Equal("every source failed: x: down (gave up after 2 attempts)", item["error"]!.GetValue<string>());
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
+    [Fact]
+    public async Task Concurrent_workers_never_claim_one_item_twice()
+    {
+        var account = await _app.CreateAccountAsync(credits: 10_000);
+        for (var i = 0; i < 3; i++)
+        {
+            await account.SubmitAcceptedAsync(People.Batch(100));
+        }
+
+        var claimed = new ConcurrentBag<(string, long)>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var queue = new ItemQueue(Database, _clock);
+            while ((await queue.ClaimAsync($"w{worker}", 7, Lease, 5, CancellationToken.None)) is { Count: > 0 } items)
+            {
+                foreach (var item in items)
+                {
+                    claimed.Add(Key(item));
+                }
+            }
+        })));
+
+        Assert.Equal(300, claimed.Count);
+        Assert.Equal(300, claimed.Distinct().Count());
+    }
+
+    private static (string, long) Key(ClaimedItem item) => (item.BatchId, item.Idx);
+}
+
+public sealed class SqliteItemQueueTests : ItemQueueTests<Sqlite>;
+
+public sealed class PostgresItemQueueTests : ItemQueueTests<Postgres>;

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PeopleEnrich.Pipeline.Waterfall;
+
+namespace PeopleEnrich.Tests.Pipeline;
+
+/// <summary>The waterfall's rules, with sources that are test doubles (the seam itself is under test).</summary>
+public sealed class WaterfallTests
+{
+    private static readonly PersonQuery Ada = new("Ada", "Lovelace", "analytical.com", null, null);
+
+    [Fact]
+    public async Task Sources_are_asked_in_order_only_for_what_is_still_missing()
+    {
+        var phones = ScriptedSource.Returning("phones", EnrichFields.Phones, new SourceFindings([], [new PhoneEvidence("+33612345678", "FR", "phones")]));
+        var both = ScriptedSource.Returning("both", EnrichFields.Emails | EnrichFields.Phones, SourceFindings.Nothing);
+        var result = await Run([phones, both], EnrichFields.Emails | EnrichFields.Phones);
+
+        var completed = Assert.IsType<WaterfallResult.Completed>(result);
+        Assert.Equal(["+33612345678"], completed.Outcome.Phones.Select(p => p.Number));
+        Assert.Equal([EnrichFields.Phones], phones.Asked);
+        Assert.Equal([EnrichFields.Emails], both.Asked); // phones were found: only emails are still missing
+    }
+
+    [Fact]
+    public async Task The_waterfall_stops_once_the_asked_fields_are_found()
+    {
+        var first = ScriptedSource.Returning("first", EnrichFields.Phones, new SourceFindings([], [new PhoneEvidence("+442079460018", "GB", "first")]));
+        var second = ScriptedSource.Returning("second", EnrichFields.Phones, SourceFindings.Nothing);
+        await Run([first, second], EnrichFields.Phones);
+        Assert.Empty(second.Asked);
+    }
+
+    [Fact]
+    public async Task A_listed_email_with_no_verdict_does_not_stop_the_search_for_a_verified_one()
+    {
+        var listed = ScriptedSource.Returning("directory", EnrichFields.Emails, new SourceFindings([new EmailEvidence("ada@analytical.com", "directory", EmailObservation.Listed)], []));
+        var next = ScriptedSource.Returning("next", EnrichFields.Emails, SourceFindings.Nothing);
+        var result = Assert.IsType<WaterfallResult.Completed>(await Run([listed, next], EnrichFields.Emails));
+        Assert.Equal([EnrichFields.Emails], next.Asked);
+        Assert.Equal("UNKNOWN", Assert.Single(result.Outcome.Emails).Status);
+        Assert.Equal("ada@analytical.com", result.Outcome.MostProbableEmail);
+        Assert.Equal(0, result.Outcome.ChargeFor(EnrichFields.Emails)); // UNKNOWN is free
+    }
+
+    [Fact]
+    public async Task A_failing_source_is_passed_over_and_the_next_one_answers()
+    {
+        var broken = ScriptedSource.Throwing("broken", EnrichFields.Phones, new HttpRequestException("upstream is down"));
+        var working = ScriptedSource.Returning("working", EnrichFields.Phones, new SourceFindings([], [new PhoneEvidence("+12025550143", "US", "working")]));
+        var result = Assert.IsType<WaterfallResult.Completed>(await Run([broken, working], EnrichFields.Phones));
+        Assert.Single(result.Outcome.Phones);
+        Assert.Equal(10, result.Outcome.ChargeFor(EnrichFields.Phones));
+    }
+
+    [Fact]
+    public async Task A_source_that_times_out_is_passed_over()
+    {
+        var slow = new ScriptedSource("slow", EnrichFields.Phones, async token =>
+        {
+            await Task.Delay(Timeout.Infinite, token);
+            return SourceFindings.Nothing;
+        });
+        var working = ScriptedSource.Returning("working", EnrichFields.Phones, new SourceFindings([], [new PhoneEvidence("+12025550143", "US", "working")]));
+        var result = await Run([slow, working], EnrichFields.Phones, TimeSpan.FromMilliseconds(100));
+        Assert.Single(Assert.IsType<WaterfallResult.Completed>(result).Outcome.Phones);
+    }
+
+    [Fact]
+    public async Task The_item_fails_only_when_every_source_asked_erred()
+    {
+        var a = ScriptedSource.Throwing("a", EnrichFields.Emails, new InvalidOperationException("a is broken"));
+        var b = ScriptedSource.Throwing("b", EnrichFields.Emails, new InvalidOperationException("b is broken"));
+        var failed = Assert.IsType<WaterfallResult.AllSourcesFailed>(await Run([a, b], EnrichFields.Emails));
+        Assert.Contains("a: a is broken", failed.Error);
+        Assert.Contains("b: b is broken", failed.Error);
+    }
+
+    [Fact]
+    public async Task Finding_nothing_is_a_result_not_a_failure()
+    {
+        var empty = ScriptedSource.Returning("empty", EnrichFields.Emails | EnrichFields.Phones, SourceFindings.Nothing);
+        var broken = ScriptedSource.Throwing("broken", EnrichFields.Emails, new InvalidOperationException("down"));
+        var result = Assert.IsType<WaterfallResult.Completed>(await Run([empty, broken], EnrichFields.Emails | EnrichFields.Phones));
+        Assert.Empty(result.Outcome.Emails);
+        Assert.Empty(result.Outcome.Phones);
+        Assert.Null(result.Outcome.MostProbableEmail);
+    }
+
+    [Fact]
+    public void The_verdict_never_makes_an_invalid_address_the_most_probable_and_dedupes_by_case()
+    {
+        var outcome = Verdict.Decide(
+            [new EmailEvidence("Ada@Analytical.com", "x", EmailObservation.Listed), new EmailEvidence("ada@analytical.com", "y", EmailObservation.Listed)],
+            [new PhoneEvidence("+12025550143", "US", "x"), new PhoneEvidence("+12025550143", "US", "y")]);
+        Assert.Equal("ada@analytical.com", Assert.Single(outcome.Emails).Email);
+        Assert.Single(outcome.Phones);
+    }
+
+    private static Task<WaterfallResult> Run(IEnumerable<IEnrichmentSource> sources, EnrichFields asked, TimeSpan? timeout = null) =>
+        new Waterfall(sources, Options.Create(new WaterfallOptions { SourceTimeout = timeout ?? TimeSpan.FromSeconds(5) }), NullLogger<Waterfall>.Instance)
+            .RunAsync(Ada, asked, CancellationToken.None);
+
+    private sealed class ScriptedSource(string name, EnrichFields provides, Func<CancellationToken, Task<SourceFindings>> answer) : IEnrichmentSource
+    {
+        public static ScriptedSource Returning(string name, EnrichFields provides, SourceFindings findings) =>
+            new(name, provides, _ => Task.FromResult(findings));
+
+        public static ScriptedSource Throwing(string name, EnrichFields provides, Exception exception) =>
+            new(name, provides, _ => Task.FromException<SourceFindings>(exception));
+
+        public List<EnrichFields> Asked { get; } = [];
+
+        public string Name => name;
+
+        public EnrichFields Provides => provides;
+
+        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken)
+        {
+            Asked.Add(wanted);
+            return answer(cancellationToken);
+        }
+    }
+}
