@@ -12,11 +12,9 @@ if (AdminCommands.Handles(args))
     return await AdminCommands.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files live beside the binary, so the program behaves the same from any working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.UseDefaultAddress("http://localhost:8080");
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-// Data protection is pulled in by authentication but protects nothing here (API keys are hashed).
-builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration);
