@@ -12,12 +12,17 @@ public sealed class Migrator(Database database, TimeProvider time, ILogger<Migra
 {
     private const long AdvisoryLockKey = 0x5065_6F70_6C65; // "People"
 
+    /// <summary>The few words the two providers spell differently.</summary>
+    private string Dialect(string sql) => database.IsPostgres
+        ? sql.Replace("{{BLOB}}", "BYTEA").Replace("{{IDENTITY}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+        : sql.Replace("{{BLOB}}", "BLOB").Replace("{{IDENTITY}}", "INTEGER PRIMARY KEY AUTOINCREMENT");
+
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        var suffix = database.IsPostgres ? ".postgres.sql" : ".sqlite.sql";
+        const string prefix = "PeopleEnrich.Storage.Migrations.";
         var scripts = Assembly.GetExecutingAssembly().GetManifestResourceNames()
-            .Where(name => name.StartsWith("PeopleEnrich.Storage.Migrations.", StringComparison.Ordinal) && name.EndsWith(suffix, StringComparison.Ordinal))
-            .Select(name => (Name: name["PeopleEnrich.Storage.Migrations.".Length..^suffix.Length], Resource: name))
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(name => (Name: name[prefix.Length..^".sql".Length], Resource: name))
             .OrderBy(script => script.Name, StringComparer.Ordinal)
             .ToList();
 
@@ -48,7 +53,7 @@ public sealed class Migrator(Database database, TimeProvider time, ILogger<Migra
 
                 await using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)!;
                 using var reader = new StreamReader(stream);
-                var sql = await reader.ReadToEndAsync(cancellationToken);
+                var sql = Dialect(await reader.ReadToEndAsync(cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES (@name, @at)",

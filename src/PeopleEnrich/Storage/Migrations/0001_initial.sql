@@ -1,3 +1,4 @@
+-- One script for both providers: the Migrator replaces {{BLOB}} and {{IDENTITY}} with each one's types.
 -- Times are Unix milliseconds (BIGINT) on both providers, so that SQL comparisons agree everywhere.
 CREATE TABLE accounts (
     id               TEXT PRIMARY KEY,
@@ -14,7 +15,7 @@ CREATE TABLE api_keys (
     id         TEXT PRIMARY KEY,
     account_id TEXT NOT NULL REFERENCES accounts (id),
     prefix     TEXT NOT NULL UNIQUE,
-    hash       BYTEA NOT NULL,
+    hash       {{BLOB}} NOT NULL,
     created_at BIGINT NOT NULL,
     revoked_at BIGINT NULL
 );
@@ -25,7 +26,7 @@ CREATE TABLE batches (
     item_count      INTEGER NOT NULL,
     created_at      BIGINT NOT NULL,
     idempotency_key TEXT NULL,
-    body_hash       BYTEA NULL
+    body_hash       {{BLOB}} NULL
 );
 CREATE UNIQUE INDEX batches_idempotency ON batches (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
@@ -56,7 +57,7 @@ CREATE INDEX items_ready ON items (available_at) WHERE status = 'PROCESSING';
 
 -- One row per grant and per settled item: the audit trail that accounts.used_credits must always equal.
 CREATE TABLE credit_entries (
-    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         {{IDENTITY}},
     account_id TEXT NOT NULL REFERENCES accounts (id),
     kind       TEXT NOT NULL,
     granted    BIGINT NOT NULL DEFAULT 0,
