@@ -79,6 +79,13 @@ internal static class Program
         var serverAfter = options.ServerPid is { } pid2 ? ProcessSample.Read(pid2) : null;
 
         Report(result, options, serverBefore, serverAfter, machineBefore, machineAfter, selfCpu);
+        if (options.LatenciesOut is { } path)
+        {
+            // One latency per line, in ms, ascending: for histograms and comparisons between runs.
+            await File.WriteAllLinesAsync(path, result.SortedLatencies().Select(ms => ms.ToString("0.###", CultureInfo.InvariantCulture)));
+            Console.WriteLine($"latencies   written to {path}");
+        }
+
         return result.Accepted > 0 && result.Rejected == 0 && result.TransportErrors == 0 ? 0 : 1;
     }
 
@@ -242,6 +249,7 @@ internal sealed class BenchOptions
           --batch-size N      people per POST, 1 to 100 (default 100)
           --warmup S          unmeasured warm-up seconds first (default 2)
           --server-pid PID    the server's process ID: report its peak memory (VmHWM) and CPU
+          --latencies-out F   also write every measured latency (ms, one a line) to file F
         """;
 
     public required Uri Url { get; init; }
@@ -257,6 +265,8 @@ internal sealed class BenchOptions
     public int WarmupSeconds { get; init; } = 2;
 
     public int? ServerPid { get; init; }
+
+    public string? LatenciesOut { get; init; }
 
     public TimeSpan RequestTimeout { get; } = TimeSpan.FromSeconds(30);
 
@@ -291,7 +301,7 @@ internal sealed class BenchOptions
                 return false;
             }
 
-            if (name is not ("url" or "key" or "concurrency" or "duration" or "batch-size" or "warmup" or "server-pid"))
+            if (name is not ("url" or "key" or "concurrency" or "duration" or "batch-size" or "warmup" or "server-pid" or "latencies-out"))
             {
                 error = $"unknown option --{name}";
                 return false;
@@ -337,6 +347,7 @@ internal sealed class BenchOptions
             BatchSize = batchSize,
             WarmupSeconds = warmup,
             ServerPid = values.ContainsKey("server-pid") ? pid : null,
+            LatenciesOut = values.GetValueOrDefault("latencies-out"),
         };
         error = "";
         return true;
