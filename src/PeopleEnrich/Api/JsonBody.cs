@@ -61,11 +61,42 @@ public sealed record JsonBody(JsonDocument Document, byte[] Sha256) : IDisposabl
                 return (null, ApiProblem.BadRequest($"The body must be a JSON object with a \"requests\" list; got {kind}."));
             }
 
+            if (!EveryStringDecodes(document.RootElement))
+            {
+                document.Dispose();
+                return (null, ApiProblem.BadRequest("The body is not valid JSON: a string holds bytes that are not UTF-8, or a \\u escape of half a surrogate pair."));
+            }
+
             return (new JsonBody(document, SHA256.HashData(bytes)), null);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // The parser checks a string's UTF-8 and escapes only when the string is read: one that cannot be
+    // decoded ("\ud800" alone, bytes that are not UTF-8) would otherwise throw deep in validation, a 500.
+    // Depth is bounded by MaxDepth.
+    private static bool EveryStringDecodes(JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    return element.EnumerateObject().All(property => property.Name is not null && EveryStringDecodes(property.Value));
+                case JsonValueKind.Array:
+                    return element.EnumerateArray().All(EveryStringDecodes);
+                case JsonValueKind.String:
+                    return element.GetString() is not null;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -45,8 +45,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
     {
         var now = Now;
         var lockClause = database.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var claimed = await connection.QueryAsync<ClaimedItem>(new CommandDefinition($"""
+        return await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem>(new CommandDefinition($"""
             UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1
             WHERE (batch_id, idx) IN (
                 SELECT batch_id, idx FROM items
@@ -55,8 +54,8 @@ public sealed class ItemQueue(Database database, TimeProvider time)
                 ORDER BY available_at, batch_id, idx
                 LIMIT @limit {lockClause})
             RETURNING {ClaimableColumns}
-            """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, cancellationToken: cancellationToken));
-        return claimed.ToList();
+            """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, transaction, cancellationToken: cancellationToken))).ToList(),
+            cancellationToken);
     }
 
     /// <summary>Writes the result and charges what was found; false when the lease was lost meanwhile.</summary>
@@ -82,12 +81,11 @@ public sealed class ItemQueue(Database database, TimeProvider time)
                 $"{error} (gave up after {item.Attempts} attempts)", cancellationToken);
         }
 
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("""
+        return await database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @error
             WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
             """, new { item.BatchId, item.Idx, item.Attempts, owner, error, availableAt = Now + (long)retryAfter.TotalMilliseconds },
-            cancellationToken: cancellationToken)) == 1;
+            transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
     }
 
     /// <summary>
