@@ -26,9 +26,17 @@ public sealed class BatchStore(Database database, TimeProvider time)
         {
             try
             {
-                return await database.InTransactionAsync(
+                var result = await database.InTransactionAsync(
                     (connection, transaction) => SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency, cancellationToken),
                     cancellationToken);
+                // The winner may also have taken the credits the loser needed, so the loser's reservation
+                // fails instead; it waited for the winner's commit, so looking again finds the winner's batch.
+                if (result is SubmitResult.InsufficientCredits && idempotency is not null && attempt == 1)
+                {
+                    continue;
+                }
+
+                return result;
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation && idempotency is not null && attempt < 3)
             {

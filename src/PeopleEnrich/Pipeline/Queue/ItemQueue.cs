@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
@@ -38,6 +39,10 @@ public sealed class ItemQueue(Database database, TimeProvider time)
 {
     private const string ClaimableColumns =
         "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts";
+
+    private const int MaxGroup = 200;
+    private readonly ConcurrentQueue<Settlement> _pending = new();
+    private readonly SemaphoreSlim _committer = new(1, 1);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -114,32 +119,91 @@ public sealed class ItemQueue(Database database, TimeProvider time)
         return failed;
     }
 
-    private Task<bool> SettleAsync(ClaimedItem item, string? owner, string status, long charged, string? resultJson, string? error, CancellationToken cancellationToken) =>
-        database.InTransactionAsync(async (connection, transaction) =>
+    /// <summary>
+    /// Settles one item, in a group commit: settlements that arrive while a transaction is being
+    /// written wait for the next one and share it (one commit, one fsync for many items). Each keeps
+    /// its own lease guard, so one lost lease never spoils the others in its group.
+    /// </summary>
+    private async Task<bool> SettleAsync(ClaimedItem item, string? owner, string status, long charged, string? resultJson, string? error, CancellationToken cancellationToken)
+    {
+        var settlement = new Settlement(item, owner, status, charged, resultJson, error);
+        _pending.Enqueue(settlement);
+        await _committer.WaitAsync(cancellationToken);
+        try
         {
-            var now = Now;
-            // Owner null: the reaper, which may settle only a lease that has run out.
-            var settled = await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE items SET status = @status, result_json = @resultJson, last_error = @error, charged_credits = @charged,
-                                 completed_at = @now, lease_owner = NULL, lease_until = NULL
-                WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND attempts = @Attempts
-                  AND ((@owner IS NOT NULL AND lease_owner = @owner) OR (@owner IS NULL AND lease_until < @now))
-                """, new { item.BatchId, item.Idx, item.Attempts, owner, status, resultJson, error, charged, now },
-                transaction, cancellationToken: cancellationToken));
-            if (settled == 0)
+            if (!settlement.Done.Task.IsCompleted)
             {
-                return false;
-            }
+                var group = new List<Settlement>();
+                while (group.Count < MaxGroup && _pending.TryDequeue(out var next))
+                {
+                    group.Add(next);
+                }
 
-            await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE accounts SET used_credits = used_credits + @charged, reserved_credits = reserved_credits - @reserved
-                WHERE id = @AccountId
-                """, new { item.AccountId, charged, reserved = item.ReservedCredits }, transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO credit_entries (account_id, kind, charged, released, batch_id, item_idx, created_at)
-                VALUES (@AccountId, 'SETTLE', @charged, @released, @BatchId, @Idx, @now)
-                """, new { item.AccountId, item.BatchId, item.Idx, charged, released = item.ReservedCredits - charged, now },
-                transaction, cancellationToken: cancellationToken));
-            return true;
-        }, cancellationToken);
+                try
+                {
+                    var settled = await database.InTransactionAsync(
+                        async (connection, transaction) =>
+                        {
+                            var outcomes = new List<bool>(group.Count);
+                            foreach (var one in group)
+                            {
+                                outcomes.Add(await SettleInTransactionAsync(connection, transaction, one, CancellationToken.None));
+                            }
+
+                            return outcomes;
+                        },
+                        // The group is other workers' too: one worker's cancellation must not undo theirs.
+                        CancellationToken.None);
+                    for (var i = 0; i < group.Count; i++)
+                    {
+                        group[i].Done.TrySetResult(settled[i]);
+                    }
+                }
+                catch (Exception exception)
+                {
+                    group.ForEach(one => one.Done.TrySetException(exception));
+                }
+            }
+        }
+        finally
+        {
+            _committer.Release();
+        }
+
+        return await settlement.Done.Task;
+    }
+
+    private async Task<bool> SettleInTransactionAsync(DbConnection connection, DbTransaction transaction, Settlement settlement, CancellationToken cancellationToken)
+    {
+        var (item, owner, status, charged, resultJson, error) = settlement;
+        var now = Now;
+        // Owner null: the reaper, which may settle only a lease that has run out.
+        var settled = await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE items SET status = @status, result_json = @resultJson, last_error = @error, charged_credits = @charged,
+                             completed_at = @now, lease_owner = NULL, lease_until = NULL
+            WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND attempts = @Attempts
+              AND ((@owner IS NOT NULL AND lease_owner = @owner) OR (@owner IS NULL AND lease_until < @now))
+            """, new { item.BatchId, item.Idx, item.Attempts, owner, status, resultJson, error, charged, now },
+            transaction, cancellationToken: cancellationToken));
+        if (settled == 0)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE accounts SET used_credits = used_credits + @charged, reserved_credits = reserved_credits - @reserved
+            WHERE id = @AccountId
+            """, new { item.AccountId, charged, reserved = item.ReservedCredits }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO credit_entries (account_id, kind, charged, released, batch_id, item_idx, created_at)
+            VALUES (@AccountId, 'SETTLE', @charged, @released, @BatchId, @Idx, @now)
+            """, new { item.AccountId, item.BatchId, item.Idx, charged, released = item.ReservedCredits - charged, now },
+            transaction, cancellationToken: cancellationToken));
+        return true;
+    }
+
+    private sealed record Settlement(ClaimedItem Item, string? Owner, string Status, long Charged, string? ResultJson, string? Error)
+    {
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }
