@@ -33,7 +33,7 @@ public static class AccountsSetup
         {
             created = await accounts.CreateAccountAsync("default", options.Credits, string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey, cancellationToken);
         }
-        catch (AdminInputException)
+        catch (Exception exception) when (exception is AdminInputException or System.Data.Common.DbException)
         {
             if (await accounts.AnyAsync(cancellationToken))
             {

@@ -13,6 +13,7 @@ public static class EnrichEndpoints
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RecheckGap = TimeSpan.FromMilliseconds(100);
 
     public static IEndpointRouteBuilder MapPeopleEnrichment(this IEndpointRouteBuilder app)
     {
@@ -109,8 +110,15 @@ public static class EnrichEndpoints
                 return TypedResults.Ok(ToResponse(batch));
             }
 
-            // Woken by this process's workers; other processes' progress is seen on the next poll.
+            // Woken by this process's workers (other processes' progress is seen on the next poll), but
+            // re-read at most every RecheckGap: a busy worker pool settles items many times a second.
+            var slept = time.GetTimestamp();
             await work.WaitForProgressAsync(remaining < WorkSignal.PollInterval ? remaining : WorkSignal.PollInterval, cancellationToken);
+            var gap = RecheckGap - time.GetElapsedTime(slept);
+            if (gap > TimeSpan.Zero && gap < deadline - time.GetUtcNow())
+            {
+                await Task.Delay(gap, time, cancellationToken);
+            }
         }
     }
 
