@@ -71,6 +71,12 @@ public static class AdminCommands
                     $"{account.ReservedCredits}", $"{account.RemainingCredits}", Markup.Escape(string.Join(" ", account.ActiveKeys)));
             }
 
+            if (Console.IsOutputRedirected)
+            {
+                // No terminal to measure: Spectre would assume 80 columns and fold names and key prefixes across lines.
+                AnsiConsole.Profile.Width = 4096;
+            }
+
             AnsiConsole.Write(table);
         }, cancellationToken));
         return new Command("accounts", "Accounts") { create, list };
