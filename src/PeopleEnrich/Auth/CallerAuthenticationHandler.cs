@@ -80,6 +80,12 @@ public sealed class CallerAuthenticationHandler(
             ClockSkew = settings.ClockSkew,
             LifetimeValidator = (notBefore, expires, _, parameters) =>
             {
+                // A custom validator replaces the library's RequireExpirationTime check: say so ourselves.
+                if (expires is null)
+                {
+                    throw new SecurityTokenNoExpirationException("The token has no expiry (exp).");
+                }
+
                 var now = time.GetUtcNow().UtcDateTime;
                 return (notBefore is null || notBefore.Value - parameters.ClockSkew <= now)
                     && expires is not null && now <= expires.Value + parameters.ClockSkew;
