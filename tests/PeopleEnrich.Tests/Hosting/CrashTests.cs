@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using PeopleEnrich.Storage;
+using PeopleEnrich.Tests.Infrastructure;
+
+namespace PeopleEnrich.Tests.Hosting;
+
+/// <summary>
+/// The server as a child process, killed with SIGKILL while items are in flight, then restarted:
+/// nothing accepted is lost, every item is settled exactly once, and the credits add up.
+/// </summary>
+public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
+{
+    private const string Key = "pe_crash_test_key_0123456789abcdef";
+    private const int Batches = 3;
+    private const int PerBatch = 100;
+    private const long Credits = 100_000;
+
+    [Fact]
+    public async Task A_server_killed_mid_batch_loses_nothing_and_settles_every_item_exactly_once()
+    {
+        await using var database = await TestDatabase.CreateAsync(TProvider.Name);
+        await using var data = Open(database);
+        await ImportPhonesAsync(database);
+
+        var requestIds = new List<string>();
+        await using (var first = StartServer(database))
+        {
+            using var http = Client(await first.WaitForListeningAddressAsync());
+            for (var b = 0; b < Batches; b++)
+            {
+                using var response = await http.PostAsJsonAsync("/api/v2/people/enrich", Batch(b));
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+                requestIds.Add((await response.Content.ReadFromJsonAsync<JsonNode>())!["request_id"]!.GetValue<string>());
+            }
+
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+
+        // The precondition that makes this a crash test: the kill left work unfinished.
+        var unfinished = await ScalarAsync(data, "SELECT COUNT(*) FROM items WHERE status = 'PROCESSING'");
+        Assert.True(unfinished > 0, "every item was settled before the kill; the test did not crash anything in flight");
+        Assert.Equal(Batches * PerBatch, await ScalarAsync(data, "SELECT COUNT(*) FROM items"));
+
+        await using (var second = StartServer(database))
+        {
+            using var http = Client(await second.WaitForListeningAddressAsync());
+            foreach (var id in requestIds)
+            {
+                var batch = await WaitForCompletionAsync(http, id);
+                Assert.Equal("COMPLETED", batch["status"]!.GetValue<string>());
+                foreach (var result in batch["results"]!.AsArray())
+                {
+                    Assert.Equal("COMPLETED", result!["status"]!.GetValue<string>());
+                    Assert.Single(result["phones"]!.AsArray()); // a retried item never duplicates a phone
+                }
+            }
+
+            var credits = (await http.GetFromJsonAsync<JsonNode>("/api/v2/credits"))!["credits"]![0]!;
+            Assert.Equal(Batches * PerBatch * 10, credits["used_credits"]!.GetValue<long>());
+            Assert.Equal(Credits - (Batches * PerBatch * 10), credits["remaining_credits"]!.GetValue<long>());
+        }
+
+        // The ledger: one settlement per item, and the account's totals are exactly their sum.
+        Assert.Equal(Batches * PerBatch, await ScalarAsync(data, "SELECT COUNT(*) FROM credit_entries WHERE kind = 'SETTLE'"));
+        Assert.Equal(await ScalarAsync(data, "SELECT SUM(charged) FROM credit_entries"), await ScalarAsync(data, "SELECT used_credits FROM accounts"));
+        Assert.Equal(await ScalarAsync(data, "SELECT SUM(charged_credits) FROM items"), await ScalarAsync(data, "SELECT used_credits FROM accounts"));
+        Assert.Equal(0, await ScalarAsync(data, "SELECT reserved_credits FROM accounts"));
+    }
+
+    [Fact]
+    public async Task Two_server_processes_on_one_database_share_the_work_and_settle_each_item_once()
+    {
+        await using var database = await TestDatabase.CreateAsync(TProvider.Name);
+        await using var data = Open(database);
+        await ImportPhonesAsync(database);
+
+        await using var first = StartServer(database);
+        using var firstHttp = Client(await first.WaitForListeningAddressAsync());
+        await using var second = StartServer(database);
+        using var secondHttp = Client(await second.WaitForListeningAddressAsync());
+
+        // Each batch is submitted to one server; both servers' workers claim from the one queue.
+        var requestIds = new List<string>();
+        for (var b = 0; b < Batches; b++)
+        {
+            using var response = await (b % 2 == 0 ? firstHttp : secondHttp).PostAsJsonAsync("/api/v2/people/enrich", Batch(b));
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+            requestIds.Add((await response.Content.ReadFromJsonAsync<JsonNode>())!["request_id"]!.GetValue<string>());
+        }
+
+        foreach (var id in requestIds)
+        {
+            Assert.Equal("COMPLETED", (await WaitForCompletionAsync(secondHttp, id))["status"]!.GetValue<string>());
+        }
+
+        Assert.Equal(Batches * PerBatch, await ScalarAsync(data, "SELECT COUNT(*) FROM credit_entries WHERE kind = 'SETTLE'"));
+        Assert.Equal(Batches * PerBatch * 10, await ScalarAsync(data, "SELECT used_credits FROM accounts"));
+        Assert.Equal(0, await ScalarAsync(data, "SELECT reserved_credits FROM accounts"));
+    }
+
+    private static RunningProgram StartServer(TestDatabase database)
+    {
+        var environment = ProgramRunner.EnvironmentFor(database);
+        environment["Bootstrap__ApiKey"] = Key;
+        environment["Bootstrap__Credits"] = Credits.ToString(CultureInfo.InvariantCulture);
+        environment["RateLimit__PermitsPerSecond"] = "1000";
+        environment["Workers__Concurrency"] = "2";
+        // Short leases, so that the killed server's items come back within the test.
+        environment["Workers__LeaseDuration"] = "00:00:02";
+        return ProgramRunner.Start(["--urls", "http://127.0.0.1:0"], environment);
+    }
+
+    private static async Task ImportPhonesAsync(TestDatabase database)
+    {
+        var csv = new StringBuilder("firstname,lastname,domain,phone\n");
+        for (var b = 0; b < Batches; b++)
+        {
+            for (var i = 0; i < PerBatch; i++)
+            {
+                // Ofcom's drama range: valid UK numbers that belong to nobody.
+                csv.Append(CultureInfo.InvariantCulture, $"Crash{b},Person{i},crash-{b}.co.uk,020 7946 {b * PerBatch + i:0000}\n");
+            }
+        }
+
+        var folder = Directory.CreateTempSubdirectory("peopleenrich-crash-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "contacts.csv");
+            await File.WriteAllTextAsync(file, csv.ToString());
+            (await ProgramRunner.RunAsync(database, "directory", "import", file)).AssertSucceeded();
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static object Batch(int b) => new
+    {
+        requests = Enumerable.Range(0, PerBatch).Select(i => new
+        {
+            firstname = $"Crash{b}",
+            lastname = $"Person{i}",
+            domain = $"crash-{b}.co.uk",
+            enrich_fields = new[] { "contact.emails", "contact.phones" },
+        }).ToArray(),
+    };
+
+    private static HttpClient Client(Uri address)
+    {
+        var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", Key);
+        return http;
+    }
+
+    private static async Task<JsonNode> WaitForCompletionAsync(HttpClient http, string requestId)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v2/people/enrich/{requestId}");
+            request.Headers.TryAddWithoutValidation("Prefer", "wait=10");
+            using var response = await http.SendAsync(request);
+            var batch = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
+            if (batch["status"]!.GetValue<string>() != "PROCESSING")
+            {
+                return batch;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"batch {requestId} still PROCESSING after the restart");
+        }
+    }
+
+    private static Database Open(TestDatabase database) =>
+        Database.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(database.Settings).Build());
+
+    private static async Task<long> ScalarAsync(Database database, string sql) =>
+        Convert.ToInt64((await DatabaseDump.RowsAsync(database, sql)).Single().Values.Single(), CultureInfo.InvariantCulture);
+}
+
+public sealed class SqliteCrashTests : CrashTests<Sqlite>;
+
+public sealed class PostgresCrashTests : CrashTests<Postgres>;
