@@ -59,6 +59,20 @@ public abstract class DirectoryTests<TProvider>(AppFixture<TProvider> fixture) :
     }
 
     [Fact]
+    public async Task A_new_number_for_a_person_without_an_address_replaces_the_old_one()
+    {
+        var t = Tag();
+        const string header = "firstname,lastname,domain,phone\n";
+        Assert.Equal("Rows read: 1; imported: 1; updated: 0; unchanged: 0; skipped: 0.",
+            (await ImportWithProgramAsync(header + $"Marie,Curie,sorbonne-{t}.fr,06 12 34 56 78\n")).OutputLines[0]);
+        Assert.Equal("Rows read: 1; imported: 0; updated: 1; unchanged: 0; skipped: 0.",
+            (await ImportWithProgramAsync(header + $"Marie,Curie,sorbonne-{t}.fr,06 12 34 56 79\n")).OutputLines[0]);
+
+        var marie = Assert.Single(await (await App.CreateAccountAsync()).EnrichAsync(Query("Marie", "Curie", $"sorbonne-{t}.fr", fields: Phones)));
+        Assert.Equal([("+33612345679", "FR")], PhonesOf(marie));
+    }
+
+    [Fact]
     public async Task Phones_are_stored_in_E164_with_their_region_read_from_the_number_the_domain_or_the_region_column()
     {
         var t = Tag();

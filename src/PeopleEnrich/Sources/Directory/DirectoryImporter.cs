@@ -141,8 +141,9 @@ public sealed class DirectoryImporter(DirectoryStore store)
         var person = named ? $"name:{MatchKeys.Name(firstName!)}|{MatchKeys.Name(lastName!)}|{domain}" : $"linkedin:{linkedInKey}";
         return new DirectoryContact
         {
-            // One row per person and address (or number), so a person may have several.
-            ContactKey = $"{person}|{(email is not null ? "email:" + email : "phone:" + phone!.E164)}",
+            // A person may have several addresses, one row each; a row without an address is the
+            // person's number, so a new number in the next export replaces the old one.
+            ContactKey = email is not null ? $"{person}|email:{email}" : $"{person}|phone",
             LinkedinKey = linkedInKey,
             FirstKey = named ? MatchKeys.Name(firstName!) : null,
             LastKey = named ? MatchKeys.Name(lastName!) : null,
