@@ -20,38 +20,8 @@ public sealed class Postgres : IDatabaseProvider
 /// One running app per test class and provider. Tests isolate themselves by creating their own
 /// accounts. Without a PostgreSQL server the PostgreSQL classes skip (fail, in CI).
 /// </summary>
-public sealed class AppFixture<TProvider> : IAsyncLifetime where TProvider : IDatabaseProvider
+public sealed class AppFixture<TProvider> : ConfiguredAppFixture<TProvider> where TProvider : IDatabaseProvider
 {
-    private TestApp? _app;
-
-    public TestApp App
-    {
-        get
-        {
-            if (_app is null)
-            {
-                PostgresTestDatabase.RequireServer();
-            }
-
-            return _app!;
-        }
-    }
-
-    public async ValueTask InitializeAsync()
-    {
-        if (TProvider.Name == Postgres.Name && PostgresTestDatabase.Server is null)
-        {
-            return;
-        }
-
-        _app = await TestApp.StartAsync(TProvider.Name);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
+    protected override Task<IReadOnlyDictionary<string, string?>> PrepareAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
 }
