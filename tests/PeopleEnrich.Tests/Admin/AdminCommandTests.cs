@@ -98,7 +98,7 @@ public abstract partial class AdminCommandTests<TProvider>(AppFixture<TProvider>
         // Revoking the first: refused at once by the running server, the other key unaffected.
         var revoked = (await RunAsync("keys", "revoke", firstPrefix)).AssertSucceeded();
         Assert.Contains(firstPrefix, revoked.StandardOutput);
-        await ProblemAssert.UnauthorizedAsync(await first.GetAsync("/api/v2/credits"), "unknown or revoked", firstKey);
+        await (await first.GetAsync("/api/v2/credits")).AssertUnauthorizedAsync("unknown or revoked", firstKey);
         Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/api/v2/credits")).StatusCode);
         var listedAfterRevoke = RowOf((await RunAsync("accounts", "list")).AssertSucceeded(), accountId);
         Assert.DoesNotContain(firstPrefix, listedAfterRevoke);

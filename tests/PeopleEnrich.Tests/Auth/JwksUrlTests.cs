@@ -28,7 +28,7 @@ public abstract class JwksUrlTests<TProvider> where TProvider : IDatabaseProvide
         // A key the server does not publish is still refused.
         using var stranger = new SigningKey();
         using var refused = app.Client("Bearer " + JwtTokens.Create(stranger, account));
-        await ProblemAssert.UnauthorizedAsync(await refused.GetAsync("/api/v2/credits"), "signature");
+        await (await refused.GetAsync("/api/v2/credits")).AssertUnauthorizedAsync("signature");
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public abstract class JwksUrlTests<TProvider> where TProvider : IDatabaseProvide
                 break;
             }
 
-            await ProblemAssert.UnauthorizedAsync(response, "signature", newToken);
+            await response.AssertUnauthorizedAsync("signature", newToken);
             Assert.True(DateTime.UtcNow < deadline, $"a token signed by the rotated-in key was still refused after {RotationDeadline.TotalSeconds} s");
             await Task.Delay(TimeSpan.FromMilliseconds(250));
         }

@@ -119,12 +119,12 @@ public abstract class JwtBearerTests<TProvider>(JwksFileAppFixture<TProvider> fi
 
         using (var read = await client.GetAsync("/api/v2/credits"))
         {
-            await ProblemAssert.UnauthorizedAsync(read, reason, token.Length > 10 ? token : null);
+            await read.AssertUnauthorizedAsync(reason, token.Length > 10 ? token : null);
         }
 
         using (var write = await client.PostAsJsonAsync("/api/v2/people/enrich", People.Batch(People.Person())))
         {
-            await ProblemAssert.UnauthorizedAsync(write, reason, token.Length > 10 ? token : null);
+            await write.AssertUnauthorizedAsync(reason, token.Length > 10 ? token : null);
         }
 
         // Nothing was reserved or charged to the account the token named.
@@ -143,7 +143,7 @@ public abstract class JwtBearerTests<TProvider>(JwksFileAppFixture<TProvider> fi
         var at = token.LastIndexOf('.') + 20;
         var tampered = token[..at] + (token[at] == 'A' ? 'B' : 'A') + token[(at + 1)..];
         using var spoiled = App.Client("Bearer " + tampered);
-        await ProblemAssert.UnauthorizedAsync(await spoiled.GetAsync("/api/v2/credits"), "signature", tampered);
+        await (await spoiled.GetAsync("/api/v2/credits")).AssertUnauthorizedAsync("signature", tampered);
     }
 }
 
@@ -163,7 +163,7 @@ public abstract class JwtDisabledTests<TProvider>(AppFixture<TProvider> fixture)
         var token = JwtTokens.Create(key, account.AccountId);
         using var client = fixture.App.Client("Bearer " + token);
 
-        await ProblemAssert.UnauthorizedAsync(await client.GetAsync("/api/v2/credits"), "not enabled", token);
+        await (await client.GetAsync("/api/v2/credits")).AssertUnauthorizedAsync("not enabled", token);
 
         // The same account's API key works on the same server.
         Assert.Equal((0L, 20L, 20L), await account.CreditsAsync());

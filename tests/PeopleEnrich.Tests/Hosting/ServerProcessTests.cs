@@ -34,7 +34,7 @@ public abstract class ServerProcessTests<TProvider> where TProvider : IDatabaseP
         // An account existed, so the first start created no 'default' account with the bootstrap key.
         using (var bootstrap = Client(address, TestApp.BootstrapKey))
         {
-            await ProblemAssert.UnauthorizedAsync(await bootstrap.GetAsync("/api/v2/credits"), "unknown or revoked");
+            await (await bootstrap.GetAsync("/api/v2/credits")).AssertUnauthorizedAsync("unknown or revoked");
         }
 
         server.Terminate();

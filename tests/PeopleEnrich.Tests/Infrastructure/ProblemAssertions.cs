@@ -38,6 +38,23 @@ public static class ProblemAssertions
         return problem;
     }
 
+    /// <summary>
+    /// A 401 problem (with WWW-Authenticate: Bearer) whose detail contains <paramref name="detailContains"/>
+    /// and never echoes <paramref name="credential"/>; returns the body.
+    /// </summary>
+    public static async Task<JsonObject> AssertUnauthorizedAsync(this HttpResponseMessage response, string detailContains, string? credential = null)
+    {
+        var problem = await response.AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("Bearer", response.Headers.WwwAuthenticate.Select(h => h.Scheme));
+        Assert.Contains(detailContains, problem["detail"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        if (credential is { Length: > 0 })
+        {
+            Assert.DoesNotContain(credential, problem.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        return problem;
+    }
+
     /// <summary>Asserts a 422 that lists a violation at every one of <paramref name="locations"/>; returns the body.</summary>
     public static async Task<JsonObject> AssertUnprocessableAtAsync(this HttpResponseMessage response, params string[] locations)
     {
