@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Sockets;
+using ARSoft.Tools.Net;
+using ARSoft.Tools.Net.Dns;
+
+namespace PeopleEnrich.MailWorld;
+
+/// <summary>
+/// The world's authoritative DNS server (ARSoft.Tools.Net), UDP and TCP on 127.0.0.1 at one port. Answers MX, A,
+/// the null MX, NODATA (with an SOA) for known names without the asked type, and NXDOMAIN for every other name.
+/// </summary>
+internal sealed class DnsService
+{
+    private readonly MailWorld _world;
+    private readonly DnsServer _server;
+
+    private DnsService(MailWorld world, DnsServer server, IPEndPoint endPoint)
+    {
+        _world = world;
+        _server = server;
+        EndPoint = endPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public static DnsService Start(MailWorld world, int requestedPort)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = requestedPort == 0 ? FreeUdpAndTcpPort() : requestedPort;
+            var endPoint = new IPEndPoint(IPAddress.Loopback, port);
+            var server = new DnsServer(new UdpServerTransport(endPoint, 5000), new TcpServerTransport(endPoint, 5000, 5000));
+            var service = new DnsService(world, server, endPoint);
+            server.QueryReceived += service.OnQueryAsync;
+            try
+            {
+                server.Start();
+                return service;
+            }
+            catch (SocketException) when (requestedPort == 0 && attempt < 20)
+            {
+                try { server.Stop(); } catch { /* half-started: nothing else to free */ }
+            }
+        }
+    }
+
+    public void Stop() => _server.Stop();
+
+    /// <summary>A port free for both UDP and TCP on 127.0.0.1 right now (the server binds it straight after).</summary>
+    private static int FreeUdpAndTcpPort()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException) { }
+        }
+        throw new InvalidOperationException("No port free for both UDP and TCP on 127.0.0.1.");
+    }
+
+    private async Task OnQueryAsync(object sender, QueryReceivedEventArgs e)
+    {
+        if (e.Query is not DnsMessage query) return;
+        var response = query.CreateResponseInstance();
+        response.IsAuthoritiveAnswer = true;
+        response.IsRecursionAllowed = false;
+        if (query.Questions.Count != 1)
+        {
+            response.ReturnCode = ReturnCode.FormatError;
+            e.Response = response;
+            return;
+        }
+        var question = query.Questions[0];
+        var name = Names.Normalize(question.Name.ToString());
+        _world.CountDnsQuery(name, question.RecordType.ToString().ToUpperInvariant());
+
+        var domain = FindDomain(name);
+        var delay = _world.Description.DnsDelayMs + (domain?.DnsDelayMs ?? 0);
+        if (delay > 0)
+        {
+            try { await Task.Delay(delay); }
+            catch (OperationCanceledException) { return; }
+        }
+        Answer(response, question, name, domain);
+        e.Response = response;
+    }
+
+    /// <summary>The world domain equal to the name or the closest one above it.</summary>
+    private DomainDescription? FindDomain(string name)
+    {
+        for (var n = name; ; )
+        {
+            if (_world.Domain(n) is { } d) return d;
+            var dot = n.IndexOf('.');
+            if (dot < 0) return null;
+            n = n[(dot + 1)..];
+        }
+    }
+
+    private void Answer(DnsMessage response, DnsQuestion question, string name, DomainDescription? zone)
+    {
+        var ttl = zone?.Ttl ?? _world.Description.Ttl;
+        var qname = question.Name;
+        var exact = _world.Domain(name);
+        var host = _world.HostByName(name);
+        var exists = exact is not null || host is not null;
+        if (!exists)
+        {
+            response.ReturnCode = ReturnCode.NxDomain;
+            response.AuthorityRecords.Add(Soa(zone is null ? LastLabel(name) : Names.Normalize(zone.Name), ttl));
+            return;
+        }
+        response.ReturnCode = ReturnCode.NoError;
+        var type = question.RecordType;
+        if ((type == RecordType.Mx || type == RecordType.Any) && exact is not null)
+        {
+            if (exact.NullMx)
+                response.AnswerRecords.Add(new MxRecord(qname, ttl, 0, DomainName.Root));
+            else if (exact.Mx is { Count: > 0 } mx)
+                foreach (var m in mx.OrderBy(m => m.Preference))
+                    response.AnswerRecords.Add(new MxRecord(qname, ttl, m.Preference, DomainName.Parse(Names.Normalize(m.Host))));
+        }
+        if (type == RecordType.A || type == RecordType.Any)
+        {
+            // A mail host answers its address; a domain with "a": true and no host of its name answers 127.0.0.1
+            // (reachable, but with no SMTP listener) unless it is its own implicit MX, which makes it a host.
+            if (host is not null)
+                response.AnswerRecords.Add(new ARecord(qname, ttl, host.Address));
+            else if (exact is { A: true })
+                response.AnswerRecords.Add(new ARecord(qname, ttl, exact.MxAddress is { } a ? IPAddress.Parse(a) : IPAddress.Loopback));
+        }
+        if (response.AnswerRecords.Count == 0)
+            response.AuthorityRecords.Add(Soa(zone is null ? LastLabel(name) : Names.Normalize(zone.Name), ttl));
+    }
+
+    private static string LastLabel(string name) => name.Contains('.') ? name[(name.LastIndexOf('.') + 1)..] : name;
+
+    private static SoaRecord Soa(string zone, int ttl)
+    {
+        var z = DomainName.Parse(zone.Length == 0 ? "." : zone);
+        return new SoaRecord(z, ttl, DomainName.Parse("ns." + zone), DomainName.Parse("hostmaster." + zone), 1, 3600, 600, 86400, ttl);
+    }
+}

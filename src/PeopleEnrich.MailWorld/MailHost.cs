@@ -1,0 +1,67 @@
+using System.Net;
+
+namespace PeopleEnrich.MailWorld;
+
+/// <summary>A mail server of the world: one host name, one address, one SMTP listener (when the address is loopback).</summary>
+public sealed class MailHost
+{
+    private int _sessions, _active, _rcpts, _data;
+
+    internal MailHost(string name, IPAddress address, bool listening, DomainDescription owner)
+    {
+        Name = name;
+        Address = address;
+        Listening = listening;
+        Owner = owner;
+    }
+
+    /// <summary>Host name, lower case, without a trailing dot (e.g. "mx1.acme.test").</summary>
+    public string Name { get; }
+
+    /// <summary>What DNS answers for the host's A record: its 127.0.0.x, or the domain's mx_address.</summary>
+    public IPAddress Address { get; }
+
+    /// <summary>False for hosts whose address is not ours to bind (mx_address): nothing listens for them.</summary>
+    public bool Listening { get; }
+
+    /// <summary>Where the host's SMTP server listens; null when not <see cref="Listening"/>.</summary>
+    public IPEndPoint? EndPoint { get; internal set; }
+
+    /// <summary>The domain whose settings (behaviour, delays, STARTTLS) this host follows: the first one listing it.</summary>
+    public DomainDescription Owner { get; }
+
+    public Behaviour Behaviour => Owner.Behaviour;
+
+    /// <summary>Domains whose mail this host accepts (every domain listing it as MX, or the domain itself for an implicit MX).</summary>
+    public IReadOnlyList<string> Domains => _domains;
+
+    internal readonly List<string> _domains = [];
+
+    public Transcript Transcript { get; } = new();
+
+    /// <summary>Connections accepted, including those refused with 421/554 at connect.</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>Sessions open right now.</summary>
+    public int ActiveSessions => Volatile.Read(ref _active);
+
+    /// <summary>RCPT commands received (whatever was answered).</summary>
+    public int RcptCommands => Volatile.Read(ref _rcpts);
+
+    /// <summary>DATA or BDAT commands received: always refused, always a violation.</summary>
+    public int DataAttempts => Volatile.Read(ref _data);
+
+    internal long NewSession() { Interlocked.Increment(ref _sessions); return Interlocked.Increment(ref _active); }
+    internal void EndSession() => Interlocked.Decrement(ref _active);
+    internal void CountRcpt() => Interlocked.Increment(ref _rcpts);
+    internal void CountData() => Interlocked.Increment(ref _data);
+
+    internal void ResetCounters()
+    {
+        Interlocked.Exchange(ref _sessions, 0);
+        Interlocked.Exchange(ref _rcpts, 0);
+        Transcript.Clear();
+    }
+
+    public override string ToString() => EndPoint is null ? $"{Name} {Address} (not listening)" : $"{Name} {EndPoint} ({Owner.Behaviour})";
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PeopleEnrich.MailWorld;
+
+/// <summary>A whole simulated mail world: its DNS server, its SMTP port and its domains. Read from snake_case JSON.</summary>
+public sealed record WorldDescription
+{
+    /// <summary>UDP and TCP port of the DNS server on 127.0.0.1; 0 picks a free one (see <see cref="MailWorld.DnsEndPoint"/>).</summary>
+    public int DnsPort { get; init; }
+
+    /// <summary>The port every mail host listens on (each at its own 127.0.0.x); 0 picks one free on every host address.</summary>
+    public int SmtpPort { get; init; }
+
+    /// <summary>TTL in seconds of every DNS record unless a domain says otherwise.</summary>
+    public int Ttl { get; init; } = 300;
+
+    /// <summary>Delay before every DNS answer, in milliseconds (a domain's own <c>dns_delay_ms</c> adds to it).</summary>
+    public int DnsDelayMs { get; init; }
+
+    /// <summary>An SMTP session idle this long is closed with "421 4.4.2 Idle timeout".</summary>
+    public int IdleTimeoutSeconds { get; init; } = 60;
+
+    public IReadOnlyList<DomainDescription> Domains { get; init; } = [];
+
+    public static WorldDescription Parse(string json) =>
+        JsonSerializer.Deserialize(json, WorldJsonContext.Default.WorldDescription)
+        ?? throw new InvalidDataException("The world description is JSON null.");
+
+    public static WorldDescription Load(string path) => Parse(File.ReadAllText(path));
+
+    public string ToJson() => JsonSerializer.Serialize(this, WorldJsonContext.Default.WorldDescription);
+}
+
+/// <summary>One domain of the world: its DNS records and how its mail servers behave.</summary>
+public sealed record DomainDescription
+{
+    public required string Name { get; init; }
+
+    /// <summary>MX records. Each host gets its own 127.0.0.x (unless <see cref="MxAddress"/> is set) and an SMTP listener.</summary>
+    public IReadOnlyList<MxDescription>? Mx { get; init; }
+
+    /// <summary>The domain itself has an A record. Without MX records it is then the implicit MX (RFC 5321 §5.1) and gets an SMTP listener.</summary>
+    public bool A { get; init; }
+
+    /// <summary>RFC 7505 null MX ("0 ."): the domain accepts no mail. Excludes <see cref="Mx"/>.</summary>
+    public bool NullMx { get; init; }
+
+    /// <summary>When set, the A records of this domain's mail hosts answer this address (e.g. 10.0.0.5) and no listener is started for them.</summary>
+    public string? MxAddress { get; init; }
+
+    /// <summary>Local parts (before the @) that exist. Compared case-insensitively.</summary>
+    public IReadOnlyList<string> Mailboxes { get; init; } = [];
+
+    public Behaviour Behaviour { get; init; } = Behaviour.Normal;
+
+    /// <summary>greylist: a (client IP, MAIL FROM, RCPT TO) triple first seen less than this long ago gets 450.</summary>
+    public int GreylistSeconds { get; init; } = 60;
+
+    /// <summary>Delay before every SMTP reply, banner included. Default 1000 for behaviour slow, 0 otherwise.</summary>
+    public int? ReplyDelayMs { get; init; }
+
+    /// <summary>busy: concurrent sessions allowed per host; the next gets "421 4.7.0 Too many connections".</summary>
+    public int MaxSessions { get; init; } = 1;
+
+    /// <summary>rate_limited: RCPT commands allowed per session; later ones get <see cref="RateLimitReply"/>.</summary>
+    public int MaxRecipients { get; init; } = 3;
+
+    public string RateLimitReply { get; init; } = "452 4.5.3 Too many recipients";
+
+    /// <summary>policy_block: where the block happens.</summary>
+    public BlockAt BlockAt { get; init; } = BlockAt.Connect;
+
+    public StartTls Starttls { get; init; } = StartTls.None;
+
+    /// <summary>tarpit: delay before the banner, in milliseconds.</summary>
+    public int TarpitMs { get; init; } = 10_000;
+
+    /// <summary>Delay before DNS answers about this domain and names under it, added to the world's.</summary>
+    public int DnsDelayMs { get; init; }
+
+    /// <summary>TTL of this domain's records; the world's when absent.</summary>
+    public int? Ttl { get; init; }
+
+    internal int EffectiveReplyDelayMs => ReplyDelayMs ?? (Behaviour == Behaviour.Slow ? 1000 : 0);
+}
+
+public sealed record MxDescription
+{
+    public ushort Preference { get; init; } = 10;
+    public required string Host { get; init; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<Behaviour>))]
+public enum Behaviour
+{
+    [JsonStringEnumMemberName("normal")] Normal,
+    [JsonStringEnumMemberName("catch_all")] CatchAll,
+    [JsonStringEnumMemberName("greylist")] Greylist,
+    [JsonStringEnumMemberName("slow")] Slow,
+    [JsonStringEnumMemberName("busy")] Busy,
+    [JsonStringEnumMemberName("rate_limited")] RateLimited,
+    [JsonStringEnumMemberName("policy_block")] PolicyBlock,
+    [JsonStringEnumMemberName("tarpit")] Tarpit,
+    [JsonStringEnumMemberName("m365")] M365,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<BlockAt>))]
+public enum BlockAt
+{
+    [JsonStringEnumMemberName("connect")] Connect,
+    [JsonStringEnumMemberName("mail_from")] MailFrom,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<StartTls>))]
+public enum StartTls
+{
+    [JsonStringEnumMemberName("none")] None,
+    [JsonStringEnumMemberName("offered")] Offered,
+    [JsonStringEnumMemberName("required")] Required,
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(WorldDescription))]
+internal sealed partial class WorldJsonContext : JsonSerializerContext;
+
+public static class WorldNames
+{
+    /// <summary>The JSON spelling of a behaviour ("catch_all", "m365", …).</summary>
+    public static string JsonName(this Behaviour b) => b switch
+    {
+        Behaviour.CatchAll => "catch_all",
+        Behaviour.RateLimited => "rate_limited",
+        Behaviour.PolicyBlock => "policy_block",
+        _ => b.ToString().ToLowerInvariant(),
+    };
+}

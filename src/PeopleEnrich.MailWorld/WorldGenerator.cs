@@ -1,0 +1,243 @@
+namespace PeopleEnrich.MailWorld;
+
+/// <summary>How a company builds its addresses from a person's first and last name.</summary>
+public enum AddressPattern
+{
+    FirstDotLast,   // jane.doe
+    FLast,          // jdoe
+    First,          // jane
+    FirstLast,      // janedoe
+    FDotLast,       // j.doe
+    LastDotFirst,   // doe.jane
+    FirstUnderscoreLast, // jane_doe
+    LastF,          // doej
+    FirstDotL,      // jane.d
+    Last,           // doe
+}
+
+public static class AddressPatterns
+{
+    public static IReadOnlyList<AddressPattern> All { get; } = Enum.GetValues<AddressPattern>();
+
+    /// <summary>The local part for a person; names are expected lower-case ASCII letters.</summary>
+    public static string Apply(this AddressPattern pattern, string first, string last)
+    {
+        first = first.ToLowerInvariant();
+        last = last.ToLowerInvariant();
+        return pattern switch
+        {
+            AddressPattern.FirstDotLast => $"{first}.{last}",
+            AddressPattern.FLast => $"{first[0]}{last}",
+            AddressPattern.First => first,
+            AddressPattern.FirstLast => $"{first}{last}",
+            AddressPattern.FDotLast => $"{first[0]}.{last}",
+            AddressPattern.LastDotFirst => $"{last}.{first}",
+            AddressPattern.FirstUnderscoreLast => $"{first}_{last}",
+            AddressPattern.LastF => $"{last}{first[0]}",
+            AddressPattern.FirstDotL => $"{first}.{last[0]}",
+            AddressPattern.Last => last,
+            _ => throw new ArgumentOutOfRangeException(nameof(pattern)),
+        };
+    }
+
+    /// <summary>The pattern written with the words first/last and f/l, e.g. "first.last", "flast", "f.last".</summary>
+    public static string Template(this AddressPattern pattern) => pattern switch
+    {
+        AddressPattern.FLast => "flast",
+        AddressPattern.FDotLast => "f.last",
+        AddressPattern.LastF => "lastf",
+        AddressPattern.FirstDotL => "first.l",
+        _ => pattern.Apply("first", "last"),
+    };
+}
+
+/// <summary>What kind of domain a generated one is; every kind appears at least once when there are enough domains.</summary>
+public enum Scenario
+{
+    Normal, TwoMx, CatchAll, Greylist, Slow, Busy, RateLimited, PolicyBlockConnect, PolicyBlockMailFrom,
+    StartTlsOffered, StartTlsRequired, Tarpit, M365, ImplicitMx, NullMx, PrivateMx, NoSuchDomain,
+}
+
+public sealed record WorldGeneratorOptions
+{
+    public int Seed { get; init; } = 1;
+    public int DomainCount { get; init; } = 40;
+    public int PeopleCount { get; init; } = 400;
+    /// <summary>Share of people at mail-accepting domains who have no mailbox (left the company, never had one).</summary>
+    public double NoMailboxShare { get; init; } = 0.1;
+    public int TarpitMs { get; init; } = 10_000;
+    public int SlowReplyDelayMs { get; init; } = 200;
+    public int GreylistSeconds { get; init; } = 2;
+    public int DnsPort { get; init; }
+    public int SmtpPort { get; init; }
+}
+
+/// <summary>A generated domain: its scenario and address pattern, and whether an SMTP dialogue can tell its mailboxes apart.</summary>
+public sealed record GeneratedDomain(string Name, Scenario Scenario, AddressPattern Pattern)
+{
+    /// <summary>In DNS at all (false for <see cref="Scenario.NoSuchDomain"/>).</summary>
+    public bool Exists => Scenario != Scenario.NoSuchDomain;
+
+    /// <summary>Mail is deliverable to its people at all (false for null MX and unknown domains).</summary>
+    public bool AcceptsMail => Scenario is not (Scenario.NullMx or Scenario.NoSuchDomain);
+
+    /// <summary>
+    /// A finder that honours the rules (one RCPT per session where needed, retry after greylisting, STARTTLS, patience with
+    /// slow servers) can tell an existing mailbox from a missing one. False for catch-all, policy blocks, tarpits (unless
+    /// the finder waits the whole delay), private MX addresses, null MX and unknown domains.
+    /// </summary>
+    public bool Verifiable => Scenario is not (Scenario.CatchAll or Scenario.PolicyBlockConnect or Scenario.PolicyBlockMailFrom
+        or Scenario.Tarpit or Scenario.PrivateMx or Scenario.NullMx or Scenario.NoSuchDomain);
+}
+
+/// <summary>One person of the ground truth: <see cref="Address"/> is their real address, or null when they have none.</summary>
+public sealed record Person(string FirstName, string LastName, string Domain, string? Address);
+
+public sealed record GeneratedWorld(WorldDescription Description, IReadOnlyList<GeneratedDomain> Domains, IReadOnlyList<Person> People)
+{
+    public GeneratedDomain Domain(string name) => Domains.Single(d => d.Name == name);
+}
+
+/// <summary>Builds a world of many domains mixing every behaviour, with people and their ground truth; the same seed gives the same world.</summary>
+public static class WorldGenerator
+{
+    private static readonly string[] FirstNames =
+    [
+        "james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda", "david", "elizabeth", "william", "barbara",
+        "richard", "susan", "joseph", "jessica", "thomas", "sarah", "charles", "karen", "daniel", "lisa", "matthew", "nancy",
+        "anthony", "betty", "mark", "sandra", "paul", "ashley", "steven", "emily", "andrew", "donna", "kenneth", "michelle",
+        "joshua", "carol", "kevin", "amanda", "brian", "melissa", "george", "deborah", "timothy", "stephanie", "ronald", "rebecca",
+        "jason", "laura", "edward", "helen", "ryan", "sharon", "jacob", "cynthia", "gary", "kathleen", "nicholas", "amy",
+        "eric", "anna", "jonathan", "shirley", "stephen", "angela", "larry", "ruth", "justin", "brenda", "scott", "pamela",
+        "ada", "grace", "alan", "hedy", "linus", "margaret", "dennis", "radia", "ken", "frances",
+    ];
+
+    private static readonly string[] LastNames =
+    [
+        "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez", "martinez", "hernandez",
+        "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore", "jackson", "martin", "lee", "perez", "thompson",
+        "white", "harris", "sanchez", "clark", "ramirez", "lewis", "robinson", "walker", "young", "allen", "king", "wright",
+        "scott", "torres", "nguyen", "hill", "flores", "green", "adams", "nelson", "baker", "hall", "rivera", "campbell",
+        "mitchell", "carter", "roberts", "gomez", "phillips", "evans", "turner", "diaz", "parker", "cruz", "edwards", "collins",
+        "reyes", "stewart", "morris", "morales", "murphy", "cook", "rogers", "gutierrez", "ortiz", "morgan", "cooper", "peterson",
+        "bailey", "reed", "kelly", "howard", "ramos", "kim", "cox", "ward", "richardson", "watson", "brooks", "chavez", "wood",
+        "lovelace", "hopper", "turing", "lamarr", "torvalds", "hamilton", "ritchie", "perlman", "thompson", "allen",
+    ];
+
+    private static readonly string[] Words1 =
+    [
+        "blue", "red", "green", "silver", "golden", "north", "south", "east", "west", "bright", "swift", "quiet", "bold", "clear",
+        "deep", "high", "iron", "stone", "cloud", "river", "ocean", "summit", "prime", "nova", "alpha", "delta", "omega", "urban",
+    ];
+
+    private static readonly string[] Words2 =
+    [
+        "falcon", "labs", "works", "systems", "logistics", "foods", "health", "capital", "media", "energy", "robotics", "partners",
+        "studio", "networks", "analytics", "farms", "motors", "bank", "press", "designs", "ventures", "dynamics", "supply", "bio",
+    ];
+
+    /// <summary>Scenarios filling the domains after each has appeared once, weighted towards ordinary servers.</summary>
+    private static readonly Scenario[] FillMix =
+    [
+        Scenario.Normal, Scenario.Normal, Scenario.Normal, Scenario.Normal, Scenario.TwoMx, Scenario.TwoMx, Scenario.CatchAll,
+        Scenario.Greylist, Scenario.StartTlsOffered, Scenario.M365, Scenario.ImplicitMx, Scenario.RateLimited, Scenario.Slow,
+    ];
+
+    public static GeneratedWorld Generate(WorldGeneratorOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(options.DomainCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.PeopleCount);
+        var random = new Random(options.Seed);
+
+        var scenarios = Enum.GetValues<Scenario>().ToList();
+        Shuffle(scenarios, random);
+        while (scenarios.Count < options.DomainCount) scenarios.Add(FillMix[random.Next(FillMix.Length)]);
+        scenarios = scenarios.Take(options.DomainCount).ToList();
+
+        var names = new HashSet<string>();
+        var domains = new List<GeneratedDomain>();
+        foreach (var scenario in scenarios)
+        {
+            string name;
+            do name = $"{Words1[random.Next(Words1.Length)]}{Words2[random.Next(Words2.Length)]}{(names.Count >= Words1.Length * Words2.Length / 2 ? random.Next(1000).ToString(System.Globalization.CultureInfo.InvariantCulture) : "")}.test";
+            while (!names.Add(name));
+            domains.Add(new GeneratedDomain(name, scenario, AddressPatterns.All[random.Next(AddressPatterns.All.Count)]));
+        }
+
+        var mailboxes = domains.ToDictionary(d => d.Name, _ => new List<string>());
+        var people = new List<Person>();
+        var seenPeople = new HashSet<(string, string, string)>();
+        for (var i = 0; i < options.PeopleCount && domains.Count > 0; i++)
+        {
+            var domain = i < domains.Count ? domains[i] : domains[random.Next(domains.Count)];
+            string first, last;
+            do { first = FirstNames[random.Next(FirstNames.Length)]; last = LastNames[random.Next(LastNames.Length)]; }
+            while (!seenPeople.Add((first, last, domain.Name)));
+            var hasMailbox = domain.AcceptsMail && random.NextDouble() >= options.NoMailboxShare;
+            string? address = null;
+            if (hasMailbox)
+            {
+                var boxes = mailboxes[domain.Name];
+                var local = domain.Pattern.Apply(first, last);
+                // Two people whose pattern collides: the later one gets a number, as real companies do.
+                for (var n = 2; boxes.Contains(local); n++) local = domain.Pattern.Apply(first, last) + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                boxes.Add(local);
+                address = $"{local}@{domain.Name}";
+            }
+            people.Add(new Person(Capitalise(first), Capitalise(last), domain.Name, address));
+        }
+
+        var descriptions = new List<DomainDescription>();
+        foreach (var d in domains)
+        {
+            if (d.Scenario == Scenario.NoSuchDomain) continue;
+            var boxes = mailboxes[d.Name];
+            if (random.Next(2) == 0) boxes.AddRange(["info", "contact"]);
+            descriptions.Add(Describe(d, boxes, options));
+        }
+
+        var description = new WorldDescription { DnsPort = options.DnsPort, SmtpPort = options.SmtpPort, Domains = descriptions };
+        return new GeneratedWorld(description, domains, people);
+    }
+
+    private static DomainDescription Describe(GeneratedDomain d, List<string> boxes, WorldGeneratorOptions o)
+    {
+        var mx1 = new MxDescription { Preference = 10, Host = $"mx1.{d.Name}" };
+        var basic = new DomainDescription { Name = d.Name, Mx = [mx1], Mailboxes = boxes.ToArray() };
+        return d.Scenario switch
+        {
+            Scenario.Normal => basic,
+            Scenario.TwoMx => basic with { Mx = [mx1, new MxDescription { Preference = 20, Host = $"mx2.{d.Name}" }] },
+            Scenario.CatchAll => basic with { Behaviour = Behaviour.CatchAll },
+            Scenario.Greylist => basic with { Behaviour = Behaviour.Greylist, GreylistSeconds = o.GreylistSeconds },
+            Scenario.Slow => basic with { Behaviour = Behaviour.Slow, ReplyDelayMs = o.SlowReplyDelayMs },
+            Scenario.Busy => basic with { Behaviour = Behaviour.Busy, MaxSessions = 1 },
+            Scenario.RateLimited => basic with { Behaviour = Behaviour.RateLimited, MaxRecipients = 3 },
+            Scenario.PolicyBlockConnect => basic with { Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Connect },
+            Scenario.PolicyBlockMailFrom => basic with { Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.MailFrom },
+            Scenario.StartTlsOffered => basic with { Starttls = StartTls.Offered },
+            Scenario.StartTlsRequired => basic with { Starttls = StartTls.Required },
+            Scenario.Tarpit => basic with { Behaviour = Behaviour.Tarpit, TarpitMs = o.TarpitMs },
+            Scenario.M365 => basic with
+            {
+                Behaviour = Behaviour.M365,
+                Mx = [new MxDescription { Preference = 0, Host = $"{d.Name.Replace('.', '-')}.mail.protection.outlook.test" }],
+            },
+            Scenario.ImplicitMx => basic with { Mx = null, A = true },
+            Scenario.NullMx => basic with { Mx = null, NullMx = true, Mailboxes = [] },
+            Scenario.PrivateMx => basic with { MxAddress = "10.0.0.5" },
+            _ => throw new ArgumentOutOfRangeException(nameof(d)),
+        };
+    }
+
+    private static void Shuffle<T>(List<T> list, Random random)
+    {
+        for (var i = list.Count - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+    }
+
+    private static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
+}
