@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 using PeopleEnrich.Api.Json;
 using PeopleEnrich.Pipeline.Waterfall;
@@ -90,30 +91,81 @@ public sealed class BatchStore(Database database, TimeProvider time)
         return new SubmitResult.Accepted(batchId, items.Count, Replayed: false);
     }
 
-    // One multi-row INSERT: a 100-person batch is one round trip, not a hundred.
-    private static Task InsertItemsAsync(DbConnection connection, DbTransaction transaction, string batchId, string accountId, IReadOnlyList<SubmittedItem> items, long now, CancellationToken cancellationToken)
+    private const string InsertItems = """
+        INSERT INTO items (batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url,
+                           fields, custom_json, reserved_credits, status, attempts, available_at)
+        VALUES
+        """;
+
+    private static readonly string[] ItemParameters = ["@idx", "@firstname", "@lastname", "@domain", "@company", "@linkedin", "@fields", "@custom", "@reserved"];
+
+    /// <summary>One row of VALUES; <paramref name="suffix"/> numbers its parameters in a multi-row INSERT.</summary>
+    private static string ItemRow(string suffix) =>
+        $"(@batchId, {string.Join(", ", ItemParameters.Take(1).Select(p => p + suffix))}, @accountId, {string.Join(", ", ItemParameters.Skip(1).Select(p => p + suffix))}, @status, 0, @now)";
+
+    // SQLite is in-process: one prepared single-row INSERT run per item is cheaper than preparing a
+    // 100-row statement. PostgreSQL is a round trip away: one multi-row INSERT for the whole batch.
+    private static Task InsertItemsAsync(DbConnection connection, DbTransaction transaction, string batchId, string accountId, IReadOnlyList<SubmittedItem> items, long now, CancellationToken cancellationToken) =>
+        connection is SqliteConnection
+            ? InsertOneByOneAsync(connection, transaction, batchId, accountId, items, now, cancellationToken)
+            : InsertAllAtOnceAsync(connection, transaction, batchId, accountId, items, now, cancellationToken);
+
+    private static async Task InsertOneByOneAsync(DbConnection connection, DbTransaction transaction, string batchId, string accountId, IReadOnlyList<SubmittedItem> items, long now, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder("""
-            INSERT INTO items (batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url,
-                               fields, custom_json, reserved_credits, status, attempts, available_at)
-            VALUES
-            """);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = InsertItems + ItemRow("");
+        DbParameter Parameter(string name, object? value)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }
+
+        Parameter("@batchId", batchId);
+        Parameter("@accountId", accountId);
+        Parameter("@status", ItemStatus.Processing);
+        Parameter("@now", now);
+        var row = ItemParameters.Select(name => Parameter(name, null)).ToArray();
+        await command.PrepareAsync(cancellationToken);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var values = ItemValues(items[i], i);
+            for (var p = 0; p < row.Length; p++)
+            {
+                row[p].Value = values[p] ?? DBNull.Value;
+            }
+
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static Task InsertAllAtOnceAsync(DbConnection connection, DbTransaction transaction, string batchId, string accountId, IReadOnlyList<SubmittedItem> items, long now, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder(InsertItems);
         var parameters = new DynamicParameters(new { batchId, accountId, now, status = ItemStatus.Processing });
         for (var i = 0; i < items.Count; i++)
         {
-            var item = items[i];
-            sql.Append(i == 0 ? "\n" : ",\n").Append(
-                $"(@batchId, {i}, @accountId, @f{i}, @l{i}, @d{i}, @c{i}, @u{i}, {(int)item.Fields}, @x{i}, {item.ReservedCredits}, @status, 0, @now)");
-            parameters.Add($"f{i}", item.FirstName);
-            parameters.Add($"l{i}", item.LastName);
-            parameters.Add($"d{i}", item.Domain);
-            parameters.Add($"c{i}", item.CompanyName);
-            parameters.Add($"u{i}", item.LinkedInUrl);
-            parameters.Add($"x{i}", item.Custom is null ? null : JsonSerializer.Serialize(item.Custom, ApiJsonContext.Default.IReadOnlyDictionaryStringString));
+            var values = ItemValues(items[i], i);
+            for (var p = 0; p < ItemParameters.Length; p++)
+            {
+                parameters.Add($"{ItemParameters[p][1..]}{i}", values[p]);
+            }
+
+            sql.Append(i == 0 ? "\n" : ",\n").Append(ItemRow($"{i}"));
         }
 
         return connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
     }
+
+    private static object?[] ItemValues(SubmittedItem item, int index) =>
+    [
+        index, item.FirstName, item.LastName, item.Domain, item.CompanyName, item.LinkedInUrl, (int)item.Fields,
+        item.Custom is null ? null : JsonSerializer.Serialize(item.Custom, ApiJsonContext.Default.IReadOnlyDictionaryStringString),
+        item.ReservedCredits,
+    ];
 
     /// <summary>The batch if <paramref name="accountId"/> submitted it; for anyone else it does not exist.</summary>
     public async Task<StoredBatch?> FindAsync(string accountId, string batchId, CancellationToken cancellationToken)

@@ -1,0 +1,166 @@
+namespace PeopleEnrich.Verification.Smtp;
+
+/// <summary>
+/// What a reply to RCPT TO says. These are observations about one question asked of one server, not
+/// verdicts on the address: only the verdict logic turns them (with everything else known) into a status.
+/// </summary>
+public enum RcptOutcome
+{
+    /// <summary>250 or 251: the server would take mail for this recipient.</summary>
+    Accepted,
+
+    /// <summary>A permanent "no such mailbox": 5.1.x, "user unknown", Microsoft 365's directory-based edge block…</summary>
+    Rejected,
+
+    /// <summary>The mailbox exists but is over quota (552, 5.2.2 or 4.2.2).</summary>
+    MailboxFull,
+
+    /// <summary>The session has reached the server's recipient limit: ask the rest in a new session; nothing was learned.</summary>
+    TooManyRecipients,
+
+    /// <summary>Any other 4xx: greylisting, a busy server, even a 4xx "user unknown". Ask again later.</summary>
+    Temporary,
+
+    /// <summary>The server refuses us (block lists, reputation, policy, relaying), not the address.</summary>
+    PolicyRefusal,
+
+    /// <summary>A refusal or reply that says nothing we can attribute either to the address or to us.</summary>
+    Unexplained,
+}
+
+/// <summary>What a reply before RCPT (the greeting, EHLO, MAIL FROM) means for the session.</summary>
+public enum SessionOutcome
+{
+    /// <summary>Go on to the next command.</summary>
+    Proceed,
+
+    /// <summary>The server cannot talk now (421, other 4xx): try later; nothing was learned about any address.</summary>
+    Temporary,
+
+    /// <summary>The server will not talk to us (5xx, such as 554 at the greeting): never a verdict on an address.</summary>
+    Refused,
+
+    /// <summary>EHLO is not understood (500, 502): say HELO instead (RFC 5321 §3.2).</summary>
+    RetryWithHelo,
+}
+
+/// <summary>The SMTP command a reply answers, for replies before RCPT TO.</summary>
+public enum SessionStep
+{
+    Greeting,
+    Ehlo,
+    MailFrom,
+}
+
+/// <summary>Reads SMTP replies into observations. Enhanced status codes are trusted first, then the code, then the text.</summary>
+public static class ReplyInterpreter
+{
+    // Wording of "this mailbox does not exist" across servers (see the fixtures in ReplyInterpreterTests).
+    private static readonly string[] NoSuchUser =
+    [
+        "user unknown", "unknown user", "no such user", "no such mailbox", "no mailbox", "does not exist",
+        "doesn't exist", "doesn't have a", "mailbox unavailable", "mailbox not found", "recipient address rejected",
+        "invalid recipient", "recipient not found", "address not found", "user not found", "not found",
+        "unrouteable address", "unroutable address", "address rejected", "unknown recipient", "no longer",
+        "account disabled", "is disabled", "user not local", "mailbox name not allowed", "address unknown",
+    ];
+
+    // Wording of "we refuse you": block lists, reputation and policy. Checked before NoSuchUser, because
+    // a policy refusal often names the recipient ("<x>: Recipient address rejected: Relay access denied").
+    private static readonly string[] Policy =
+    [
+        "spamhaus", "blocked", "block list", "blocklist", "blacklist", "denylist", "banned", "denied by policy",
+        "policy", "client host rejected", "relay access denied", "relaying denied", "relay not permitted",
+        "administrative prohibition", "reputation", "spam", "dnsbl", "not allowed to connect",
+        "reverse dns", "ptr record", "access denied, bad inbound connector",
+    ];
+
+    private static readonly string[] Full = ["mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage", "insufficient storage"];
+
+    private static readonly string[] TooMany = ["too many recipients", "recipient limit", "too many rcpt"];
+
+    public static RcptOutcome InterpretRcpt(SmtpReply reply)
+    {
+        var text = reply.Text.ToLowerInvariant();
+        var status = reply.EnhancedCode;
+
+        if (reply.Code is 250 or 251)
+        {
+            return RcptOutcome.Accepted;
+        }
+
+        // 452 4.5.3 (RFC 5321 §4.5.3.1.10); older servers said 552 "too many recipients".
+        if (status is "4.5.3" or "5.5.3" || ContainsAny(text, TooMany))
+        {
+            return reply.IsTransientFailure || reply.IsPermanentFailure ? RcptOutcome.TooManyRecipients : RcptOutcome.Unexplained;
+        }
+
+        if (status is "4.2.2" or "5.2.2" || reply.Code == 552 || ((reply.Code == 452 || reply.IsPermanentFailure) && ContainsAny(text, Full)))
+        {
+            return RcptOutcome.MailboxFull;
+        }
+
+        // A 4xx is never final, whatever it says: Postfix answers "450 4.1.1 User unknown" while its
+        // directory is unreachable, and greylisting ("450 4.2.0 Greylisted") wants the same question later.
+        if (reply.IsTransientFailure)
+        {
+            return RcptOutcome.Temporary;
+        }
+
+        if (!reply.IsPermanentFailure)
+        {
+            return RcptOutcome.Unexplained;
+        }
+
+        return status is null ? PermanentByText(text) : PermanentByStatus(status, text);
+    }
+
+    public static SessionOutcome InterpretSession(SessionStep step, SmtpReply reply)
+    {
+        if (step == SessionStep.Greeting ? reply.Code == 220 : reply.IsPositive)
+        {
+            return SessionOutcome.Proceed;
+        }
+
+        if (step == SessionStep.Ehlo && reply.Code is 500 or 502)
+        {
+            return SessionOutcome.RetryWithHelo;
+        }
+
+        // 5xx here is about us (our IP, our HELO name, our sender), never about an address. Anything
+        // else (a 4xx, or a code out of place) means the server cannot be asked now.
+        return reply.IsPermanentFailure ? SessionOutcome.Refused : SessionOutcome.Temporary;
+    }
+
+    private static RcptOutcome PermanentByStatus(string status, string text)
+    {
+        var subject = status[2..status.IndexOf('.', 2)];
+        return subject switch
+        {
+            // X.7.X is security or policy (RFC 3463 §3.8): block lists, reputation, authentication.
+            "7" => RcptOutcome.PolicyRefusal,
+            // X.1.7 and X.1.8 are about the sender's address: a refusal of us.
+            "1" when status is "5.1.7" or "5.1.8" => RcptOutcome.PolicyRefusal,
+            "1" => RcptOutcome.Rejected,
+            // 5.2.1: mailbox disabled (Gmail: "The email account that you tried to reach is disabled").
+            "2" when status == "5.2.1" => RcptOutcome.Rejected,
+            // Microsoft 365 answers an unknown recipient with "550 5.4.1 Recipient address rejected:
+            // Access denied" (directory-based edge blocking) although 5.4.1 is a routing code.
+            "4" when status == "5.4.1" && text.Contains("recipient address rejected") => RcptOutcome.Rejected,
+            _ => PermanentByText(text),
+        };
+    }
+
+    private static RcptOutcome PermanentByText(string text)
+    {
+        if (ContainsAny(text, Policy))
+        {
+            return RcptOutcome.PolicyRefusal;
+        }
+
+        return ContainsAny(text, NoSuchUser) ? RcptOutcome.Rejected : RcptOutcome.Unexplained;
+    }
+
+    private static bool ContainsAny(string text, IEnumerable<string> phrases) =>
+        phrases.Any(phrase => text.Contains(phrase, StringComparison.Ordinal));
+}
