@@ -1,0 +1,137 @@
+using System.Net;
+using DnsClient;
+using DnsClient.Protocol;
+
+namespace PeopleEnrich.MailWorld.Tests;
+
+public sealed class DnsTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Mx_records_come_with_their_preferences_and_the_hosts_resolve_to_their_loopback_addresses(bool tcp)
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Sample());
+        var dns = world.Dns(tcp);
+
+        var mx = await dns.QueryAsync("acme.test", QueryType.MX);
+        Assert.Equal(DnsHeaderResponseCode.NoError, mx.Header.ResponseCode);
+        Assert.True(mx.Header.HasAuthorityAnswer);
+        var records = mx.Answers.MxRecords().OrderBy(r => r.Preference).ToList();
+        Assert.Equal([(10, "mx1.acme.test."), (20, "mx2.acme.test.")], records.Select(r => ((int)r.Preference, r.Exchange.Value)));
+        Assert.All(records, r => Assert.Equal(300, r.InitialTimeToLive));
+
+        var a1 = await dns.QueryAsync("mx1.acme.test", QueryType.A);
+        var a2 = await dns.QueryAsync("MX2.Acme.Test.", QueryType.A);
+        Assert.Equal(IPAddress.Parse("127.0.0.2"), Assert.Single(a1.Answers.ARecords()).Address);
+        Assert.Equal(IPAddress.Parse("127.0.0.3"), Assert.Single(a2.Answers.ARecords()).Address);
+        Assert.Equal(world.Host("mx1.acme.test").Address, a1.Answers.ARecords().Single().Address);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Unknown_names_are_NXDOMAIN_and_known_names_without_the_type_are_NODATA(bool tcp)
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Sample());
+        var dns = world.Dns(tcp);
+
+        var unknown = await dns.QueryAsync("nowhere.test", QueryType.MX);
+        Assert.Equal(DnsHeaderResponseCode.NotExistentDomain, unknown.Header.ResponseCode);
+        Assert.Empty(unknown.Answers);
+        Assert.Single(unknown.Authorities.SoaRecords());
+
+        var sub = await dns.QueryAsync("nope.acme.test", QueryType.A);
+        Assert.Equal(DnsHeaderResponseCode.NotExistentDomain, sub.Header.ResponseCode);
+
+        var nodata = await dns.QueryAsync("acme.test", QueryType.A);
+        Assert.Equal(DnsHeaderResponseCode.NoError, nodata.Header.ResponseCode);
+        Assert.Empty(nodata.Answers);
+
+        var aaaa = await dns.QueryAsync("mx1.acme.test", QueryType.AAAA);
+        Assert.Equal(DnsHeaderResponseCode.NoError, aaaa.Header.ResponseCode);
+        Assert.Empty(aaaa.Answers);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Null_MX_implicit_MX_and_private_MX_addresses(bool tcp)
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Sample());
+        var dns = world.Dns(tcp);
+
+        var nullMx = Assert.Single((await dns.QueryAsync("nullmx.test", QueryType.MX)).Answers.MxRecords());
+        Assert.Equal(0, nullMx.Preference);
+        Assert.Equal(".", nullMx.Exchange.Value);
+
+        var implicitMx = await dns.QueryAsync("nomx.test", QueryType.MX);
+        Assert.Equal(DnsHeaderResponseCode.NoError, implicitMx.Header.ResponseCode);
+        Assert.Empty(implicitMx.Answers.MxRecords());
+        var a = Assert.Single((await dns.QueryAsync("nomx.test", QueryType.A)).Answers.ARecords());
+        Assert.Equal(world.Host("nomx.test").Address, a.Address);
+        Assert.True(IPAddress.IsLoopback(a.Address));
+        Assert.NotNull(world.Host("nomx.test").EndPoint);
+
+        Assert.Equal(IPAddress.Parse("10.0.0.5"), Assert.Single((await dns.QueryAsync("mx.private.test", QueryType.A)).Answers.ARecords()).Address);
+        Assert.Equal(IPAddress.Parse("169.254.169.254"), Assert.Single((await dns.QueryAsync("mx.metadata.test", QueryType.A)).Answers.ARecords()).Address);
+        Assert.False(world.Host("mx.private.test").Listening);
+        Assert.Null(world.Host("mx.private.test").EndPoint);
+    }
+
+    [Fact]
+    public async Task Ttls_are_the_worlds_unless_a_domain_sets_its_own()
+    {
+        var description = Worlds.Sample() with { Ttl = 120 };
+        await using var world = await MailWorld.StartAsync(description);
+        var dns = world.Dns(tcp: false);
+        Assert.Equal(120, (await dns.QueryAsync("acme.test", QueryType.MX)).Answers.MxRecords().First().InitialTimeToLive);
+        Assert.Equal(3600, Assert.Single((await dns.QueryAsync("m365.test", QueryType.MX)).Answers.MxRecords()).InitialTimeToLive);
+    }
+
+    [Fact]
+    public async Task Slow_DNS_answers_still_come()
+    {
+        var description = Worlds.Of(Worlds.Domain("slowdns.test") with { DnsDelayMs = 300 });
+        await using var world = await MailWorld.StartAsync(description);
+        var answer = await world.Dns(tcp: false).QueryAsync("slowdns.test", QueryType.MX);
+        Assert.Equal("mx.slowdns.test.", Assert.Single(answer.Answers.MxRecords()).Exchange.Value);
+    }
+
+    [Fact]
+    public async Task Queries_are_counted_per_name_and_type_and_the_counters_reset()
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Sample());
+        var udp = world.Dns(tcp: false);
+        var tcp = world.Dns(tcp: true);
+        await udp.QueryAsync("acme.test", QueryType.MX);
+        await tcp.QueryAsync("acme.test", QueryType.MX);
+        await udp.QueryAsync("mx1.acme.test", QueryType.A);
+        await udp.QueryAsync("nowhere.test", QueryType.MX);
+
+        Assert.Equal(2, world.DnsQueryCount("acme.test", "MX"));
+        Assert.Equal(1, world.DnsQueryCount("MX1.acme.test.", "a"));
+        Assert.Equal(1, world.DnsQueryCount("nowhere.test", "MX"));
+        Assert.Equal(0, world.DnsQueryCount("acme.test", "A"));
+        Assert.Equal(4, world.TotalDnsQueries);
+
+        world.ResetObservations();
+        Assert.Equal(0, world.TotalDnsQueries);
+        Assert.Empty(world.DnsQueries);
+    }
+
+    [Fact]
+    public async Task A_chosen_DNS_port_is_used_for_UDP_and_TCP()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        await using var world = await MailWorld.StartAsync(Worlds.Sample() with { DnsPort = port });
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, port), world.DnsEndPoint);
+        Assert.Single((await world.Dns(tcp: true).QueryAsync("tls.test", QueryType.MX)).Answers.MxRecords());
+        Assert.Single((await world.Dns(tcp: false).QueryAsync("tls.test", QueryType.MX)).Answers.MxRecords());
+    }
+}
