@@ -68,7 +68,7 @@ public sealed partial record SmtpReply(int Code, string? EnhancedCode, string Te
                 text = text[status.Length..];
             }
 
-            texts.Add(Printable(text.Trim()));
+            texts.Add(Printable(text).Trim());
         }
 
         reply = new SmtpReply(code, enhanced, string.Join(' ', texts.Where(t => t.Length > 0)));

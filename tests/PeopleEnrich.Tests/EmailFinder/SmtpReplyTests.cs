@@ -1,0 +1,76 @@
+using PeopleEnrich.Verification.Smtp;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+public sealed class SmtpReplyTests
+{
+    [Fact]
+    public void A_multiline_reply_has_one_code_one_enhanced_code_and_its_lines_joined()
+    {
+        var reply = SmtpReply.Parse(
+            "550-5.1.1 The email account that you tried to reach does not exist. Please try\r\n" +
+            "550-5.1.1 double-checking the recipient's email address for typos or\r\n" +
+            "550 5.1.1 unnecessary spaces.\r\n");
+
+        Assert.Equal(550, reply.Code);
+        Assert.Equal("5.1.1", reply.EnhancedCode);
+        Assert.Equal(
+            "The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces.",
+            reply.Text);
+        Assert.True(reply.IsPermanentFailure);
+    }
+
+    [Theory]
+    [InlineData("250 OK", 250, null, "OK")]
+    [InlineData("250", 250, null, "")]
+    [InlineData("250 2.1.5 Ok", 250, "2.1.5", "Ok")]
+    [InlineData("550 #5.1.0 Address rejected.", 550, "5.1.0", "Address rejected.")]
+    [InlineData("550 5.1.10 RESOLVER.ADR.RecipientNotFound; x", 550, "5.1.10", "RESOLVER.ADR.RecipientNotFound; x")]
+    [InlineData("550 4.1.1 code classes disagree", 550, null, "4.1.1 code classes disagree")]
+    [InlineData("550 5.7.606-649 Access denied", 550, null, "5.7.606-649 Access denied")]
+    [InlineData("220 mx.acme.test ESMTP\n", 220, null, "mx.acme.test ESMTP")]
+    [InlineData("250-mx.acme.test\n250 PIPELINING", 250, null, "mx.acme.test PIPELINING")]
+    [InlineData("452 4.5.3 Too many recipients\r\n", 452, "4.5.3", "Too many recipients")]
+    public void Replies_are_parsed(string raw, int code, string? enhanced, string text)
+    {
+        var reply = SmtpReply.Parse(raw);
+
+        Assert.Equal(code, reply.Code);
+        Assert.Equal(enhanced, reply.EnhancedCode);
+        Assert.Equal(text, reply.Text);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\r\n")]
+    [InlineData("hello")]
+    [InlineData("099 too low")]
+    [InlineData("600 too high")]
+    [InlineData("25 short")]
+    [InlineData("250-first line only")]
+    [InlineData("250-a\r\n550 b")]
+    [InlineData("250 a\r\n250 b")]
+    [InlineData("250-a\r\nnot a line\r\n250 b")]
+    [InlineData("2500 four digits")]
+    public void What_is_not_a_reply_is_refused(string raw)
+    {
+        Assert.False(SmtpReply.TryParse(raw, out _));
+        Assert.Throws<FormatException>(() => SmtpReply.Parse(raw));
+    }
+
+    [Fact]
+    public void Control_characters_a_server_sends_do_not_survive_into_the_text()
+    {
+        var reply = SmtpReply.Parse("550 5.1.1 no\u001b[2J such\ruser\0");
+
+        Assert.DoesNotContain(reply.Text, char.IsControl);
+        Assert.Equal("550 5.1.1 no [2J such user", reply.ToString());
+    }
+
+    [Fact]
+    public void Null_is_not_a_reply()
+    {
+        Assert.False(SmtpReply.TryParse(null, out var reply));
+        Assert.Null(reply);
+    }
+}
