@@ -39,12 +39,17 @@ internal sealed class DnsService
             }
             catch (SocketException) when (requestedPort == 0 && attempt < 20)
             {
-                try { server.Stop(); } catch { /* half-started: nothing else to free */ }
+                try { server.Stop(); } catch (Exception e) when (e is AggregateException or OperationCanceledException or SocketException or ObjectDisposedException) { /* half-started */ }
             }
         }
     }
 
-    public void Stop() => _server.Stop();
+    /// <summary>Stops the server. ARSoft's Stop waits for its listener tasks and throws when they end by cancellation, which is how they end.</summary>
+    public async Task StopAsync()
+    {
+        try { await Task.Run(_server.Stop).WaitAsync(TimeSpan.FromSeconds(10)); }
+        catch (Exception e) when (e is AggregateException or OperationCanceledException or TimeoutException or ObjectDisposedException) { }
+    }
 
     /// <summary>A port free for both UDP and TCP on 127.0.0.1 right now (the server binds it straight after).</summary>
     private static int FreeUdpAndTcpPort()

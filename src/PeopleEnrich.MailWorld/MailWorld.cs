@@ -262,7 +262,7 @@ public sealed class MailWorld : IAsyncDisposable
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
         foreach (var l in _listeners) l.Stop();
-        _dns?.Stop();
+        if (_dns is not null) await _dns.StopAsync();
         var pending = _acceptLoops.Concat(_sessions.Values).ToArray();
         try { await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(10)); }
         catch { /* sessions end on cancellation; a stuck one must not hang disposal */ }
