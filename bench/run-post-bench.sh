@@ -82,12 +82,15 @@ fi
 # RateLimit__PermitsPerSecond: the default limit is 10 requests/s per key, which would cap the
 # benchmark at 1,000 items/s (10 x 100 people) and measure the limiter rather than the server.
 # Port 0: the server picks a free loopback port and logs it ("Now listening on: …"); the
+# Smtp__Enabled=false and Dns__Servers on a closed loopback port: the email finder is off, since this
+# measures acceptance, and a benchmark never sends DNS or SMTP traffic off the machine.
 # Lifetime log level is set here so that this line is printed whatever appsettings.json says.
 echo "== starting the server"
 env "$DB_VAR=$DB_VALUE" \
     Bootstrap__ApiKey="$KEY" \
     Bootstrap__Credits="$CREDITS" \
     RateLimit__PermitsPerSecond=100000 \
+    Smtp__Enabled=false Dns__Servers__0=127.0.0.1:9 \
     ASPNETCORE_ENVIRONMENT=Production \
     Logging__LogLevel__Microsoft.Hosting.Lifetime=Information \
     dotnet "$SERVER_DLL" --urls "http://127.0.0.1:0" >"$LOG" 2>&1 &

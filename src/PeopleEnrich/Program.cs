@@ -23,7 +23,7 @@ builder.Services.AddCallerAuthentication(builder.Configuration);
 builder.Services.AddCallerRateLimiting(builder.Configuration);
 builder.Services.AddApi();
 builder.Services.AddPipeline(builder.Configuration);
-builder.Services.AddSources();
+builder.Services.AddSources(builder.Configuration);
 builder.Services.AddHealth();
 
 var app = builder.Build();

@@ -5,6 +5,17 @@ namespace PeopleEnrich.Tests.Infrastructure;
 /// <summary>A database of its own for one app under test: a fresh SQLite file, or a fresh PostgreSQL database.</summary>
 public abstract class TestDatabase : IAsyncDisposable
 {
+    /// <summary>
+    /// Every app and program a test starts gets these first: no SMTP, and DNS pointed at a closed
+    /// loopback port, so that nothing a test submits can reach the machine's own resolvers or the
+    /// internet. Tests of the email finder replace them with their simulated mail world.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> OfflineSettings { get; } = new Dictionary<string, string?>
+    {
+        ["Smtp:Enabled"] = "false",
+        ["Dns:Servers:0"] = "127.0.0.1:9",
+    };
+
     public abstract string Provider { get; }
 
     /// <summary>The configuration that points the app at this database.</summary>
@@ -28,7 +39,7 @@ public sealed class SqliteTestDatabase : TestDatabase
 
     public override string Provider => "sqlite";
 
-    public override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    public override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(OfflineSettings)
     {
         ["ConnectionStrings:Sqlite"] = $"Data Source={Path}",
     };
@@ -72,7 +83,7 @@ public sealed class PostgresTestDatabase : TestDatabase
 
     public override string Provider => "postgres";
 
-    public override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    public override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(OfflineSettings)
     {
         ["ConnectionStrings:Postgres"] = ConnectionString,
     };

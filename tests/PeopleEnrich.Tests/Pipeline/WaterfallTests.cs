@@ -115,7 +115,7 @@ public sealed class WaterfallTests
 
         public EnrichFields Provides => provides;
 
-        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken)
+        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
         {
             Asked.Add(wanted);
             return answer(cancellationToken);

@@ -63,7 +63,7 @@ public abstract class WorkerTests<TProvider> where TProvider : IDatabaseProvider
 
         public EnrichFields Provides => EnrichFields.Emails;
 
-        public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken)
+        public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref _arrived) == expected)
             {
@@ -82,7 +82,7 @@ public abstract class WorkerTests<TProvider> where TProvider : IDatabaseProvider
 
         public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
 
-        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken) =>
+        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken) =>
             throw new HttpRequestException("the upstream answered 503");
     }
 }

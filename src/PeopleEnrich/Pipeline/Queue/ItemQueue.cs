@@ -23,6 +23,7 @@ public sealed class ClaimedItem
     public long Fields { get; init; }
     public long ReservedCredits { get; init; }
     public long Attempts { get; init; }
+    public long Deferrals { get; init; }
 
     public EnrichFields AskedFields => (EnrichFields)Fields;
 
@@ -38,7 +39,7 @@ public sealed class ClaimedItem
 public sealed class ItemQueue(Database database, TimeProvider time)
 {
     private const string ClaimableColumns =
-        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts";
+        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals";
 
     private const int MaxGroup = 200;
     private readonly ConcurrentQueue<Settlement> _pending = new();
@@ -92,6 +93,18 @@ public sealed class ItemQueue(Database database, TimeProvider time)
             """, new { item.BatchId, item.Idx, item.Attempts, owner, error, availableAt = Now + (long)retryAfter.TotalMilliseconds },
             transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
     }
+
+    /// <summary>
+    /// Puts the item back until <paramref name="retryAfter"/> has passed, without counting the attempt:
+    /// a deferral (greylisting) is not a failure. Deferrals are counted, and bounded by the source.
+    /// </summary>
+    public Task<bool> DeferAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, CancellationToken cancellationToken) =>
+        database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @reason,
+                             attempts = attempts - 1, deferrals = deferrals + 1
+            WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
+            """, new { item.BatchId, item.Idx, item.Attempts, owner, reason, availableAt = Now + (long)retryAfter.TotalMilliseconds },
+            transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
 
     /// <summary>
     /// Items whose last allowed attempt's worker died (its lease ran out, nobody settled it) are

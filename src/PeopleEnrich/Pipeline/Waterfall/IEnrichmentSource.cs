@@ -11,5 +11,5 @@ public interface IEnrichmentSource
 
     EnrichFields Provides { get; }
 
-    Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken);
+    Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken);
 }

@@ -42,7 +42,11 @@ public static class Verdict
     {
         var decided = emails
             .GroupBy(e => e.Address.ToLowerInvariant())
-            .Select(group => new FoundEmail(group.Key, StatusOf(group)))
+            .Where(group => !Sources.EmailFinder.RoleAddresses.IsRole(group.Key.Split('@')[0])) // info@ is nobody's address
+            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group)), Listed: group.Any(e => e.Observation == EmailObservation.Listed)))
+            // A rejected guess is no news; a rejected address that a source claimed tells the user it now bounces.
+            .Where(e => e.Email.Status != EmailStatus.Invalid || e.Listed)
+            .Select(e => e.Email)
             .OrderBy(e => EmailStatus.Rank(e.Status))
             .ToList();
         var mostProbable = decided.FirstOrDefault(e => e.Status != EmailStatus.Invalid)?.Email;
@@ -53,9 +57,31 @@ public static class Verdict
         return new EnrichmentOutcome(decided, mostProbable, numbers);
     }
 
-    // A listing is the only observation sources make so far, and a listing alone says nothing of
-    // deliverability: until a mail server has been asked (the email finder), there is no verdict.
-    private static string StatusOf(IEnumerable<EmailEvidence> evidence) =>
-        evidence.All(e => e.Observation == EmailObservation.Listed) ? EmailStatus.Unknown
-            : throw new InvalidOperationException("An observation without a verdict rule.");
+    /// <summary>
+    /// DELIVERABLE: accepted by a server that rejects made-up recipients. HIGH_PROBABILITY: a catch-all
+    /// domain, and independent evidence (the learned pattern, or a source that lists it). CATCH_ALL: a
+    /// catch-all domain and only a common pattern. INVALID: rejected. UNKNOWN: nothing could be asked.
+    /// </summary>
+    private static string StatusOf(IEnumerable<EmailEvidence> evidence)
+    {
+        var seen = evidence.Select(e => e.Observation).ToHashSet();
+        if (seen.Contains(EmailObservation.MailboxRejected))
+        {
+            return EmailStatus.Invalid;
+        }
+
+        if (seen.Contains(EmailObservation.MailboxAccepted))
+        {
+            return EmailStatus.Deliverable;
+        }
+
+        if (seen.Contains(EmailObservation.AcceptedByCatchAll))
+        {
+            return seen.Contains(EmailObservation.FollowsLearnedPattern) || seen.Contains(EmailObservation.Listed)
+                ? EmailStatus.HighProbability
+                : EmailStatus.CatchAll;
+        }
+
+        return EmailStatus.Unknown;
+    }
 }

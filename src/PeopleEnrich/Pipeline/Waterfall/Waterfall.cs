@@ -15,6 +15,9 @@ public abstract record WaterfallResult
 
     /// <summary>Every source that could help erred: the item is retried, then FAILED.</summary>
     public sealed record AllSourcesFailed(string Error) : WaterfallResult;
+
+    /// <summary>A source asked to be asked again later (greylisting): the item waits, no worker does.</summary>
+    public sealed record Deferred(TimeSpan RetryAfter, string Reason) : WaterfallResult;
 }
 
 /// <summary>
@@ -25,7 +28,7 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
 {
     private readonly IReadOnlyList<IEnrichmentSource> _sources = sources.ToList();
 
-    public async Task<WaterfallResult> RunAsync(PersonQuery person, EnrichFields asked, CancellationToken cancellationToken)
+    public async Task<WaterfallResult> RunAsync(PersonQuery person, EnrichFields asked, CancellationToken cancellationToken, int deferrals = 0)
     {
         var emails = new List<EmailEvidence>();
         var phones = new List<PhoneEvidence>();
@@ -53,10 +56,15 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
             var started = Stopwatch.GetTimestamp();
             try
             {
-                var findings = await source.FindAsync(person, wanted, timeout.Token);
+                var findings = await source.FindAsync(person, wanted, new SourceContext(emails.ToList(), deferrals), timeout.Token);
                 emails.AddRange(findings.Emails);
                 phones.AddRange(findings.Phones);
                 outcome = Verdict.Decide(emails, phones);
+            }
+            catch (SourceDeferredException deferred)
+            {
+                logger.LogInformation("Source {Source} put off a person at {Domain} for {RetryAfter}: {Reason}", source.Name, person.Domain, deferred.RetryAfter, deferred.Message);
+                return new WaterfallResult.Deferred(deferred.RetryAfter, $"{source.Name}: {deferred.Message}");
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

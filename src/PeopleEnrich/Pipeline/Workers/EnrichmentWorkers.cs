@@ -106,12 +106,13 @@ public sealed class EnrichmentWorkers(
         lease.CancelAfter(settings.LeaseDuration);
         try
         {
-            var result = await waterfall.RunAsync(item.Person, item.AskedFields, lease.Token);
+            var result = await waterfall.RunAsync(item.Person, item.AskedFields, lease.Token, (int)item.Deferrals);
             var settled = result switch
             {
                 WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, lease.Token),
                 WaterfallResult.AllSourcesFailed failed => await queue.ReleaseAfterFailureAsync(
                     item, Owner, failed.Error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), lease.Token),
+                WaterfallResult.Deferred deferred => await queue.DeferAsync(item, Owner, deferred.Reason, deferred.RetryAfter, lease.Token),
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
             if (!settled)

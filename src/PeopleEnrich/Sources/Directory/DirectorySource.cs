@@ -10,7 +10,7 @@ public sealed class DirectorySource(DirectoryStore store) : IEnrichmentSource
 
     public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
 
-    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, CancellationToken cancellationToken)
+    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         var contacts = await store.FindAsync(
             MatchKeys.LinkedIn(person.LinkedInUrl), MatchKeys.Name(person.FirstName), MatchKeys.Name(person.LastName), person.Domain, cancellationToken);

@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PeopleEnrich.Knowledge;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Verification.Dns;
+using PeopleEnrich.Verification.Smtp;
+
+namespace PeopleEnrich.Sources.EmailFinder;
+
+/// <summary>
+/// Finds a person's address with no database: candidate local parts from the name, asked of the
+/// domain's mail servers with RCPT TO (never DATA), beside a random recipient that tells a catch-all
+/// domain from one that checks. What was seen becomes evidence; <see cref="Verdict"/> grades it.
+/// Addresses listed by earlier sources (the directory) are asked about first.
+/// </summary>
+public sealed class EmailFinderSource(
+    MailDns dns, MailboxProber prober, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
+{
+    public string Name => "email-finder";
+
+    public EnrichFields Provides => EnrichFields.Emails;
+
+    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var domain = person.Domain;
+        if (!settings.Enabled || ReservedDomains.NeverContact(domain) || FreeMailDomains.Contains(domain) || FreeMailDomains.IsDisposable(domain))
+        {
+            return SourceFindings.Nothing;
+        }
+
+        var names = PersonNames.Parse(person.FirstName, person.LastName);
+        var listed = context.EmailsSoFar
+            .Where(e => e.Observation == EmailObservation.Listed && e.Address.EndsWith("@" + domain, StringComparison.OrdinalIgnoreCase))
+            .DistinctBy(e => e.Address.ToLowerInvariant())
+            .ToList();
+        foreach (var address in listed)
+        {
+            var local = LocalPart(address.Address);
+            await knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: address.Source == "directory", cancellationToken);
+        }
+
+        var routing = await dns.ResolveAsync(domain, cancellationToken);
+        switch (routing)
+        {
+            case MailRouting.NoMail noMail:
+                logger.LogInformation("{Domain} takes no mail: {Why}", domain, noMail.Why);
+                return SourceFindings.Nothing;
+            case MailRouting.Unresolved unresolved:
+                throw new InvalidOperationException($"DNS could not say where mail for {domain} goes: {unresolved.Why}");
+        }
+
+        var facts = await knowledge.GetAsync(domain, cancellationToken);
+        var learned = facts.Pattern is { } pattern ? new KnownPattern(pattern.Pattern, pattern.Observations) : null;
+        var candidates = names.IsEmpty ? [] : Candidates.For(names, learned, settings.MaxCandidates);
+        var listedAddresses = listed.Select(e => e.Address.ToLowerInvariant()).Where(IsPlainAddress).ToList();
+        if (facts.CatchAll == true)
+        {
+            return CatchAll(domain, listedAddresses, candidates, facts);
+        }
+
+        // Stable for this person, so that a greylisting server sees the same recipients when we come back.
+        var probe = facts.CatchAll == false ? null : ProbeAddress(domain, person);
+        var candidateAddresses = candidates.Select(c => $"{c.LocalPart}@{domain}").Where(IsPlainAddress).ToList();
+        var recipients = new[] { probe }.OfType<string>().Concat(listedAddresses).Concat(candidateAddresses).Distinct().ToList();
+        RcptOutcome? probeOutcome = facts.CatchAll == false ? RcptOutcome.Rejected : null;
+        var report = await prober.ProbeAsync((MailRouting.Hosts)routing, recipients, observation =>
+        {
+            if (observation.Address == probe)
+            {
+                probeOutcome = observation.Outcome;
+                return observation.Outcome == RcptOutcome.Accepted; // catch-all: the rest would say nothing
+            }
+
+            return observation.Outcome == RcptOutcome.Accepted && probeOutcome == RcptOutcome.Rejected;
+        }, cancellationToken);
+
+        var deferrable = context.Deferrals < settings.MaxGreylistRetries;
+        if (report.Recipients.Count == 0)
+        {
+            if (report.Deferred && deferrable)
+            {
+                throw new SourceDeferredException(settings.GreylistRetryAfter, report.Refusal ?? "the mail servers deferred us");
+            }
+
+            logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, report.Refusal);
+            return SourceFindings.Nothing;
+        }
+
+        if (probe is not null && probeOutcome == RcptOutcome.Accepted)
+        {
+            await knowledge.RecordCatchAllAsync(domain, true, cancellationToken);
+            return CatchAll(domain, listedAddresses, candidates, await knowledge.GetAsync(domain, cancellationToken));
+        }
+
+        var anyAccepted = report.Recipients.Any(r => r.Address != probe && r.Outcome == RcptOutcome.Accepted);
+        if (deferrable && !anyAccepted && report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary))
+        {
+            throw new SourceDeferredException(settings.GreylistRetryAfter, $"{report.Host} deferred some recipients (greylisting)");
+        }
+
+        if (probeOutcome != RcptOutcome.Rejected)
+        {
+            return SourceFindings.Nothing; // nothing tells a real mailbox from a polite server
+        }
+
+        if (probe is not null)
+        {
+            await knowledge.RecordCatchAllAsync(domain, false, cancellationToken);
+        }
+
+        var evidence = new List<EmailEvidence>();
+        foreach (var observation in report.Recipients.Where(r => r.Address != probe))
+        {
+            switch (observation.Outcome)
+            {
+                case RcptOutcome.Accepted:
+                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxAccepted));
+                    var local = LocalPart(observation.Address);
+                    await knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: false, cancellationToken);
+                    break;
+                case RcptOutcome.Rejected:
+                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxRejected));
+                    break;
+            }
+        }
+
+        return new SourceFindings(evidence, []);
+    }
+
+    /// <summary>
+    /// A catch-all domain's server says nothing of any one address: the listed ones (backed by their
+    /// source) and else the single best candidate, never a list of guesses.
+    /// </summary>
+    private SourceFindings CatchAll(string domain, IReadOnlyList<string> listed, IReadOnlyList<Candidate> candidates, DomainFacts facts)
+    {
+        var evidence = listed.Select(address => new EmailEvidence(address, Name, EmailObservation.AcceptedByCatchAll)).ToList();
+        if (evidence.Count == 0 && candidates.Count > 0)
+        {
+            var best = candidates[0];
+            var address = $"{best.LocalPart}@{domain}";
+            evidence.Add(new EmailEvidence(address, Name, EmailObservation.AcceptedByCatchAll));
+            if (facts.Pattern is { IsBackedByEvidence: true } learned && learned.Pattern == best.Pattern)
+            {
+                evidence.Add(new EmailEvidence(address, Name, EmailObservation.FollowsLearnedPattern));
+            }
+        }
+
+        return new SourceFindings(evidence, []);
+    }
+
+    private static string ProbeAddress(string domain, PersonQuery person)
+    {
+        var seed = SHA256.HashData(Encoding.UTF8.GetBytes($"peopleenrich-probe|{domain}|{person.FirstName}|{person.LastName}"));
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        return "x" + new string(seed.Take(15).Select(b => alphabet[b % alphabet.Length]).ToArray()) + "@" + domain;
+    }
+
+    private static string LocalPart(string address) => address[..address.LastIndexOf('@')].ToLowerInvariant();
+
+    private static bool IsPlainAddress(string address) =>
+        address.Length <= 254 && address.Count(c => c == '@') == 1
+        && address.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-' or '@');
+}

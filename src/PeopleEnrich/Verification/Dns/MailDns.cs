@@ -1,0 +1,137 @@
+using System.Net;
+using DnsClient;
+using DnsClient.Protocol;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace PeopleEnrich.Verification.Dns;
+
+public sealed class DnsOptions
+{
+    /// <summary>Resolvers as "address:port" (e.g. "127.0.0.1:5353"); empty means the system's own.</summary>
+    public List<string> Servers { get; set; } = [];
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many domains' answers are kept.</summary>
+    public int CacheSize { get; set; } = 10_000;
+}
+
+/// <summary>
+/// Where a domain's mail goes: MX in preference order, the domain's own A/AAAA when it has no MX,
+/// nothing for NXDOMAIN or a null MX. Answers are cached for their TTL, in a bounded cache.
+/// </summary>
+public sealed class MailDns : IDisposable
+{
+    private static readonly TimeSpan MinimumTtl = TimeSpan.FromSeconds(30);
+    private readonly LookupClient _client;
+    private readonly MemoryCache _cache;
+
+    public MailDns(IOptions<DnsOptions> options)
+    {
+        var settings = options.Value;
+        var servers = settings.Servers.Select(ParseServer).ToArray();
+        var lookup = servers.Length > 0 ? new LookupClientOptions(servers) : new LookupClientOptions();
+        lookup.Timeout = settings.Timeout;
+        lookup.Retries = 1;
+        lookup.UseCache = false; // this class caches whole answers, bounded, below
+        lookup.ThrowDnsErrors = false;
+        lookup.ContinueOnDnsError = false;
+        lookup.UseTcpFallback = true;
+        _client = new LookupClient(lookup);
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = settings.CacheSize });
+    }
+
+    public async Task<MailRouting> ResolveAsync(string domain, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(domain, out MailRouting? cached) && cached is not null)
+        {
+            return cached;
+        }
+
+        var (routing, ttl) = await LookupAsync(domain, cancellationToken);
+        if (routing is not MailRouting.Unresolved)
+        {
+            _cache.Set(domain, routing, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ttl < MinimumTtl ? MinimumTtl : ttl });
+        }
+
+        return routing;
+    }
+
+    private async Task<(MailRouting, TimeSpan)> LookupAsync(string domain, CancellationToken cancellationToken)
+    {
+        IDnsQueryResponse mx;
+        try
+        {
+            mx = await _client.QueryAsync(domain, QueryType.MX, cancellationToken: cancellationToken);
+        }
+        catch (DnsResponseException exception)
+        {
+            return (new MailRouting.Unresolved(exception.Message), TimeSpan.Zero);
+        }
+
+        if (mx.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
+        {
+            return (new MailRouting.NoMail("the domain does not exist (NXDOMAIN)"), Ttl(mx.Authorities));
+        }
+
+        if (mx.HasError)
+        {
+            return (new MailRouting.Unresolved($"DNS answered {mx.Header.ResponseCode}"), TimeSpan.Zero);
+        }
+
+        var records = mx.Answers.MxRecords().OrderBy(r => r.Preference).ToList();
+        if (records.Count == 1 && records[0].Exchange.Value is "." or "" && records[0].Preference == 0)
+        {
+            return (new MailRouting.NoMail("the domain publishes a null MX (RFC 7505): it takes no mail"), Ttl(mx.Answers));
+        }
+
+        if (records.Count == 0)
+        {
+            // RFC 5321 §5.1: no MX, so the domain's own address is the implicit MX.
+            var own = await AddressesAsync(domain, cancellationToken);
+            return own.Count == 0
+                ? (new MailRouting.NoMail("the domain has no MX and no address"), Ttl(mx.Authorities))
+                : (new MailRouting.Hosts([new MailHost(domain, 0, own)], Implicit: true), Ttl(mx.Answers));
+        }
+
+        var hosts = new List<MailHost>();
+        foreach (var record in records.Where(r => r.Exchange.Value is not ("." or "")))
+        {
+            var name = record.Exchange.Value.TrimEnd('.');
+            var addresses = mx.Additionals.ARecords().Where(a => Same(a.DomainName.Value, name)).Select(a => a.Address)
+                .Concat(mx.Additionals.AaaaRecords().Where(a => Same(a.DomainName.Value, name)).Select(a => a.Address))
+                .ToList();
+            if (addresses.Count == 0)
+            {
+                addresses = [.. await AddressesAsync(name, cancellationToken)];
+            }
+
+            hosts.Add(new MailHost(name, record.Preference, addresses));
+        }
+
+        return (new MailRouting.Hosts(hosts, Implicit: false), Ttl(mx.Answers));
+    }
+
+    private async Task<IReadOnlyList<IPAddress>> AddressesAsync(string name, CancellationToken cancellationToken)
+    {
+        var v4 = await _client.QueryAsync(name, QueryType.A, cancellationToken: cancellationToken);
+        var v6 = await _client.QueryAsync(name, QueryType.AAAA, cancellationToken: cancellationToken);
+        return v4.Answers.ARecords().Select(r => r.Address).Concat(v6.Answers.AaaaRecords().Select(r => r.Address)).ToList();
+    }
+
+    private static TimeSpan Ttl(IEnumerable<DnsResourceRecord> records)
+    {
+        var ttls = records.Select(r => r.TimeToLive).ToList();
+        return TimeSpan.FromSeconds(ttls.Count == 0 ? 300 : ttls.Min());
+    }
+
+    private static bool Same(string a, string b) => string.Equals(a.TrimEnd('.'), b.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+
+    private static IPEndPoint ParseServer(string server) =>
+        IPEndPoint.TryParse(server, out var endpoint)
+            ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
+            : throw new OptionsValidationException(nameof(DnsOptions), typeof(DnsOptions), [$"Dns:Servers holds '{server}', which is not an address[:port]."]);
+
+    public void Dispose() => _cache.Dispose();
+}

@@ -1,0 +1,51 @@
+namespace PeopleEnrich.Verification.Smtp;
+
+public sealed class SmtpOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    public int Port { get; set; } = 25;
+
+    /// <summary>Our name in EHLO: the machine's own fully qualified name unless set (a HELO that lies gets blocked).</summary>
+    public string? HeloName { get; set; }
+
+    /// <summary>The envelope sender of the probes (no mail is ever sent).</summary>
+    public string? MailFrom { get; set; }
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Upgrade to TLS when the server offers it; a certificate problem does not stop verification.</summary>
+    public bool StartTls { get; set; } = true;
+
+    /// <summary>When a greylisting server deferred us, ask again (same sender, same recipients) after this.</summary>
+    public TimeSpan GreylistRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many times one item may be put off for greylisting before it settles on no verdict.</summary>
+    public int MaxGreylistRetries { get; set; } = 2;
+
+    public int MaxRcptPerSession { get; set; } = 20;
+
+    /// <summary>Candidates asked about per person, at most.</summary>
+    public int MaxCandidates { get; set; } = 8;
+
+    /// <summary>Not supported yet: outbound port 25 through a SOCKS5 proxy. Setting it stops the start-up.</summary>
+    public string? Socks5Proxy { get; set; }
+
+    public string EffectiveHeloName => string.IsNullOrWhiteSpace(HeloName) ? LocalHostName.Value : HeloName;
+
+    public string EffectiveMailFrom => string.IsNullOrWhiteSpace(MailFrom) ? $"verify@{EffectiveHeloName}" : MailFrom;
+
+    private static readonly Lazy<string> LocalHostName = new(() =>
+    {
+        try
+        {
+            return System.Net.Dns.GetHostEntry(System.Net.Dns.GetHostName()).HostName;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return System.Net.Dns.GetHostName();
+        }
+    });
+}
