@@ -16,6 +16,8 @@ namespace PeopleEnrich.MailWorld;
 internal sealed partial class SmtpSession
 {
     private const int MaxLine = 4096;
+    private static readonly string TooLong = new('\0', 1);
+    private bool _tooLong;
     private readonly MailWorld _world;
     private readonly MailHost _host;
     private readonly TcpClient _client;
@@ -92,12 +94,12 @@ internal sealed partial class SmtpSession
     /// <summary>Answers one command line; false ends the session.</summary>
     private async Task<bool> HandleAsync(string line, CancellationToken stop)
     {
-        var text = line.TrimEnd('\r', '\n');
-        if (text.Length >= MaxLine - 2 && !line.EndsWith('\n'))
+        if (ReferenceEquals(line, TooLong))
         {
             await ReplyAsync(stop, "500 5.5.2 Line too long");
             return true;
         }
+        var text = line.TrimEnd('\r', '\n');
         var verb = Verb(text);
         var arg = text.Length > verb.Length ? text[verb.Length..].Trim() : "";
         switch (verb)
@@ -272,18 +274,22 @@ internal sealed partial class SmtpSession
         while (true)
         {
             var nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            if (nl >= 0 || _end - _start >= MaxLine)
+            if (nl >= 0)
             {
-                var stopAt = nl >= 0 ? nl + 1 : _start + MaxLine;
-                var raw = Encoding.Latin1.GetString(_buffer, _start, stopAt - _start);
-                _start = stopAt;
+                var raw = Encoding.Latin1.GetString(_buffer, _start, nl + 1 - _start);
+                _start = nl + 1;
                 _host.Transcript.Add(new TranscriptLine(_id, Direction.Received, raw, _tls, _world.Time.GetUtcNow()));
-                if (nl < 0)
-                {
-                    // Swallow the rest of an over-long line so it is answered once.
-                    return raw;
-                }
-                return raw;
+                if (!_tooLong && raw.Length <= MaxLine) return raw;
+                _tooLong = false;
+                return TooLong;
+            }
+            if (_end - _start >= MaxLine)
+            {
+                // An over-long line: recorded in pieces as it arrives, answered once when it ends.
+                var piece = Encoding.Latin1.GetString(_buffer, _start, _end - _start);
+                _host.Transcript.Add(new TranscriptLine(_id, Direction.Received, piece, _tls, _world.Time.GetUtcNow()));
+                _start = _end;
+                _tooLong = true;
             }
             if (_start > 0)
             {

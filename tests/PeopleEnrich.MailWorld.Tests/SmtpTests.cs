@@ -351,4 +351,29 @@ public sealed class SmtpTests
         Assert.All(hosts, h => Assert.Equal(5 * 2, world.Host(h).Transcript.Lines.Count(l => l.Direction == Direction.Received)));
         Assert.Equal(20, world.TotalSessions);
     }
+
+    [Fact]
+    public async Task An_over_long_line_is_answered_once_and_the_session_goes_on()
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Sample());
+        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx1.acme.test"));
+        await using var __ = smtp;
+        foreach (var length in new[] { 5000, 20000 })
+        {
+            Assert.Equal("500 5.5.2 Line too long", (await smtp.SendAsync("NOOP " + new string('x', length))).Last);
+            Assert.Equal("250 2.0.0 Ok", (await smtp.SendAsync("NOOP")).Last);
+        }
+        var received = Encoding.Latin1.GetString(world.Host("mx1.acme.test").Transcript.Wire(Direction.Received));
+        Assert.Equal("NOOP " + new string('x', 5000) + "\r\nNOOP\r\nNOOP " + new string('x', 20000) + "\r\nNOOP\r\n", received);
+    }
+
+    [Fact]
+    public async Task An_idle_session_is_closed_with_421()
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Sample() with { IdleTimeoutSeconds = 1 });
+        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx1.acme.test"));
+        await using var __ = smtp;
+        Assert.Equal("421 4.4.2 Idle timeout, closing connection", (await smtp.ReadReplyAsync()).Last);
+        Assert.True(await smtp.ClosedByServerAsync());
+    }
 }
