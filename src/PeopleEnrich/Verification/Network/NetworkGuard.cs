@@ -6,8 +6,14 @@ namespace PeopleEnrich.Verification.Network;
 
 public sealed class NetworkOptions
 {
-    /// <summary>Lets connections reach loopback and private addresses: for tests and the simulated world only.</summary>
+    /// <summary>Lets connections reach private, link-local and loopback addresses (an operator's own intranet).</summary>
     public bool AllowPrivateAddresses { get; set; }
+
+    /// <summary>
+    /// Lets connections reach 127.0.0.0/8 and ::1 only: for tests and the simulated mail world, whose
+    /// servers all live on loopback, while a world's "MX at 10.0.0.5" is still refused.
+    /// </summary>
+    public bool AllowLoopbackAddresses { get; set; }
 }
 
 /// <summary>
@@ -17,7 +23,8 @@ public sealed class NetworkOptions
 /// </summary>
 public sealed class NetworkGuard(IOptions<NetworkOptions> options, ILogger<NetworkGuard> logger)
 {
-    public bool IsAllowed(IPAddress address) => options.Value.AllowPrivateAddresses || IsPublic(address);
+    public bool IsAllowed(IPAddress address) =>
+        options.Value.AllowPrivateAddresses || IsPublic(address) || (options.Value.AllowLoopbackAddresses && IPAddress.IsLoopback(address));
 
     /// <summary>Opens a TCP connection to <paramref name="address"/>, or refuses (with a log line) when it is not public.</summary>
     public async Task<Socket> ConnectAsync(IPAddress address, int port, TimeSpan timeout, CancellationToken cancellationToken)
