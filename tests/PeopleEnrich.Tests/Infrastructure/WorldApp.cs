@@ -1,6 +1,7 @@
 extern alias SimulatedWorld;
 
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using World = SimulatedWorld::PeopleEnrich.MailWorld.MailWorld;
 
@@ -23,7 +24,9 @@ public sealed class WorldApp : IAsyncDisposable
 
     public TestApp App { get; }
 
-    public static async Task<WorldApp> StartAsync(string provider, WorldDescription description, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="services">Passed to <see cref="TestApp.StartAsync"/> (e.g. a logger provider that captures the app's logs).</param>
+    public static async Task<WorldApp> StartAsync(
+        string provider, WorldDescription description, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var world = await World.StartAsync(description);
         try
@@ -34,7 +37,7 @@ public sealed class WorldApp : IAsyncDisposable
                 all[key] = value;
             }
 
-            return new WorldApp(world, await TestApp.StartAsync(provider, all));
+            return new WorldApp(world, await TestApp.StartAsync(provider, all, services));
         }
         catch
         {
