@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,8 @@ public sealed record ProbeReport(string? Host, IReadOnlyList<RcptObservation> Re
 /// </summary>
 public sealed partial class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> options, ILogger<MailboxProber> logger)
 {
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
+
     /// <param name="stopAfter">Return as soon as this says enough is known (e.g. a candidate was accepted).</param>
     public async Task<ProbeReport> ProbeAsync(
         MailRouting.Hosts routing, IReadOnlyList<string> recipients, Func<RcptObservation, bool> stopAfter, CancellationToken cancellationToken)
@@ -47,7 +50,19 @@ public sealed partial class MailboxProber(NetworkGuard guard, IOptions<SmtpOptio
                     continue;
                 }
 
-                var outcome = await AskHostAsync(host, address, recipients, stopAfter, cancellationToken);
+                // Politeness: a mail host sees at most MaxSessionsPerHost sessions from us at once.
+                var slots = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(options.Value.MaxSessionsPerHost));
+                await slots.WaitAsync(cancellationToken);
+                HostOutcome outcome;
+                try
+                {
+                    outcome = await AskHostAsync(host, address, recipients, stopAfter, cancellationToken);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+
                 switch (outcome)
                 {
                     case HostOutcome.Answered answered:

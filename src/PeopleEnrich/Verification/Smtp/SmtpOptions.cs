@@ -27,8 +27,11 @@ public sealed class SmtpOptions
 
     public int MaxRcptPerSession { get; set; } = 20;
 
-    /// <summary>Candidates asked about per person, at most.</summary>
-    public int MaxCandidates { get; set; } = 8;
+    /// <summary>Candidates asked about per person, at most (once a domain's pattern is known, the first is nearly always it).</summary>
+    public int MaxCandidates { get; set; } = 15;
+
+    /// <summary>Politeness: sessions open at once to one mail host, from this process.</summary>
+    public int MaxSessionsPerHost { get; set; } = 2;
 
     /// <summary>Not supported yet: outbound port 25 through a SOCKS5 proxy. Setting it stops the start-up.</summary>
     public string? Socks5Proxy { get; set; }
