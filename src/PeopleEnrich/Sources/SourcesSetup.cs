@@ -40,6 +40,7 @@ public static class SourcesSetup
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();
         services.AddSingleton<MailboxProber>();
+        services.AddSingleton<DomainSessions>();
         services.AddSingleton<DomainKnowledge>();
         return services;
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
@@ -14,8 +15,8 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// domain from one that checks. What was seen becomes evidence; <see cref="Verdict"/> grades it.
 /// Addresses listed by earlier sources (the directory) are asked about first.
 /// </summary>
-public sealed class EmailFinderSource(
-    MailDns dns, MailboxProber prober, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
+public sealed partial class EmailFinderSource(
+    MailDns dns, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
 
@@ -60,42 +61,32 @@ public sealed class EmailFinderSource(
             return CatchAll(domain, listedAddresses, candidates, facts);
         }
 
-        // Stable for this person, so that a greylisting server sees the same recipients when we come back.
-        var probe = facts.CatchAll == false ? null : ProbeAddress(domain, person);
-        var candidateAddresses = candidates.Select(c => $"{c.LocalPart}@{domain}").Where(IsPlainAddress).ToList();
-        var recipients = new[] { probe }.OfType<string>().Concat(listedAddresses).Concat(candidateAddresses).Distinct().ToList();
-        RcptOutcome? probeOutcome = facts.CatchAll == false ? RcptOutcome.Rejected : null;
-        var report = await prober.ProbeAsync((MailRouting.Hosts)routing, recipients, observation =>
-        {
-            if (observation.Address == probe)
-            {
-                probeOutcome = observation.Outcome;
-                return observation.Outcome == RcptOutcome.Accepted; // catch-all: the rest would say nothing
-            }
-
-            return observation.Outcome == RcptOutcome.Accepted && probeOutcome == RcptOutcome.Rejected;
-        }, cancellationToken);
+        // Stable for the domain, so that a greylisting server sees the same recipients when we come back.
+        var probe = facts.CatchAll == false ? null : ProbeAddress(domain);
+        var recipients = listedAddresses.Concat(candidates.Select(c => $"{c.LocalPart}@{domain}").Where(IsPlainAddress)).Distinct().ToList();
+        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, recipients, cancellationToken);
+        var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
 
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
-        if (report.Recipients.Count == 0)
+        if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)
         {
-            if (report.Deferred && deferrable)
+            if (failure.Temporary && deferrable)
             {
-                throw new SourceDeferredException(settings.GreylistRetryAfter, report.Refusal ?? "the mail servers deferred us");
+                throw new SourceDeferredException(settings.GreylistRetryAfter, failure.Why);
             }
 
-            logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, report.Refusal);
+            logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, failure.Why);
             return SourceFindings.Nothing;
         }
 
-        if (probe is not null && probeOutcome == RcptOutcome.Accepted)
+        if (probeOutcome == RcptOutcome.Accepted)
         {
             await knowledge.RecordCatchAllAsync(domain, true, cancellationToken);
             return CatchAll(domain, listedAddresses, candidates, await knowledge.GetAsync(domain, cancellationToken));
         }
 
-        var anyAccepted = report.Recipients.Any(r => r.Address != probe && r.Outcome == RcptOutcome.Accepted);
-        if (deferrable && !anyAccepted && report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary))
+        var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
+        if (deferrable && !anyAccepted && (probeOutcome == RcptOutcome.Temporary || report.Failure is { Temporary: true } || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary)))
         {
             throw new SourceDeferredException(settings.GreylistRetryAfter, $"{report.Host} deferred some recipients (greylisting)");
         }
@@ -111,7 +102,7 @@ public sealed class EmailFinderSource(
         }
 
         var evidence = new List<EmailEvidence>();
-        foreach (var observation in report.Recipients.Where(r => r.Address != probe))
+        foreach (var observation in report.Recipients)
         {
             switch (observation.Outcome)
             {
@@ -150,16 +141,18 @@ public sealed class EmailFinderSource(
         return new SourceFindings(evidence, []);
     }
 
-    private static string ProbeAddress(string domain, PersonQuery person)
+    private static string ProbeAddress(string domain)
     {
-        var seed = SHA256.HashData(Encoding.UTF8.GetBytes($"peopleenrich-probe|{domain}|{person.FirstName}|{person.LastName}"));
+        var seed = SHA256.HashData(Encoding.UTF8.GetBytes($"peopleenrich-probe|{domain}"));
         const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
         return "x" + new string(seed.Take(15).Select(b => alphabet[b % alphabet.Length]).ToArray()) + "@" + domain;
     }
 
     private static string LocalPart(string address) => address[..address.LastIndexOf('@')].ToLowerInvariant();
 
-    private static bool IsPlainAddress(string address) =>
-        address.Length <= 254 && address.Count(c => c == '@') == 1
-        && address.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-' or '@');
+    // The same rule the SMTP session enforces: anything else is never asked about.
+    private static bool IsPlainAddress(string address) => PlainAddress().IsMatch(address);
+
+    [GeneratedRegex("^[a-z0-9._-]{1,64}@[a-z0-9.-]{1,253}$")]
+    private static partial Regex PlainAddress();
 }

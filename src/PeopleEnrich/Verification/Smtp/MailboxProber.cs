@@ -10,145 +10,92 @@ namespace PeopleEnrich.Verification.Smtp;
 /// <summary>What one RCPT TO was answered.</summary>
 public sealed record RcptObservation(string Address, RcptOutcome Outcome, SmtpReply Reply);
 
-/// <summary>What asking a domain's mail servers about some recipients showed.</summary>
-public sealed record ProbeReport(string? Host, IReadOnlyList<RcptObservation> Recipients, string? Refusal, bool Deferred)
-{
-    public RcptObservation? For(string address) => Recipients.LastOrDefault(r => r.Address == address);
-}
+/// <summary>
+/// A session could not be had: refused by policy (no verdict from this domain), or not now (worth
+/// coming back for), or no host could be reached at all.
+/// </summary>
+public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs = false);
 
 /// <summary>
-/// Asks a domain's mail servers, in preference order, whether they would take mail for some
-/// recipients: banner, EHLO (HELO fallback), STARTTLS when offered, MAIL FROM, RCPT TO each, RSET,
-/// QUIT. Never DATA. A server that says "too many recipients" gets the rest in a new session.
+/// Opens verification sessions with a domain's mail servers, in preference order: banner, EHLO (HELO
+/// fallback), STARTTLS when offered, MAIL FROM. Every address connected to passes the network guard,
+/// and a mail host sees at most <see cref="SmtpOptions.MaxSessionsPerHost"/> sessions from us at once.
 /// </summary>
-public sealed partial class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> options, ILogger<MailboxProber> logger)
+public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> options, ILogger<MailboxProber> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <param name="stopAfter">Return as soon as this says enough is known (e.g. a candidate was accepted).</param>
-    public async Task<ProbeReport> ProbeAsync(
-        MailRouting.Hosts routing, IReadOnlyList<string> recipients, Func<RcptObservation, bool> stopAfter, CancellationToken cancellationToken)
+    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken)
     {
-        foreach (var recipient in recipients)
-        {
-            if (!SafeAddress().IsMatch(recipient))
-            {
-                throw new ArgumentException($"Refusing to ask about '{recipient}': not a plain address.", nameof(recipients));
-            }
-        }
-
-        string? lastProblem = null;
-        var deferred = false;
+        var settings = options.Value;
+        SessionFailure? failure = null;
         foreach (var host in routing.Exchangers)
         {
             foreach (var address in host.Addresses)
             {
                 if (!guard.IsAllowed(address))
                 {
-                    logger.LogWarning("Mail host {Host} of a domain resolves to {Address}, which is not public: not connecting", host.Name, address);
-                    lastProblem = $"{host.Name} resolves to a non-public address";
+                    logger.LogWarning("Mail host {Host} resolves to {Address}, which is not public: not connecting", host.Name, address);
+                    failure ??= new SessionFailure($"{host.Name} resolves to a non-public address", Temporary: false);
                     continue;
                 }
 
-                // Politeness: a mail host sees at most MaxSessionsPerHost sessions from us at once.
-                var slots = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(options.Value.MaxSessionsPerHost));
-                await slots.WaitAsync(cancellationToken);
-                HostOutcome outcome;
-                try
+                var slot = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(settings.MaxSessionsPerHost));
+                await slot.WaitAsync(cancellationToken);
+                var (session, problem) = await TryOpenAsync(host, address, slot, settings, cancellationToken);
+                if (session is not null)
                 {
-                    outcome = await AskHostAsync(host, address, recipients, stopAfter, cancellationToken);
-                }
-                finally
-                {
-                    slots.Release();
+                    return (session, null);
                 }
 
-                switch (outcome)
+                slot.Release();
+                if (problem!.RefusedUs)
                 {
-                    case HostOutcome.Answered answered:
-                        return new ProbeReport(host.Name, answered.Observations, null, false);
-                    case HostOutcome.Refused refused:
-                        // A refusal of us is a refusal: the next MX is the same organisation's policy.
-                        return new ProbeReport(host.Name, [], refused.Why, false);
-                    case HostOutcome.Unavailable unavailable:
-                        lastProblem = unavailable.Why;
-                        deferred |= unavailable.Temporary;
-                        break;
+                    // A refusal of us is the organisation's policy: its next MX would say the same.
+                    return (null, problem);
                 }
+
+                failure = failure is { Temporary: true } ? failure : problem;
             }
         }
 
-        return new ProbeReport(null, [], lastProblem ?? "no mail host could be reached", deferred);
+        return (null, failure ?? new SessionFailure("no mail host could be reached", Temporary: false));
     }
 
-    private async Task<HostOutcome> AskHostAsync(
-        MailHost host, IPAddress address, IReadOnlyList<string> recipients, Func<RcptObservation, bool> stopAfter, CancellationToken cancellationToken)
+    private async Task<(ProbeSession?, SessionFailure?)> TryOpenAsync(MailHost host, IPAddress address, SemaphoreSlim slot, SmtpOptions settings, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var observations = new List<RcptObservation>();
-        var pending = new Queue<string>(recipients);
-        while (pending.Count > 0)
+        SmtpConversation conversation;
+        try
         {
-            SmtpConversation conversation;
-            try
-            {
-                var socket = await guard.ConnectAsync(address, settings.Port, settings.ConnectTimeout, cancellationToken);
-                conversation = SmtpConversation.Over(socket, settings.CommandTimeout);
-            }
-            catch (Exception exception) when (exception is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                return new HostOutcome.Unavailable($"{host.Name}: could not connect ({exception.Message})", Temporary: false);
-            }
-
-            await using (conversation)
-            {
-                try
-                {
-                    var opened = await OpenAsync(conversation, host.Name, settings, cancellationToken);
-                    if (opened is not null)
-                    {
-                        return observations.Count > 0 ? new HostOutcome.Answered(observations) : opened;
-                    }
-
-                    var inSession = 0;
-                    while (pending.Count > 0 && inSession < settings.MaxRcptPerSession)
-                    {
-                        var recipient = pending.Peek();
-                        var reply = await conversation.SendAsync($"RCPT TO:<{recipient}>", cancellationToken);
-                        var outcome = ReplyInterpreter.InterpretRcpt(reply);
-                        if (outcome == RcptOutcome.TooManyRecipients && inSession > 0)
-                        {
-                            break; // ask the rest in a new session; this one learned nothing more
-                        }
-
-                        pending.Dequeue();
-                        inSession++;
-                        var observation = new RcptObservation(recipient, outcome, reply);
-                        observations.Add(observation);
-                        if (stopAfter(observation))
-                        {
-                            pending.Clear();
-                        }
-                    }
-
-                    await CloseAsync(conversation, cancellationToken);
-                }
-                catch (SmtpProtocolException exception)
-                {
-                    return observations.Count > 0 ? new HostOutcome.Answered(observations) : new HostOutcome.Unavailable($"{host.Name}: {exception.Message}", Temporary: true);
-                }
-                catch (System.IO.IOException exception)
-                {
-                    return observations.Count > 0 ? new HostOutcome.Answered(observations) : new HostOutcome.Unavailable($"{host.Name}: {exception.Message}", Temporary: true);
-                }
-            }
+            var socket = await guard.ConnectAsync(address, settings.Port, settings.ConnectTimeout, cancellationToken);
+            conversation = SmtpConversation.Over(socket, settings.CommandTimeout);
+        }
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or BlockedAddressException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return (null, new SessionFailure($"{host.Name}: could not connect ({exception.Message})", Temporary: true));
         }
 
-        return new HostOutcome.Answered(observations);
+        try
+        {
+            var refusal = await GreetAsync(conversation, host.Name, settings, cancellationToken);
+            if (refusal is null)
+            {
+                return (new ProbeSession(conversation, host.Name, slot), null);
+            }
+
+            await conversation.DisposeAsync();
+            return (null, refusal);
+        }
+        catch (Exception exception) when (exception is SmtpProtocolException or IOException or System.Security.Authentication.AuthenticationException)
+        {
+            await conversation.DisposeAsync();
+            return (null, new SessionFailure($"{host.Name}: {exception.Message}", Temporary: true));
+        }
     }
 
     /// <summary>Banner, EHLO or HELO, STARTTLS, MAIL FROM; null when the session is ready for RCPT.</summary>
-    private static async Task<HostOutcome?> OpenAsync(SmtpConversation conversation, string host, SmtpOptions settings, CancellationToken cancellationToken)
+    private static async Task<SessionFailure?> GreetAsync(SmtpConversation conversation, string host, SmtpOptions settings, CancellationToken cancellationToken)
     {
         var greeting = await conversation.ReadGreetingAsync(cancellationToken);
         if (Stop(SessionStep.Greeting, greeting, host) is { } atGreeting)
@@ -180,36 +127,56 @@ public sealed partial class MailboxProber(NetworkGuard guard, IOptions<SmtpOptio
         return Stop(SessionStep.MailFrom, mailFrom, host);
     }
 
-    private static HostOutcome? Stop(SessionStep step, SmtpReply reply, string host) => ReplyInterpreter.InterpretSession(step, reply) switch
+    private static SessionFailure? Stop(SessionStep step, SmtpReply reply, string host) => ReplyInterpreter.InterpretSession(step, reply) switch
     {
         SessionOutcome.Proceed => null,
-        SessionOutcome.Refused => new HostOutcome.Refused($"{host} refused us at {step}: {reply}"),
-        _ => new HostOutcome.Unavailable($"{host} deferred us at {step}: {reply}", Temporary: true),
+        SessionOutcome.Refused => new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true),
+        _ => new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true),
     };
+}
 
-    private static async Task CloseAsync(SmtpConversation conversation, CancellationToken cancellationToken)
+/// <summary>
+/// One open verification session, ready for RCPT TO. It only ever sends RCPT, RSET and QUIT: never
+/// DATA. Disposing it says goodbye and frees the host's politeness slot.
+/// </summary>
+public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot) : IAsyncDisposable
+{
+    public string Host { get; } = host;
+
+    public int RecipientsAsked { get; private set; }
+
+    public async Task<RcptObservation> AskAsync(string recipient, CancellationToken cancellationToken)
+    {
+        // Belt and braces: candidates are built from [a-z0-9._-] only, and nothing else is ever sent.
+        if (!SafeAddress().IsMatch(recipient))
+        {
+            throw new ArgumentException($"Refusing to ask about '{recipient}': not a plain address.", nameof(recipient));
+        }
+
+        RecipientsAsked++;
+        var reply = await conversation.SendAsync($"RCPT TO:<{recipient}>", cancellationToken);
+        return new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply);
+    }
+
+    public async ValueTask DisposeAsync()
     {
         try
         {
-            await conversation.SendAsync("RSET", cancellationToken);
-            await conversation.SendAsync("QUIT", cancellationToken);
+            using var goodbye = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await conversation.SendAsync("RSET", goodbye.Token);
+            await conversation.SendAsync("QUIT", goodbye.Token);
         }
-        catch (Exception exception) when (exception is SmtpProtocolException or System.IO.IOException)
+        catch (Exception exception) when (exception is SmtpProtocolException or IOException or OperationCanceledException)
         {
             // What was asked is answered; a rude goodbye changes nothing.
         }
+        finally
+        {
+            await conversation.DisposeAsync();
+            slot.Release();
+        }
     }
 
-    private abstract record HostOutcome
-    {
-        public sealed record Answered(IReadOnlyList<RcptObservation> Observations) : HostOutcome;
-
-        public sealed record Refused(string Why) : HostOutcome;
-
-        public sealed record Unavailable(string Why, bool Temporary) : HostOutcome;
-    }
-
-    // Belt and braces: candidates are built from [a-z0-9._-] only, and nothing else is ever sent.
     [GeneratedRegex("^[a-z0-9._-]{1,64}@[a-z0-9.-]{1,253}$")]
     private static partial Regex SafeAddress();
 }
