@@ -3,7 +3,7 @@ namespace PeopleEnrich.Pipeline.Workers;
 public sealed class WorkerOptions
 {
     /// <summary>Items processed at once by this process.</summary>
-    public int Concurrency { get; set; } = 8;
+    public int Concurrency { get; set; } = 32;
 
     /// <summary>Attempts before an item is FAILED (a dead worker's expired lease counts as one).</summary>
     public int MaxAttempts { get; set; } = 5;
