@@ -21,9 +21,10 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
 /// fallback), STARTTLS when offered, MAIL FROM. Every address connected to passes the network guard,
 /// and a mail host sees at most <see cref="SmtpOptions.MaxSessionsPerHost"/> sessions from us at once.
 /// </summary>
-public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> options, ILogger<MailboxProber> logger)
+public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastStart = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken)
     {
@@ -42,6 +43,7 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
 
                 var slot = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(settings.MaxSessionsPerHost));
                 await slot.WaitAsync(cancellationToken);
+                await KeepGapAsync(host.Name, settings.MinSessionGap, cancellationToken);
                 var (session, problem) = await TryOpenAsync(host, address, slot, settings, cancellationToken);
                 if (session is not null)
                 {
@@ -60,6 +62,25 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
         }
 
         return (null, failure ?? new SessionFailure("no mail host could be reached", Temporary: false));
+    }
+
+    /// <summary>Waits, while holding the host's slot, until the last session there started long enough ago.</summary>
+    private async Task KeepGapAsync(string host, TimeSpan gap, CancellationToken cancellationToken)
+    {
+        // Each opener reserves its start time, so two openers at once are spaced too.
+        DateTimeOffset start;
+        lock (_lastStart)
+        {
+            var now = time.GetUtcNow();
+            start = _lastStart.TryGetValue(host, out var last) && last + gap > now ? last + gap : now;
+            _lastStart[host] = start;
+        }
+
+        var wait = start - time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, cancellationToken);
+        }
     }
 
     private async Task<(ProbeSession?, SessionFailure?)> TryOpenAsync(MailHost host, IPAddress address, SemaphoreSlim slot, SmtpOptions settings, CancellationToken cancellationToken)

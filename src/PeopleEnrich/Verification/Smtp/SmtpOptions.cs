@@ -33,6 +33,9 @@ public sealed class SmtpOptions
     /// <summary>Politeness: sessions open at once to one mail host, from this process.</summary>
     public int MaxSessionsPerHost { get; set; } = 2;
 
+    /// <summary>Politeness: the least time between two session starts at one mail host.</summary>
+    public TimeSpan MinSessionGap { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Not supported yet: outbound port 25 through a SOCKS5 proxy. Setting it stops the start-up.</summary>
     public string? Socks5Proxy { get; set; }
 
