@@ -35,7 +35,8 @@ public static class SourcesSetup
         services.Configure<DnsOptions>(configuration.GetSection("Dns"));
         services.Configure<KnowledgeOptions>(configuration.GetSection("Knowledge"));
         services.AddOptions<SmtpOptions>().Bind(configuration.GetSection("Smtp"))
-            .Validate(smtp => string.IsNullOrWhiteSpace(smtp.Socks5Proxy), "Smtp:Socks5Proxy is not supported yet: verify from a host whose outbound port 25 is open, or unset it.")
+            .Validate(smtp => string.IsNullOrWhiteSpace(smtp.Socks5Proxy) || Uri.TryCreate(smtp.Socks5Proxy, UriKind.Absolute, out var proxy) && proxy.Scheme is "socks5" or "socks5h" && proxy.Port > 0,
+                "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
             .ValidateOnStart();
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();

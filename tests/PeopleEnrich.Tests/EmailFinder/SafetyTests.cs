@@ -184,7 +184,7 @@ public sealed class NetworkGuardTests
         var guard = Guard(new NetworkOptions());
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync(); // were the guard to let it through, the cancelled token still stops the connect before a packet
-        var refused = await Assert.ThrowsAsync<BlockedAddressException>(() => guard.ConnectAsync(IPAddress.Parse(address), 25, TimeSpan.FromSeconds(1), cancelled.Token));
+        var refused = await Assert.ThrowsAsync<BlockedAddressException>(() => guard.ConnectAsync(IPAddress.Parse(address), 25, TimeSpan.FromSeconds(1), null, cancelled.Token));
         Assert.Equal(IPAddress.Parse(address), refused.Address);
     }
 

@@ -26,8 +26,12 @@ public sealed class NetworkGuard(IOptions<NetworkOptions> options, ILogger<Netwo
     public bool IsAllowed(IPAddress address) =>
         options.Value.AllowPrivateAddresses || IsPublic(address) || (options.Value.AllowLoopbackAddresses && IPAddress.IsLoopback(address));
 
-    /// <summary>Opens a TCP connection to <paramref name="address"/>, or refuses (with a log line) when it is not public.</summary>
-    public async Task<Socket> ConnectAsync(IPAddress address, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a TCP connection to <paramref name="address"/>, directly or through the operator's SOCKS5
+    /// proxy, or refuses (with a log line) when the address is not public. The proxy itself is the
+    /// operator's configuration, so it may be anywhere; the address it is asked to reach may not.
+    /// </summary>
+    public async Task<Stream> ConnectAsync(IPAddress address, int port, TimeSpan timeout, Socks5Proxy? proxy, CancellationToken cancellationToken)
     {
         if (!IsAllowed(address))
         {
@@ -35,13 +39,26 @@ public sealed class NetworkGuard(IOptions<NetworkOptions> options, ILogger<Netwo
             throw new BlockedAddressException(address);
         }
 
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        var socket = new Socket(proxy is null ? address.AddressFamily : AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (proxy is not null)
+        {
+            socket.DualMode = true;
+        }
+
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(address, port), deadline.Token);
-            return socket;
+            if (proxy is null)
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, port), deadline.Token);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+
+            await socket.ConnectAsync(proxy.Host, proxy.Port, deadline.Token);
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            await proxy.ConnectAsync(stream, new IPEndPoint(address, port), deadline.Token);
+            return stream;
         }
         catch
         {

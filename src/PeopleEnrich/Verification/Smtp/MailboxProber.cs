@@ -88,8 +88,8 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
         SmtpConversation conversation;
         try
         {
-            var socket = await guard.ConnectAsync(address, settings.Port, settings.ConnectTimeout, cancellationToken);
-            conversation = SmtpConversation.Over(socket, settings.CommandTimeout);
+            var connection = await guard.ConnectAsync(address, settings.Port, settings.ConnectTimeout, settings.Proxy, cancellationToken);
+            conversation = SmtpConversation.Over(connection, settings.CommandTimeout);
         }
         catch (Exception exception) when (exception is System.Net.Sockets.SocketException or BlockedAddressException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))

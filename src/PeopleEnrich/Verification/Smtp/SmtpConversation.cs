@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -14,23 +13,21 @@ public sealed partial class SmtpConversation : IAsyncDisposable
 {
     private const int MaxLine = 4096;
     private const int MaxReplyLines = 100;
-    private readonly Socket _socket;
     private readonly TimeSpan _commandTimeout;
     private readonly byte[] _buffer = new byte[8192];
     private Stream _stream;
     private int _start;
     private int _end;
 
-    private SmtpConversation(Socket socket, TimeSpan commandTimeout)
+    private SmtpConversation(Stream connection, TimeSpan commandTimeout)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _stream = connection;
         _commandTimeout = commandTimeout;
     }
 
     public bool IsEncrypted => _stream is SslStream;
 
-    public static SmtpConversation Over(Socket socket, TimeSpan commandTimeout) => new(socket, commandTimeout);
+    public static SmtpConversation Over(Stream connection, TimeSpan commandTimeout) => new(connection, commandTimeout);
 
     public Task<SmtpReply> ReadGreetingAsync(CancellationToken cancellationToken) => WithTimeout(ReadReplyAsync, cancellationToken);
 
@@ -134,11 +131,7 @@ public sealed partial class SmtpConversation : IAsyncDisposable
 
     private static string Printable(string line) => new(line.Take(200).Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stream.DisposeAsync();
-        _socket.Dispose();
-    }
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
 
     [GeneratedRegex("^[\\x20-\\x7E]{1,510}$")]
     private static partial Regex SafeLine();

@@ -36,8 +36,13 @@ public sealed class SmtpOptions
     /// <summary>Politeness: the least time between two session starts at one mail host.</summary>
     public TimeSpan MinSessionGap { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Not supported yet: outbound port 25 through a SOCKS5 proxy. Setting it stops the start-up.</summary>
+    /// <summary>
+    /// "socks5://[user:password@]host:port": verify through this proxy (outbound port 25 is closed on
+    /// most clouds). The network guard still checks every mail server's address first.
+    /// </summary>
     public string? Socks5Proxy { get; set; }
+
+    public Verification.Network.Socks5Proxy? Proxy => string.IsNullOrWhiteSpace(Socks5Proxy) ? null : Verification.Network.Socks5Proxy.Parse(Socks5Proxy);
 
     public string EffectiveHeloName => string.IsNullOrWhiteSpace(HeloName) ? LocalHostName.Value : HeloName;
 
