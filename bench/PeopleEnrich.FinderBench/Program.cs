@@ -1,0 +1,849 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PeopleEnrich.MailWorld;
+
+namespace PeopleEnrich.FinderBench;
+
+/// <summary>
+/// How fast, and with how many RCPT commands, the real server finds the addresses of a batch of
+/// people: a simulated mail world of 20 ordinary domains in this process (every SMTP reply delayed
+/// 30 ms), the server's Release build as a child process pointed at it, a cold batch of 100 people
+/// (no pattern known), a warm batch of 100 others at the same domains, the floor (one minimal
+/// session done here over a raw socket) and the naive way (one address per session) for
+/// comparison. Loopback only: every connection goes to 127.0.0.x.
+/// </summary>
+internal static partial class Program
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@"with concurrency (\d+)")]
+    private static partial System.Text.RegularExpressions.Regex EffectiveConcurrency();
+
+    private const string EnrichPath = "/api/v2/people/enrich";
+    internal const string ApiKey = "pe_finder_bench_key_0123456789abcdef";
+    internal const string HeloName = "bench.peopleenrich.test";
+
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            Console.WriteLine(Options.Usage);
+            return 0;
+        }
+
+        if (!Options.TryParse(args, out var options, out var error))
+        {
+            Console.Error.WriteLine($"error: {error}");
+            Console.Error.WriteLine(Options.Usage);
+            return 2;
+        }
+
+        // Everything is bounded: past this the run is abandoned (and the server stopped).
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds));
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            deadline.Cancel();
+        };
+
+        try
+        {
+            return await RunAsync(options, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"error: the benchmark did not finish within {options.TimeoutSeconds} s (or was interrupted)");
+            return 1;
+        }
+    }
+
+    private static async Task<int> RunAsync(Options options, CancellationToken cancellationToken)
+    {
+        var plan = WorldPlan.Build(options.Domains, options.PeoplePerDomain, options.ReplyDelayMs);
+        await using var world = await MailWorld.MailWorld.StartAsync(plan.Description, cancellationToken);
+        Console.WriteLine($"world       {plan.Domains.Count} domains (1 MX each, behaviour normal, reply_delay_ms {options.ReplyDelayMs}), " +
+                          $"DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}");
+        Console.WriteLine($"patterns    {string.Join(", ", plan.Domains.Select(d => $"{d.Name}={d.Pattern.Template()}"))}");
+        Console.WriteLine($"people      cold {plan.Cold.Count}, warm {plan.Warm.Count} (every one has a mailbox)");
+
+        // The floor: the least a finder must do for one person, done here with nothing in between.
+        var floorHost = world.Host(plan.Domains[0].MxHost);
+        var floorPerson = plan.Cold[0];
+        var floors = new List<double>();
+        for (var i = 0; i < options.FloorRepeats; i++)
+        {
+            floors.Add(await RawSmtp.MinimalSessionAsync(floorHost.EndPoint!, floorPerson.Address, cancellationToken));
+        }
+
+        var floorMs = Stats.Median(floors);
+        Console.WriteLine($"floor       {floorMs:F1} ms median of {floors.Count} minimal sessions at {floorHost.Name} " +
+                          $"(banner, EHLO, MAIL FROM, RCPT probe, RCPT, QUIT; min {floors.Min():F1}, max {floors.Max():F1})");
+
+        var results = new List<ConfigResult>();
+        foreach (var concurrency in options.Concurrencies)
+        {
+            results.Add(await RunConfigurationAsync(options, world, plan, concurrency, floorMs, cancellationToken));
+        }
+
+        NaiveResult? naive = null;
+        if (options.Naive)
+        {
+            naive = await RunNaiveAsync(world, plan, cancellationToken);
+        }
+
+        PrintSummary(options, results, naive, floorMs);
+        var broken = results.Any(r => !r.Cold.Completed || !r.Warm.Completed) || world.DataAttempts > 0;
+        if (world.DataAttempts > 0)
+        {
+            Console.Error.WriteLine($"error: the world saw {world.DataAttempts} DATA/BDAT commands");
+        }
+
+        return broken ? 1 : 0;
+    }
+
+    private static async Task<ConfigResult> RunConfigurationAsync(
+        Options options, MailWorld.MailWorld world, WorldPlan plan, string concurrency, double floorMs, CancellationToken cancellationToken)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== Workers:Concurrency {concurrency}");
+        await using var server = await ServerProcess.StartAsync(options, world, concurrency, cancellationToken);
+        Console.WriteLine($"server      PID {server.Pid} at {server.Url}, log {server.LogPath}; workers: {server.WorkersLine ?? "?"}");
+
+        using var handler = new SocketsHttpHandler { UseProxy = false, UseCookies = false, ConnectTimeout = TimeSpan.FromSeconds(5) };
+        using var client = new HttpClient(handler) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", ApiKey);
+
+        // One authenticated request first, so that the cold batch does not also time the first HTTP request's start-up.
+        using (var credits = await client.GetAsync("/api/v2/credits", cancellationToken))
+        {
+            if (credits.StatusCode != HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"GET /api/v2/credits answered {(int)credits.StatusCode}: {await credits.Content.ReadAsStringAsync(cancellationToken)}");
+            }
+        }
+
+        var cold = await RunBatchAsync("cold", client, world, plan.Cold, options.BatchTimeoutSeconds, cancellationToken);
+        var warm = await RunBatchAsync("warm", client, world, plan.Warm, options.BatchTimeoutSeconds, cancellationToken);
+        // "default" is labelled with what the server says it runs with, since the default may change.
+        var effective = server.WorkersLine is { } line && EffectiveConcurrency().Match(line) is { Success: true } m ? m.Groups[1].Value : "?";
+        var label = concurrency == "default" ? $"default={effective}" : concurrency;
+        return new ConfigResult(label, server.WorkersLine, cold, warm, floorMs);
+    }
+
+    private static async Task<BatchResult> RunBatchAsync(
+        string label, HttpClient client, MailWorld.MailWorld world, IReadOnlyList<PlannedPerson> people, int timeoutSeconds, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["requests"] = new JsonArray(people.Select((p, i) => (JsonNode)new JsonObject
+            {
+                ["firstname"] = p.FirstName,
+                ["lastname"] = p.LastName,
+                ["domain"] = p.Domain,
+                ["enrich_fields"] = new JsonArray("contact.emails"),
+                ["custom"] = new JsonObject { ["i"] = i.ToString(CultureInfo.InvariantCulture) },
+            }).ToArray()),
+        };
+
+        var rcptBefore = world.TotalRcptCommands;
+        var sessionsBefore = world.TotalSessions;
+        var perHostBefore = world.Hosts.ToDictionary(h => h.Name, h => h.Sessions);
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var peaks = SamplePeaksAsync(world, sampling.Token);
+
+        var clock = Stopwatch.StartNew();
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var post = await client.PostAsync(EnrichPath, content, cancellationToken);
+        var posted = await post.Content.ReadAsStringAsync(cancellationToken);
+        if (post.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"POST answered {(int)post.StatusCode}: {posted}");
+        }
+
+        var requestId = JsonNode.Parse(posted)!["request_id"]!.GetValue<string>();
+        JsonNode? answer = null;
+        var completed = false;
+        var polls = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(timeoutSeconds))
+        {
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"{EnrichPath}/{requestId}");
+            get.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+            using var response = await client.SendAsync(get, cancellationToken);
+            polls++;
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"GET answered {(int)response.StatusCode}: {text}");
+            }
+
+            answer = JsonNode.Parse(text);
+            var status = answer!["status"]!.GetValue<string>();
+            if (status != "PROCESSING")
+            {
+                completed = status == "COMPLETED";
+                break;
+            }
+        }
+
+        var wallMs = clock.Elapsed.TotalMilliseconds;
+        await sampling.CancelAsync();
+        var (peakPerHost, peakTotal) = await peaks;
+        var rcpt = world.TotalRcptCommands - rcptBefore;
+        var sessions = world.TotalSessions - sessionsBefore;
+        var sessionsPerHost = world.Hosts.Select(h => h.Sessions - perHostBefore[h.Name]).ToList();
+
+        var found = 0;
+        var wrong = new List<string>();
+        var results = answer?["results"]?.AsArray() ?? [];
+        for (var i = 0; i < people.Count && i < results.Count; i++)
+        {
+            var result = results[i]!;
+            var expected = people[i].Address;
+            var best = result["most_probable_email"]?.GetValue<string>();
+            var status = result["emails"]?.AsArray().FirstOrDefault(e => e?["email"]?.GetValue<string>() == best)?["status"]?.GetValue<string>();
+            if (best == expected && status == "DELIVERABLE")
+            {
+                found++;
+            }
+            else if (wrong.Count < 5)
+            {
+                wrong.Add($"{people[i].FirstName} {people[i].LastName} @{people[i].Domain}: expected {expected}, got {best ?? "nothing"} ({status ?? result["status"]?.GetValue<string>()})");
+            }
+        }
+
+        var outcome = new BatchResult(label, completed, wallMs, people.Count, found, rcpt, sessions,
+            sessionsPerHost.Max(), peakPerHost, peakTotal, polls);
+        Console.WriteLine($"{label,-11} {(completed ? "COMPLETED" : "NOT COMPLETED")} in {wallMs:F0} ms ({polls} polls); " +
+                          $"RCPT {rcpt} ({outcome.RcptPerPerson:F2}/person), sessions {sessions} ({outcome.SessionsPerPerson:F2}/person, " +
+                          $"at most {outcome.MaxSessionsOneHost} at one host), peak open sessions {peakTotal} (at one host {peakPerHost}); " +
+                          $"found {found}/{people.Count}");
+        foreach (var line in wrong)
+        {
+            Console.WriteLine($"            not found: {line}");
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Peak sessions open at once, at one host and in all, sampled every millisecond or so.</summary>
+    private static async Task<(int PerHost, int Total)> SamplePeaksAsync(MailWorld.MailWorld world, CancellationToken cancellationToken)
+    {
+        int perHost = 0, total = 0;
+        var hosts = world.Hosts;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var sum = 0;
+                foreach (var host in hosts)
+                {
+                    var active = host.ActiveSessions;
+                    sum += active;
+                    perHost = Math.Max(perHost, active);
+                }
+
+                total = Math.Max(total, sum);
+                await Task.Delay(1, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return (perHost, total);
+    }
+
+    private static async Task<NaiveResult> RunNaiveAsync(MailWorld.MailWorld world, WorldPlan plan, CancellationToken cancellationToken)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== naive: the cold batch's {plan.Cold.Count} people one after another, one address per session, " +
+                          $"candidates in the order {string.Join(", ", WorldPlan.NaiveOrder.Select(p => p.Template()))}");
+        var rcptBefore = world.TotalRcptCommands;
+        var sessionsBefore = world.TotalSessions;
+        var found = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var person in plan.Cold)
+        {
+            var host = world.Host(plan.Domains.Single(d => d.Name == person.Domain).MxHost);
+            foreach (var pattern in WorldPlan.NaiveOrder)
+            {
+                var address = $"{pattern.Apply(person.FirstName, person.LastName)}@{person.Domain}";
+                if (await RawSmtp.OneAddressSessionAsync(host.EndPoint!, address, cancellationToken))
+                {
+                    found += address == person.Address ? 1 : 0;
+                    break;
+                }
+            }
+        }
+
+        var wallMs = clock.Elapsed.TotalMilliseconds;
+        var result = new NaiveResult(wallMs, plan.Cold.Count, found, world.TotalRcptCommands - rcptBefore, world.TotalSessions - sessionsBefore);
+        Console.WriteLine($"naive       {wallMs:F0} ms; RCPT {result.Rcpt} ({result.RcptPerPerson:F2}/person), sessions {result.Sessions}; found {found}/{plan.Cold.Count}");
+        return result;
+    }
+
+    private static void PrintSummary(Options options, IReadOnlyList<ConfigResult> results, NaiveResult? naive, double floorMs)
+    {
+        var f = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine("== summary");
+        Console.WriteLine($"floor (one minimal session, median): {floorMs:F1} ms; targets: cold batch/floor <= {options.TargetRatio}, warm RCPT/person <= {options.TargetWarmRcpt}");
+        Console.WriteLine("| concurrency | batch | wall ms | batch/floor | RCPT/person | sessions | max sessions at one host | peak open at one host | peak open in all | found |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            foreach (var b in new[] { r.Cold, r.Warm })
+            {
+                Console.WriteLine(string.Create(f, $"| {r.Concurrency} | {b.Label} | {b.WallMs:F0} | {b.WallMs / floorMs:F1} | {b.RcptPerPerson:F2} | {b.Sessions} | {b.MaxSessionsOneHost} | {b.PeakOpenOneHost} | {b.PeakOpenTotal} | {b.Found}/{b.People} |"));
+            }
+        }
+
+        if (naive is not null)
+        {
+            Console.WriteLine(string.Create(f, $"| - | naive | {naive.WallMs:F0} | {naive.WallMs / floorMs:F1} | {naive.RcptPerPerson:F2} | {naive.Sessions} | | | 1 | {naive.Found}/{naive.People} |"));
+        }
+
+        foreach (var r in results)
+        {
+            var ratio = r.Cold.WallMs / floorMs;
+            Console.WriteLine(string.Create(f, $"concurrency {r.Concurrency}: cold ratio {ratio:F1} ({(ratio <= options.TargetRatio ? "met" : "NOT met")}), " +
+                                               $"warm RCPT/person {r.Warm.RcptPerPerson:F2} ({(r.Warm.RcptPerPerson <= options.TargetWarmRcpt ? "met" : "NOT met")})"));
+        }
+
+        var pairs = new List<string> { string.Create(f, $"floor_ms={floorMs:F1}") };
+        foreach (var r in results)
+        {
+            var k = "c" + (r.Concurrency.StartsWith("default", StringComparison.Ordinal) ? "default" : r.Concurrency);
+            pairs.Add(string.Create(f, $"{k}_cold_ms={r.Cold.WallMs:F0} {k}_cold_ratio={r.Cold.WallMs / floorMs:F2} {k}_cold_rcpt_per_person={r.Cold.RcptPerPerson:F2} " +
+                                       $"{k}_cold_sessions={r.Cold.Sessions} {k}_cold_found={r.Cold.Found} {k}_warm_ms={r.Warm.WallMs:F0} " +
+                                       $"{k}_warm_rcpt_per_person={r.Warm.RcptPerPerson:F2} {k}_warm_sessions={r.Warm.Sessions} {k}_warm_found={r.Warm.Found} " +
+                                       $"{k}_peak_open_one_host={Math.Max(r.Cold.PeakOpenOneHost, r.Warm.PeakOpenOneHost)}"));
+        }
+
+        if (naive is not null)
+        {
+            pairs.Add(string.Create(f, $"naive_ms={naive.WallMs:F0} naive_rcpt_per_person={naive.RcptPerPerson:F2} naive_found={naive.Found}"));
+        }
+
+        Console.WriteLine("RESULT " + string.Join(' ', pairs));
+    }
+}
+
+internal sealed record BatchResult(
+    string Label, bool Completed, double WallMs, int People, int Found, int Rcpt, int Sessions,
+    int MaxSessionsOneHost, int PeakOpenOneHost, int PeakOpenTotal, int Polls)
+{
+    public double RcptPerPerson => (double)Rcpt / People;
+
+    public double SessionsPerPerson => (double)Sessions / People;
+}
+
+internal sealed record ConfigResult(string Concurrency, string? WorkersLine, BatchResult Cold, BatchResult Warm, double FloorMs);
+
+internal sealed record NaiveResult(double WallMs, int People, int Found, int Rcpt, int Sessions)
+{
+    public double RcptPerPerson => (double)Rcpt / People;
+}
+
+internal sealed record PlannedDomain(string Name, string MxHost, AddressPattern Pattern);
+
+internal sealed record PlannedPerson(string FirstName, string LastName, string Domain, string Address);
+
+/// <summary>The world and its people: ordinary domains, one pattern each, every person with a mailbox.</summary>
+internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<PlannedDomain> Domains, IReadOnlyList<PlannedPerson> Cold, IReadOnlyList<PlannedPerson> Warm)
+{
+    /// <summary>Every pattern the world knows, the most common first; domains take them in turn.</summary>
+    public static readonly AddressPattern[] NaiveOrder =
+    [
+        AddressPattern.FirstDotLast, AddressPattern.FLast, AddressPattern.First, AddressPattern.FDotLast, AddressPattern.FirstLast,
+        AddressPattern.LastDotFirst, AddressPattern.FirstUnderscoreLast, AddressPattern.LastF, AddressPattern.FirstDotL, AddressPattern.Last,
+    ];
+
+    // Disjoint lists (no first name is also a last name), none a role word; 40 of each.
+    private static readonly string[] FirstNames =
+    [
+        "alice", "bruno", "carla", "dmitri", "elena", "felix", "greta", "hugo", "irene", "jonas",
+        "karin", "lukas", "marta", "nadia", "oscar", "paula", "quentin", "rosa", "stefan", "tanja",
+        "ulrich", "vera", "walter", "xenia", "yusuf", "zoe", "anton", "bianca", "cyril", "daria",
+        "emil", "flora", "gustav", "helga", "ivan", "julia", "konrad", "lena", "milan", "nora",
+    ];
+
+    private static readonly string[] LastNames =
+    [
+        "abbott", "becker", "castro", "dalton", "eriksen", "fischer", "garcia", "hoffman", "ingram", "jansen",
+        "keller", "lindqvist", "moreau", "novak", "olsen", "petrov", "quinn", "romero", "schulz", "tanaka",
+        "ueda", "vogel", "wagner", "xavier", "yilmaz", "zimmer", "arnold", "brandt", "conti", "duarte",
+        "engel", "ferrari", "gomez", "haas", "iversen", "jovanovic", "kowalski", "lambert", "meyer", "nielsen",
+    ];
+
+    public static WorldPlan Build(int domainCount, int peoplePerDomain, int replyDelayMs)
+    {
+        var perDomain = 2 * peoplePerDomain; // cold and warm
+        if (perDomain > FirstNames.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(peoplePerDomain), $"at most {FirstNames.Length / 2} people per domain");
+        }
+
+        var domains = new List<PlannedDomain>();
+        var descriptions = new List<DomainDescription>();
+        var cold = new List<PlannedPerson>();
+        var warm = new List<PlannedPerson>();
+        for (var d = 0; d < domainCount; d++)
+        {
+            var pattern = NaiveOrder[d % NaiveOrder.Length];
+            var name = $"company{d + 1:D2}.test";
+            var domain = new PlannedDomain(name, $"mx1.{name}", pattern);
+            domains.Add(domain);
+            var mailboxes = new List<string>();
+            for (var j = 0; j < perDomain; j++)
+            {
+                // Distinct first names and distinct last names within a domain (3 is coprime with 40), so no two
+                // people share a local part under any pattern and no one's candidate is someone else's mailbox.
+                var first = FirstNames[(d * 7 + j) % FirstNames.Length];
+                var last = LastNames[(d * 11 + j * 3) % LastNames.Length];
+                var local = pattern.Apply(first, last);
+                if (mailboxes.Contains(local))
+                {
+                    throw new InvalidOperationException($"two people at {name} would share {local}");
+                }
+
+                mailboxes.Add(local);
+                var person = new PlannedPerson(Capitalise(first), Capitalise(last), name, $"{local}@{name}");
+                (j < peoplePerDomain ? cold : warm).Add(person);
+            }
+
+            descriptions.Add(new DomainDescription
+            {
+                Name = name,
+                Mx = [new MxDescription { Preference = 10, Host = domain.MxHost }],
+                Mailboxes = mailboxes,
+                ReplyDelayMs = replyDelayMs,
+            });
+        }
+
+        // Interleave the domains (person 1 of each, then person 2 of each…), as a real list would mix companies.
+        static List<PlannedPerson> Interleave(List<PlannedPerson> people, int perDomain) =>
+            people.Select((p, i) => (p, i)).OrderBy(x => x.i % perDomain).ThenBy(x => x.i / perDomain).Select(x => x.p).ToList();
+
+        return new WorldPlan(new WorldDescription { Domains = descriptions }, domains, Interleave(cold, peoplePerDomain), Interleave(warm, peoplePerDomain));
+    }
+
+    private static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
+}
+
+/// <summary>SMTP over a raw socket, as little as possible: what a prober cannot do faster.</summary>
+internal static class RawSmtp
+{
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Banner, EHLO, MAIL FROM, RCPT of a made-up address, RCPT of the person, QUIT; the wall time in ms.</summary>
+    public static async Task<double> MinimalSessionAsync(IPEndPoint endPoint, string address, CancellationToken cancellationToken)
+    {
+        var domain = address[(address.IndexOf('@') + 1)..];
+        var probe = $"x{Guid.NewGuid():N}"[..16] + "@" + domain;
+        var clock = Stopwatch.StartNew();
+        await using var session = await Session.OpenAsync(endPoint, cancellationToken);
+        await session.ExpectAsync(null, 220, cancellationToken);
+        await session.ExpectAsync($"EHLO {Program.HeloName}", 250, cancellationToken);
+        await session.ExpectAsync($"MAIL FROM:<verify@{Program.HeloName}>", 250, cancellationToken);
+        await session.ExpectAsync($"RCPT TO:<{probe}>", 550, cancellationToken);
+        await session.ExpectAsync($"RCPT TO:<{address}>", 250, cancellationToken);
+        await session.ExpectAsync("QUIT", 221, cancellationToken);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>Banner, EHLO, MAIL FROM, RCPT, QUIT; whether the RCPT was accepted.</summary>
+    public static async Task<bool> OneAddressSessionAsync(IPEndPoint endPoint, string address, CancellationToken cancellationToken)
+    {
+        await using var session = await Session.OpenAsync(endPoint, cancellationToken);
+        await session.ExpectAsync(null, 220, cancellationToken);
+        await session.ExpectAsync($"EHLO {Program.HeloName}", 250, cancellationToken);
+        await session.ExpectAsync($"MAIL FROM:<verify@{Program.HeloName}>", 250, cancellationToken);
+        var code = await session.SendAsync($"RCPT TO:<{address}>", cancellationToken);
+        await session.ExpectAsync("QUIT", 221, cancellationToken);
+        return code == 250;
+    }
+
+    private sealed class Session : IAsyncDisposable
+    {
+        private readonly TcpClient _client;
+        private readonly NetworkStream _stream;
+        private readonly StreamReader _reader;
+
+        private Session(TcpClient client)
+        {
+            _client = client;
+            _stream = client.GetStream();
+            _reader = new StreamReader(_stream, Encoding.Latin1, false, 4096, leaveOpen: true);
+        }
+
+        public static async Task<Session> OpenAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+        {
+            if (!IPAddress.IsLoopback(endPoint.Address))
+            {
+                throw new InvalidOperationException($"refusing to connect to {endPoint}: loopback only");
+            }
+
+            var client = new TcpClient(endPoint.AddressFamily) { NoDelay = true };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(StepTimeout);
+            await client.ConnectAsync(endPoint, timeout.Token);
+            return new Session(client);
+        }
+
+        public async Task ExpectAsync(string? command, int expected, CancellationToken cancellationToken)
+        {
+            var code = await SendAsync(command, cancellationToken);
+            if (code != expected)
+            {
+                throw new InvalidOperationException($"'{command ?? "(banner)"}' answered {code}, expected {expected}");
+            }
+        }
+
+        /// <summary>Sends the command (none: reads the banner) and reads the whole reply; its code.</summary>
+        public async Task<int> SendAsync(string? command, CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(StepTimeout);
+            if (command is not null)
+            {
+                await _stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), timeout.Token);
+            }
+
+            while (true)
+            {
+                var line = await _reader.ReadLineAsync(timeout.Token) ?? throw new IOException("the server closed the connection");
+                if (line.Length < 3 || !int.TryParse(line.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var code))
+                {
+                    throw new IOException($"not an SMTP reply: {line}");
+                }
+
+                if (line.Length == 3 || line[3] == ' ')
+                {
+                    return code;
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _reader.Dispose();
+            _stream.Dispose();
+            _client.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>The real server (its built DLL) as a child process with a fresh SQLite file, pointed at the world.</summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _folder;
+    private readonly StreamWriter _log;
+    private readonly bool _keepLog;
+
+    private ServerProcess(Process process, string folder, StreamWriter log, bool keepLog)
+    {
+        _process = process;
+        _folder = folder;
+        _log = log;
+        _keepLog = keepLog;
+    }
+
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
+    public int Pid => _process.Id;
+
+    public string? WorkersLine { get; private set; }
+
+    public string LogPath => Path.Combine(_folder, "server.log");
+
+    public static async Task<ServerProcess> StartAsync(Options options, MailWorld.MailWorld world, string concurrency, CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateTempSubdirectory("pe-finder-bench.").FullName;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(options.ServerDll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        var env = start.Environment;
+        env["ConnectionStrings__Sqlite"] = $"Data Source={Path.Combine(folder, "pe.db")}";
+        env["Bootstrap__ApiKey"] = Program.ApiKey;
+        env["Bootstrap__Credits"] = "1000000";
+        env["RateLimit__PermitsPerSecond"] = "100000";
+        env["Smtp__Enabled"] = "true";
+        env["Smtp__Port"] = world.SmtpPort.ToString(CultureInfo.InvariantCulture);
+        env["Smtp__HeloName"] = Program.HeloName;
+        env["Smtp__ConnectTimeout"] = "00:00:05";
+        env["Smtp__CommandTimeout"] = "00:00:05";
+        env["Dns__Servers__0"] = world.DnsEndPoint.ToString();
+        env["Dns__Timeout"] = "00:00:03";
+        env["Network__AllowLoopbackAddresses"] = "true";
+        env["ASPNETCORE_ENVIRONMENT"] = "Production";
+        env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        if (concurrency != "default")
+        {
+            env["Workers__Concurrency"] = concurrency;
+        }
+        else
+        {
+            env.Remove("Workers__Concurrency");
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
+        if (options.PidFile is { } pidFile)
+        {
+            await File.AppendAllTextAsync(pidFile, process.Id.ToString(CultureInfo.InvariantCulture) + "\n", cancellationToken);
+        }
+
+        var log = new StreamWriter(Path.Combine(folder, "server.log")) { AutoFlush = true };
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string? workersLine = null;
+        void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+
+            if (ListeningLine().Match(line) is { Success: true } m)
+            {
+                listening.TrySetResult(new Uri(m.Groups[1].Value));
+            }
+
+            if (line.Contains("Workers started as", StringComparison.Ordinal))
+            {
+                workersLine = line.Trim();
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, folder, log, options.KeepLogs);
+        try
+        {
+            using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            startTimeout.CancelAfter(TimeSpan.FromSeconds(60));
+            var exited = process.WaitForExitAsync(startTimeout.Token);
+            var first = await Task.WhenAny(listening.Task, exited);
+            if (first != listening.Task)
+            {
+                throw new InvalidOperationException($"the server exited during start-up (or did not say where it listens within 60 s); see {server.LogPath}");
+            }
+
+            var url = await listening.Task;
+            using var probe = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(2) };
+            while (true)
+            {
+                startTimeout.Token.ThrowIfCancellationRequested();
+                try
+                {
+                    using var ready = await probe.GetAsync("/readyz", startTimeout.Token);
+                    if (ready.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(100, startTimeout.Token);
+            }
+
+            // The workers' line comes during start-up; give it a moment if /readyz was quicker.
+            for (var i = 0; i < 20 && workersLine is null; i++)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+
+            server.Url = url;
+            server.WorkersLine = workersLine;
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync(keepFolder: true);
+            PrintTail(Path.Combine(folder, "server.log"));
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => DisposeAsync(_keepLog);
+
+    private async ValueTask DisposeAsync(bool keepFolder)
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, 15); // SIGTERM: a graceful stop
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+
+        _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
+
+        if (!keepFolder)
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    private static void PrintTail(string path)
+    {
+        try
+        {
+            Console.Error.WriteLine($"== last lines of {path}");
+            foreach (var line in File.ReadLines(path).TakeLast(40))
+            {
+                Console.Error.WriteLine(line);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningLine();
+}
+
+internal static class Stats
+{
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+internal sealed record Options
+{
+    public const string Usage = """
+        usage: PeopleEnrich.FinderBench --server-dll PATH [options]
+          --server-dll PATH           the server's built PeopleEnrich.dll (Release)
+          --concurrency LIST          Workers:Concurrency values, comma-separated; "default" leaves it unset (default: default,100)
+          --domains N                 domains in the world (default 20)
+          --people-per-domain N       people per domain in each batch (default 5: 100 cold, 100 warm)
+          --reply-delay-ms N          delay before every SMTP reply (default 30)
+          --floor-repeats N           minimal sessions timed for the floor; the median counts (default 5)
+          --no-naive                  skip the naive one-address-per-session comparison
+          --batch-timeout N           seconds a batch may take before the run fails (default 180)
+          --timeout N                 seconds the whole run may take (default 900)
+          --pid-file PATH             append each server's PID here (for the script's clean-up)
+          --keep-logs                 keep each server's temporary folder (database and log)
+        """;
+
+    public string ServerDll { get; init; } = "";
+    public IReadOnlyList<string> Concurrencies { get; init; } = ["default", "100"];
+    public int Domains { get; init; } = 20;
+    public int PeoplePerDomain { get; init; } = 5;
+    public int ReplyDelayMs { get; init; } = 30;
+    public int FloorRepeats { get; init; } = 5;
+    public bool Naive { get; init; } = true;
+    public int BatchTimeoutSeconds { get; init; } = 180;
+    public int TimeoutSeconds { get; init; } = 900;
+    public string? PidFile { get; init; }
+    public bool KeepLogs { get; init; }
+    public double TargetRatio => 3;
+    public double TargetWarmRcpt => 1.5;
+
+    public static bool TryParse(string[] args, out Options options, out string error)
+    {
+        options = new Options();
+        error = "";
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value");
+            int Int(int min, int max)
+            {
+                var text = Next();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+                    ? v
+                    : throw new ArgumentException($"{arg} takes a whole number from {min} to {max}, not '{text}'");
+            }
+
+            try
+            {
+                options = arg switch
+                {
+                    "--server-dll" => options with { ServerDll = Next() },
+                    "--concurrency" => options with { Concurrencies = ParseConcurrencies(Next()) },
+                    "--domains" => options with { Domains = Int(1, 200) },
+                    "--people-per-domain" => options with { PeoplePerDomain = Int(1, 20) },
+                    "--reply-delay-ms" => options with { ReplyDelayMs = Int(0, 5000) },
+                    "--floor-repeats" => options with { FloorRepeats = Int(1, 100) },
+                    "--no-naive" => options with { Naive = false },
+                    "--batch-timeout" => options with { BatchTimeoutSeconds = Int(1, 3600) },
+                    "--timeout" => options with { TimeoutSeconds = Int(1, 86400) },
+                    "--pid-file" => options with { PidFile = Next() },
+                    "--keep-logs" => options with { KeepLogs = true },
+                    _ => throw new ArgumentException($"unknown argument '{arg}'"),
+                };
+            }
+            catch (ArgumentException exception)
+            {
+                error = exception.Message;
+                return false;
+            }
+        }
+
+        if (options.ServerDll.Length == 0 || !File.Exists(options.ServerDll))
+        {
+            error = $"--server-dll must name the built server ({(options.ServerDll.Length == 0 ? "missing" : options.ServerDll + " does not exist")})";
+            return false;
+        }
+
+        if (options.Domains * options.PeoplePerDomain > 100)
+        {
+            error = "a batch holds at most 100 people (domains x people-per-domain)";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static string[] ParseConcurrencies(string text)
+    {
+        var values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (values.Length == 0 || values.Any(v => v != "default" && !(int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1000)))
+        {
+            throw new ArgumentException($"--concurrency takes 'default' or numbers from 1 to 1000, comma-separated, not '{text}'");
+        }
+
+        return values;
+    }
+}

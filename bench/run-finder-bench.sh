@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Email-finder benchmark: builds the server and bench/PeopleEnrich.FinderBench in Release and runs
+# the bench, which starts a simulated mail world in-process (20 ordinary domains, 30 ms per SMTP
+# reply, all on loopback), starts the server as a child process (fresh SQLite file in a temporary
+# folder) once per Workers:Concurrency value, and times a cold and a warm batch of 100 people against
+# the floor (one minimal SMTP session) and the naive way (one address per session). See bench/README.md.
+#
+#   bench/run-finder-bench.sh                          # Workers:Concurrency default (8) and 100
+#   bench/run-finder-bench.sh --concurrency 8,32,100   # other options go to the bench tool
+#   bench/run-finder-bench.sh --no-naive --keep-logs
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+for arg in "$@"; do
+    case "$arg" in
+        --server-dll|--server-dll=*|--pid-file|--pid-file=*)
+            echo "$arg is set by this script" >&2
+            exit 2
+            ;;
+    esac
+done
+
+echo "== building (Release)"
+dotnet build "$ROOT/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet
+dotnet build "$ROOT/bench/PeopleEnrich.FinderBench/PeopleEnrich.FinderBench.csproj" -c Release -nologo -v quiet
+SERVER_OUT="$ROOT/src/PeopleEnrich/bin/Release/net10.0"
+BENCH_OUT="$ROOT/bench/PeopleEnrich.FinderBench/bin/Release/net10.0"
+
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+DIRTY="$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')"
+# The tree may hold uncommitted work: a fingerprint of src/'s differences from the commit (changed and
+# new files) tells two runs of the same source from two runs of different source.
+SRC_STATE="$(cd "$ROOT" && { git diff HEAD -- src; git ls-files --others --exclude-standard -z -- src | xargs -0 -r cat; } 2>/dev/null | sha256sum | cut -c1-12)"
+[[ "$DIRTY" == 0 ]] && SRC_STATE="clean"
+echo "== server source: commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE)"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/pe-finder-bench.XXXXXX")"
+PID_FILE="$WORK/server.pids"
+# Run copies, so that a rebuild of the tree during the run cannot change what is being measured.
+cp -r "$SERVER_OUT" "$WORK/server"
+cp -r "$BENCH_OUT" "$WORK/bench"
+SERVER_DLL="$WORK/server/PeopleEnrich.dll"
+BENCH_DLL="$WORK/bench/PeopleEnrich.FinderBench.dll"
+BENCH_PID=""
+
+# The bench stops each server itself; this is for when the bench itself dies or is interrupted.
+cleanup() {
+    local status=$?
+    if [[ -n "$BENCH_PID" ]] && kill -0 "$BENCH_PID" 2>/dev/null; then
+        kill -TERM "$BENCH_PID" 2>/dev/null || true
+        sleep 2
+        kill -KILL "$BENCH_PID" 2>/dev/null || true
+    fi
+    if [[ -f "$PID_FILE" ]]; then
+        while read -r pid; do
+            [[ -n "$pid" ]] || continue
+            if kill -0 "$pid" 2>/dev/null; then
+                kill -TERM "$pid" 2>/dev/null || true
+                sleep 1
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
+        done <"$PID_FILE"
+    fi
+    rm -rf "$WORK"
+    exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Bounded: the tool gives up after --timeout (900 s by default); this is the backstop.
+set +e
+timeout --signal=TERM 1200 dotnet "$BENCH_DLL" --server-dll "$SERVER_DLL" --pid-file "$PID_FILE" "$@" &
+BENCH_PID=$!
+wait "$BENCH_PID"
+STATUS=$?
+set -e
+BENCH_PID=""
+echo "== measured: server at commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE), built at the start of this run"
+exit "$STATUS"
