@@ -63,7 +63,10 @@ public sealed partial class EmailFinderSource(
 
         // Stable for the domain, so that a greylisting server sees the same recipients when we come back.
         var probe = facts.CatchAll == false ? null : ProbeAddress(domain);
-        var recipients = listedAddresses.Concat(candidates.Select(c => $"{c.LocalPart}@{domain}").Where(IsPlainAddress)).Distinct().ToList();
+        var recipients = listedAddresses.Select(address => new Recipient(address, null))
+            .Concat(candidates.Select(c => new Recipient($"{c.LocalPart}@{domain}", c.Pattern.ToString())).Where(r => IsPlainAddress(r.Address)))
+            .DistinctBy(r => r.Address)
+            .ToList();
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, recipients, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
 

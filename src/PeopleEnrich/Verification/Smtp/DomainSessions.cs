@@ -3,6 +3,9 @@ using PeopleEnrich.Verification.Dns;
 
 namespace PeopleEnrich.Verification.Smtp;
 
+/// <summary>An address to ask about, and the shape it was built in (its pattern), if any.</summary>
+public sealed record Recipient(string Address, string? Shape);
+
 /// <summary>What one person's recipients were answered, beside the domain's catch-all probe.</summary>
 public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host);
 
@@ -19,7 +22,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
-    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IReadOnlyList<Recipient> recipients, CancellationToken cancellationToken)
     {
         var request = new Request(routing, probe, recipients, cancellationToken);
         lock (_lanes)
@@ -107,10 +110,13 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                     var host = session.Host;
                     if (probe?.Outcome != RcptOutcome.Accepted)
                     {
-                        foreach (var recipient in request.Recipients)
+                        // What this session just learned goes first: once one person's address was accepted
+                        // in a shape, the next person of the domain is asked in that shape before any other.
+                        var shape = lane.AcceptedShape;
+                        foreach (var recipient in request.Recipients.OrderBy(r => shape is not null && r.Shape == shape ? 0 : 1))
                         {
                             RcptObservation? observation;
-                            (session, observation) = await AskWithRoomAsync(session, request, recipient, settings);
+                            (session, observation) = await AskWithRoomAsync(session, request, recipient.Address, settings);
                             if (observation is not null)
                             {
                                 observations.Add(observation);
@@ -206,9 +212,12 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         public SemaphoreSlim Arrived { get; } = new(0);
 
         public bool Running { get; set; }
+
+        /// <summary>The shape of the last address accepted on this domain (while the lane lives).</summary>
+        public string? AcceptedShape { get; set; }
     }
 
-    private sealed record Request(MailRouting.Hosts Routing, string? Probe, IReadOnlyList<string> Recipients, CancellationToken Cancellation)
+    private sealed record Request(MailRouting.Hosts Routing, string? Probe, IReadOnlyList<Recipient> Recipients, CancellationToken Cancellation)
     {
         public TaskCompletionSource<PersonProbeResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
