@@ -131,6 +131,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                             var probeRejected = request.Probe is null || probe?.Outcome == RcptOutcome.Rejected;
                             if (observation?.Outcome == RcptOutcome.Accepted && probeRejected)
                             {
+                                lane.AcceptedShape = recipient.Shape ?? lane.AcceptedShape;
                                 break; // found: the rest of this person's candidates would only cost the server
                             }
                         }
