@@ -36,11 +36,7 @@ public sealed partial class EmailFinderSource(
             .Where(e => e.Observation == EmailObservation.Listed && e.Address.EndsWith("@" + domain, StringComparison.OrdinalIgnoreCase))
             .DistinctBy(e => e.Address.ToLowerInvariant())
             .ToList();
-        foreach (var address in listed)
-        {
-            var local = LocalPart(address.Address);
-            await knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: address.Source == "directory", cancellationToken);
-        }
+        await LearnFromListedAsync(domain, names, listed, cancellationToken);
 
         var routing = await dns.ResolveAsync(domain, cancellationToken);
         switch (routing)
@@ -104,8 +100,24 @@ public sealed partial class EmailFinderSource(
             await knowledge.RecordCatchAllAsync(domain, false, cancellationToken);
         }
 
+        return await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);
+    }
+
+    /// <summary>Addresses that a source published for this person teach the domain's pattern.</summary>
+    private async Task LearnFromListedAsync(string domain, NameParts names, IReadOnlyList<EmailEvidence> listed, CancellationToken cancellationToken)
+    {
+        foreach (var address in listed)
+        {
+            var local = LocalPart(address.Address);
+            await knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: address.Source == "directory", cancellationToken);
+        }
+    }
+
+    /// <summary>On a domain that rejects made-up recipients: accepted is a mailbox (and teaches the pattern), rejected is none.</summary>
+    private async Task<SourceFindings> FindingsFromRepliesAsync(string domain, NameParts names, IReadOnlyList<RcptObservation> replies, CancellationToken cancellationToken)
+    {
         var evidence = new List<EmailEvidence>();
-        foreach (var observation in report.Recipients)
+        foreach (var observation in replies)
         {
             switch (observation.Outcome)
             {
