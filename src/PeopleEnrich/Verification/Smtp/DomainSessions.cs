@@ -113,34 +113,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                         // What this session just learned goes first: once one person's address was accepted
                         // in a shape, the next person of the domain is asked in that shape before any other.
                         var shape = lane.AcceptedShape;
-                        var ordered = request.Recipients.OrderBy(r => shape is not null && r.Shape == shape ? 0 : 1).ToList();
-                        var probeWasRejected = request.Probe is null || probe?.Outcome == RcptOutcome.Rejected;
-                        var asked = 0;
-                        if (shape is null && session.Pipelining && ordered.Count > 1 && settings.MaxRcptPerSession - session.RecipientsAsked > 1)
-                        {
-                            // Cold: nothing says yet which shape this domain uses, so this person's candidates go
-                            // in one pipelined round trip instead of one round trip each (RFC 2920).
-                            var chunk = ordered.Take(settings.MaxRcptPerSession - session.RecipientsAsked).ToList();
-                            foreach (var observation in await session.AskAllAsync(chunk.Select(r => r.Address).ToList(), CancellationToken.None))
-                            {
-                                if (observation.Outcome == RcptOutcome.TooManyRecipients)
-                                {
-                                    break; // the rest are asked below, one by one, in new sessions as needed
-                                }
-
-                                observations.Add(observation);
-                                asked++;
-                            }
-
-                            var found = observations.FindIndex(o => o.Outcome == RcptOutcome.Accepted);
-                            if (found >= 0 && probeWasRejected)
-                            {
-                                lane.AcceptedShape = chunk[found].Shape ?? lane.AcceptedShape;
-                                asked = ordered.Count;
-                            }
-                        }
-
-                        foreach (var recipient in ordered.Skip(asked))
+                        foreach (var recipient in request.Recipients.OrderBy(r => shape is not null && r.Shape == shape ? 0 : 1))
                         {
                             RcptObservation? observation;
                             (session, observation) = await AskWithRoomAsync(session, request, recipient.Address, settings);

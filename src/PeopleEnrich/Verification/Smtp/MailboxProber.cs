@@ -99,10 +99,10 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
 
         try
         {
-            var (refusal, pipelining) = await GreetAsync(conversation, host.Name, settings, cancellationToken);
+            var refusal = await GreetAsync(conversation, host.Name, settings, cancellationToken);
             if (refusal is null)
             {
-                return (new ProbeSession(conversation, host.Name, slot, pipelining), null);
+                return (new ProbeSession(conversation, host.Name, slot), null);
             }
 
             await conversation.DisposeAsync();
@@ -116,13 +116,12 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
     }
 
     /// <summary>Banner, EHLO or HELO, STARTTLS, MAIL FROM; null when the session is ready for RCPT.</summary>
-    /// <returns>Null when the session is ready for RCPT, and whether the server pipelines (RFC 2920).</returns>
-    private static async Task<(SessionFailure?, bool Pipelining)> GreetAsync(SmtpConversation conversation, string host, SmtpOptions settings, CancellationToken cancellationToken)
+    private static async Task<SessionFailure?> GreetAsync(SmtpConversation conversation, string host, SmtpOptions settings, CancellationToken cancellationToken)
     {
         var greeting = await conversation.ReadGreetingAsync(cancellationToken);
         if (Stop(SessionStep.Greeting, greeting, host) is { } atGreeting)
         {
-            return (atGreeting, false);
+            return atGreeting;
         }
 
         var ehlo = await conversation.SendAsync($"EHLO {settings.EffectiveHeloName}", cancellationToken);
@@ -142,12 +141,11 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
 
         if (Stop(SessionStep.Ehlo, ehlo, host) is { } atEhlo)
         {
-            return (atEhlo, false);
+            return atEhlo;
         }
 
-        var pipelining = ehlo.Text.Contains("PIPELINING", StringComparison.OrdinalIgnoreCase);
         var mailFrom = await conversation.SendAsync($"MAIL FROM:<{settings.EffectiveMailFrom}>", cancellationToken);
-        return (Stop(SessionStep.MailFrom, mailFrom, host), pipelining);
+        return Stop(SessionStep.MailFrom, mailFrom, host);
     }
 
     private static SessionFailure? Stop(SessionStep step, SmtpReply reply, string host) => ReplyInterpreter.InterpretSession(step, reply) switch
@@ -162,38 +160,23 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
 /// One open verification session, ready for RCPT TO. It only ever sends RCPT, RSET and QUIT: never
 /// DATA. Disposing it says goodbye and frees the host's politeness slot.
 /// </summary>
-public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot, bool pipelining) : IAsyncDisposable
+public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot) : IAsyncDisposable
 {
     public string Host { get; } = host;
 
-    /// <summary>The server advertised PIPELINING: several RCPTs may be sent before reading their replies.</summary>
-    public bool Pipelining { get; } = pipelining;
-
     public int RecipientsAsked { get; private set; }
 
-    public async Task<RcptObservation> AskAsync(string recipient, CancellationToken cancellationToken) =>
-        (await AskAllAsync([recipient], cancellationToken))[0];
-
-    /// <summary>Several recipients in one pipelined exchange (only on a server that pipelines), or one.</summary>
-    public async Task<IReadOnlyList<RcptObservation>> AskAllAsync(IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    public async Task<RcptObservation> AskAsync(string recipient, CancellationToken cancellationToken)
     {
         // Belt and braces: candidates are built from [a-z0-9._-] only, and nothing else is ever sent.
-        foreach (var recipient in recipients)
+        if (!SafeAddress().IsMatch(recipient))
         {
-            if (!SafeAddress().IsMatch(recipient))
-            {
-                throw new ArgumentException($"Refusing to ask about '{recipient}': not a plain address.", nameof(recipients));
-            }
+            throw new ArgumentException($"Refusing to ask about '{recipient}': not a plain address.", nameof(recipient));
         }
 
-        if (recipients.Count > 1 && !Pipelining)
-        {
-            throw new InvalidOperationException("This server does not pipeline: ask one recipient at a time.");
-        }
-
-        RecipientsAsked += recipients.Count;
-        var replies = await conversation.SendAllAsync(recipients.Select(r => $"RCPT TO:<{r}>").ToList(), cancellationToken);
-        return recipients.Zip(replies, (recipient, reply) => new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply)).ToList();
+        RecipientsAsked++;
+        var reply = await conversation.SendAsync($"RCPT TO:<{recipient}>", cancellationToken);
+        return new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply);
     }
 
     public async ValueTask DisposeAsync()

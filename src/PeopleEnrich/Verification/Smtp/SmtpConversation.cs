@@ -31,31 +31,18 @@ public sealed partial class SmtpConversation : IAsyncDisposable
 
     public Task<SmtpReply> ReadGreetingAsync(CancellationToken cancellationToken) => WithTimeout(ReadReplyAsync, cancellationToken);
 
-    public async Task<SmtpReply> SendAsync(string command, CancellationToken cancellationToken) =>
-        (await SendAllAsync([command], cancellationToken))[0];
-
-    /// <summary>
-    /// Sends the commands in one write and reads their replies in order: RFC 2920 pipelining, for a
-    /// server that advertised PIPELINING. One command is the ordinary exchange.
-    /// </summary>
-    public Task<IReadOnlyList<SmtpReply>> SendAllAsync(IReadOnlyList<string> commands, CancellationToken cancellationToken)
+    public Task<SmtpReply> SendAsync(string command, CancellationToken cancellationToken)
     {
-        if (commands.Count == 0 || commands.Any(command => !SafeLine().IsMatch(command)))
+        if (!SafeLine().IsMatch(command))
         {
-            throw new ArgumentException("An SMTP command must be one line of printable ASCII.", nameof(commands));
+            throw new ArgumentException("An SMTP command must be one line of printable ASCII.", nameof(command));
         }
 
-        return WithTimeout<IReadOnlyList<SmtpReply>>(async token =>
+        return WithTimeout(async token =>
         {
-            await _stream.WriteAsync(Encoding.ASCII.GetBytes(string.Concat(commands.Select(command => command + "\r\n"))), token);
+            await _stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), token);
             await _stream.FlushAsync(token);
-            var replies = new List<SmtpReply>(commands.Count);
-            foreach (var _ in commands)
-            {
-                replies.Add(await ReadReplyAsync(token));
-            }
-
-            return replies;
+            return await ReadReplyAsync(token);
         }, cancellationToken);
     }
 
