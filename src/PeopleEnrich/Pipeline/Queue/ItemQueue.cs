@@ -87,11 +87,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
                 $"{error} (gave up after {item.Attempts} attempts)", cancellationToken);
         }
 
-        return await database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @error
-            WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
-            """, new { item.BatchId, item.Idx, item.Attempts, owner, error, availableAt = Now + (long)retryAfter.TotalMilliseconds },
-            transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
+        return await PutBackAsync(item, owner, error, retryAfter, deferral: false, cancellationToken);
     }
 
     /// <summary>
@@ -99,11 +95,18 @@ public sealed class ItemQueue(Database database, TimeProvider time)
     /// a deferral (greylisting) is not a failure. Deferrals are counted, and bounded by the source.
     /// </summary>
     public Task<bool> DeferAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, CancellationToken cancellationToken) =>
+        PutBackAsync(item, owner, reason, retryAfter, deferral: true, cancellationToken);
+
+    /// <summary>
+    /// Gives the lease back and makes the item claimable after <paramref name="retryAfter"/>; a deferral
+    /// hands back the attempt its claim counted and is counted as a deferral instead.
+    /// </summary>
+    private Task<bool> PutBackAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, bool deferral, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @reason,
-                             attempts = attempts - 1, deferrals = deferrals + 1
+                             attempts = attempts - @deferred, deferrals = deferrals + @deferred
             WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
-            """, new { item.BatchId, item.Idx, item.Attempts, owner, reason, availableAt = Now + (long)retryAfter.TotalMilliseconds },
+            """, new { item.BatchId, item.Idx, item.Attempts, owner, reason, deferred = deferral ? 1 : 0, availableAt = Now + (long)retryAfter.TotalMilliseconds },
             transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
 
     /// <summary>
