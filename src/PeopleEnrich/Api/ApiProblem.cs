@@ -37,7 +37,8 @@ public sealed class ApiProblem : IResult, IStatusCodeHttpResult
     public static ApiProblem PaymentRequired(string detail) => new(StatusCodes.Status402PaymentRequired, detail);
 
     public static ApiProblem NotFound(string detail, string? location = null, string? value = null) =>
-        new(StatusCodes.Status404NotFound, detail, location is null ? null : [new ErrorDetail(location, detail, value is null ? null : JsonSerializer.SerializeToElement(value, ApiJsonContext.Default.String))]);
+        new(StatusCodes.Status404NotFound, detail, location is null ? null
+            : [value is null ? new ErrorDetail(location, detail, null) : ErrorDetail.WithText(location, detail, value)]);
 
     public static ApiProblem PayloadTooLarge(string detail) => new(StatusCodes.Status413PayloadTooLarge, detail);
 

@@ -26,7 +26,12 @@ public sealed record CreditLine(string CreditType, long UsedCredits, long TotalC
 /// <summary>RFC 9457 problem details, as the contract's ErrorModel.</summary>
 public sealed record ErrorModel(string Type, string Title, int Status, string Detail, string? Instance, IReadOnlyList<ErrorDetail>? Errors);
 
-public sealed record ErrorDetail(string Location, string Message, System.Text.Json.JsonElement? Value);
+public sealed record ErrorDetail(string Location, string Message, System.Text.Json.JsonElement? Value)
+{
+    /// <summary>A violation whose offending value is a piece of text (a header, a path segment).</summary>
+    public static ErrorDetail WithText(string location, string message, string value) =>
+        new(location, message, System.Text.Json.JsonSerializer.SerializeToElement(value, Json.ApiJsonContext.Default.String));
+}
 
 /// <summary>An item's result as stored on its row once settled.</summary>
 public sealed record StoredResult(IReadOnlyList<EnrichedEmail> Emails, string? MostProbableEmail, IReadOnlyList<EnrichedPhone> Phones);

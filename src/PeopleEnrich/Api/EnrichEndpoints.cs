@@ -58,9 +58,9 @@ public static class EnrichEndpoints
                     return ApiProblem.PaymentRequired(
                         $"This batch needs {insufficient.Required} credits (1 per person asking for contact.emails, 10 per person asking for contact.phones) and the account has {insufficient.Remaining} left. Nothing was stored.");
                 default:
-                    return ApiProblem.Unprocessable([new ErrorDetail($"header.{IdempotencyKeyHeader}",
+                    return ApiProblem.Unprocessable([ErrorDetail.WithText($"header.{IdempotencyKeyHeader}",
                         "this key was already used with a different body in the last 24 hours; use a new key for a new request",
-                        JsonSerializer.SerializeToElement(idempotencyKey!, ApiJsonContext.Default.String))]);
+                        idempotencyKey!)]);
             }
         }
     }
@@ -82,8 +82,7 @@ public static class EnrichEndpoints
         var key = values[0] ?? "";
         if (key.Length is < 1 or > 255 || key.Any(c => c is < '\u0020' or > '\u007E'))
         {
-            errors.Add(new ErrorDetail(location, "must be 1 to 255 printable ASCII characters",
-                JsonSerializer.SerializeToElement(key, ApiJsonContext.Default.String)));
+            errors.Add(ErrorDetail.WithText(location, "must be 1 to 255 printable ASCII characters", key));
             return null;
         }
 
