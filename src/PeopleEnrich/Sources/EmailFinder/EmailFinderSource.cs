@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
@@ -15,7 +14,7 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// domain from one that checks. What was seen becomes evidence; <see cref="Verdict"/> grades it.
 /// Addresses listed by earlier sources (the directory) are asked about first.
 /// </summary>
-public sealed partial class EmailFinderSource(
+public sealed class EmailFinderSource(
     MailDns dns, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
@@ -165,9 +164,6 @@ public sealed partial class EmailFinderSource(
 
     private static string LocalPart(string address) => address[..address.LastIndexOf('@')].ToLowerInvariant();
 
-    // The same rule the SMTP session enforces: anything else is never asked about.
-    private static bool IsPlainAddress(string address) => PlainAddress().IsMatch(address);
-
-    [GeneratedRegex("^[a-z0-9._-]{1,64}@[a-z0-9.-]{1,253}$")]
-    private static partial Regex PlainAddress();
+    // The rule the SMTP session enforces: an address it would refuse is never handed to it.
+    private static bool IsPlainAddress(string address) => ProbeSession.IsPlainAddress(address);
 }

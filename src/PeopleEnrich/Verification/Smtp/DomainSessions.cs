@@ -15,7 +15,7 @@ public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<Rcp
 /// (a "too many recipients" starts a new one). Each person's recipients are asked in order and stop
 /// at the first accepted on a domain that rejected the probe.
 /// </summary>
-public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, ILogger<DomainSessions> logger)
+public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
 {
     // How long an idle session waits for the next person of its domain before it says goodbye.
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
@@ -187,7 +187,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
     private async Task<Request?> NextAsync(Lane lane)
     {
-        var deadline = DateTime.UtcNow + Linger;
+        var started = time.GetTimestamp();
         while (true)
         {
             lock (_lanes)
@@ -198,7 +198,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 }
             }
 
-            var left = deadline - DateTime.UtcNow;
+            var left = Linger - time.GetElapsedTime(started);
             if (left <= TimeSpan.Zero || !await lane.Arrived.WaitAsync(left))
             {
                 return null;

@@ -169,7 +169,7 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
     public async Task<RcptObservation> AskAsync(string recipient, CancellationToken cancellationToken)
     {
         // Belt and braces: candidates are built from [a-z0-9._-] only, and nothing else is ever sent.
-        if (!SafeAddress().IsMatch(recipient))
+        if (!IsPlainAddress(recipient))
         {
             throw new ArgumentException($"Refusing to ask about '{recipient}': not a plain address.", nameof(recipient));
         }
@@ -198,6 +198,9 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
         }
     }
 
+    /// <summary>The only addresses ever asked about: a local part of [a-z0-9._-] (at most 64 characters) at a plain host name.</summary>
+    public static bool IsPlainAddress(string address) => PlainAddress().IsMatch(address);
+
     [GeneratedRegex("^[a-z0-9._-]{1,64}@[a-z0-9.-]{1,253}$")]
-    private static partial Regex SafeAddress();
+    private static partial Regex PlainAddress();
 }
