@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PeopleEnrich.Accounts;
 using PeopleEnrich.Hosting;
+using PeopleEnrich.Pipeline;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Storage;
@@ -27,6 +28,7 @@ public static class AdminCommands
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddStorage(builder.Configuration);
         builder.Services.AddAccounts(builder.Configuration);
+        builder.Services.AddResultsCache(builder.Configuration);
         builder.Services.AddDirectory();
         using var host = builder.Build();
 

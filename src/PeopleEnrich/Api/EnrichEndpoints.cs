@@ -153,7 +153,7 @@ public static class EnrichEndpoints
             return new EnrichPeopleResult(type, item.Status, custom, null, null, null, item.Error);
         }
 
-        var result = JsonSerializer.Deserialize(item.ResultJson, ApiJsonContext.Default.StoredResult)!;
+        var result = StoredResult.FromJson(item.ResultJson);
         var emailsAsked = item.Fields.HasFlag(EnrichFields.Emails);
         return new EnrichPeopleResult(
             type,

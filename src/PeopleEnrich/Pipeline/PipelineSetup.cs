@@ -1,4 +1,5 @@
 using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Pipeline.Workers;
@@ -11,11 +12,20 @@ public static class PipelineSetup
     {
         services.Configure<WorkerOptions>(configuration.GetSection("Workers"));
         services.Configure<WaterfallOptions>(configuration.GetSection("Waterfall"));
+        services.AddResultsCache(configuration);
         services.AddSingleton<BatchStore>();
         services.AddSingleton<ItemQueue>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<Waterfall.Waterfall>();
         services.AddHostedService<EnrichmentWorkers>();
+        return services;
+    }
+
+    /// <summary>Shared with the admin commands, whose directory imports forget what they may have changed.</summary>
+    public static IServiceCollection AddResultsCache(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<CacheOptions>(configuration.GetSection("Cache"));
+        services.AddSingleton<ResultsCache>();
         return services;
     }
 }

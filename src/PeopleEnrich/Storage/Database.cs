@@ -41,6 +41,9 @@ public sealed class Database : IAsyncDisposable
     /// <summary>Where the data lives, for logs and readiness: never a password.</summary>
     public string Description { get; private init; } = "";
 
+    /// <summary>"column {InAny("p")}" tests membership of a list parameter: Npgsql binds arrays, SQLite needs Dapper to expand them.</summary>
+    public string InAny(string parameter) => IsPostgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
+
     public static Database FromConfiguration(IConfiguration configuration)
     {
         var postgres = configuration.GetConnectionString("Postgres");

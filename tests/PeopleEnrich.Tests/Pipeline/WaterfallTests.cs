@@ -51,6 +51,7 @@ public sealed class WaterfallTests
         var result = Assert.IsType<WaterfallResult.Completed>(await Run([broken, working], EnrichFields.Phones));
         Assert.Single(result.Outcome.Phones);
         Assert.Equal(10, result.Outcome.ChargeFor(EnrichFields.Phones));
+        Assert.False(result.Cacheable); // an outage's gap must not be reused for 30 days
     }
 
     [Fact]
@@ -85,6 +86,15 @@ public sealed class WaterfallTests
         Assert.Empty(result.Outcome.Emails);
         Assert.Empty(result.Outcome.Phones);
         Assert.Null(result.Outcome.MostProbableEmail);
+        Assert.False(result.Cacheable);
+    }
+
+    [Fact]
+    public async Task An_answer_is_cacheable_when_every_source_asked_answered()
+    {
+        var empty = ScriptedSource.Returning("empty", EnrichFields.Emails, SourceFindings.Nothing);
+        var result = Assert.IsType<WaterfallResult.Completed>(await Run([empty], EnrichFields.Emails));
+        Assert.True(result.Cacheable); // "nobody found" is an answer worth keeping too
     }
 
     [Fact]

@@ -67,12 +67,8 @@ public sealed class ItemQueue(Database database, TimeProvider time)
     /// <summary>Writes the result and charges what was found; false when the lease was lost meanwhile.</summary>
     public Task<bool> CompleteAsync(ClaimedItem item, string owner, EnrichmentOutcome outcome, CancellationToken cancellationToken)
     {
-        var result = new PeopleEnrich.Api.StoredResult(
-            outcome.Emails.Select(e => new PeopleEnrich.Api.EnrichedEmail(e.Email, e.Status)).ToList(),
-            outcome.MostProbableEmail,
-            outcome.Phones.Select(p => new PeopleEnrich.Api.EnrichedPhone(p.Number, p.Region)).ToList());
         return SettleAsync(item, owner, ItemStatus.Completed, outcome.ChargeFor(item.AskedFields),
-            JsonSerializer.Serialize(result, ApiJsonContext.Default.StoredResult), error: null, cancellationToken);
+            PeopleEnrich.Api.StoredResult.Of(outcome).ToJson(), error: null, cancellationToken);
     }
 
     /// <summary>

@@ -33,6 +33,12 @@ public sealed record EnrichmentOutcome(IReadOnlyList<FoundEmail> Emails, string?
         | (Phones.Count > 0 ? EnrichFields.Phones : EnrichFields.None);
 
     public long ChargeFor(EnrichFields asked) => CreditCost.For(asked & Found);
+
+    /// <summary>The answer to a narrower question: a cached answer for emails and phones, asked for one of them.</summary>
+    public EnrichmentOutcome Only(EnrichFields asked) => new(
+        asked.HasFlag(EnrichFields.Emails) ? Emails : [],
+        asked.HasFlag(EnrichFields.Emails) ? MostProbableEmail : null,
+        asked.HasFlag(EnrichFields.Phones) ? Phones : []);
 }
 
 /// <summary>The one function that turns evidence into the contract's statuses.</summary>

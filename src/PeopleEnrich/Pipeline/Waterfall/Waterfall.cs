@@ -11,7 +11,8 @@ public sealed class WaterfallOptions
 
 public abstract record WaterfallResult
 {
-    public sealed record Completed(EnrichmentOutcome Outcome) : WaterfallResult;
+    /// <param name="Cacheable">Every source asked answered: the outcome may be reused (an outage's gap must not be).</param>
+    public sealed record Completed(EnrichmentOutcome Outcome, bool Cacheable = false) : WaterfallResult;
 
     /// <summary>Every source that could help erred: the item is retried, then FAILED.</summary>
     public sealed record AllSourcesFailed(string Error) : WaterfallResult;
@@ -81,7 +82,7 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
 
         return asksMade > 0 && errors.Count == asksMade
             ? new WaterfallResult.AllSourcesFailed("every source failed: " + string.Join("; ", errors))
-            : new WaterfallResult.Completed(outcome);
+            : new WaterfallResult.Completed(outcome, Cacheable: errors.Count == 0);
     }
 }
 

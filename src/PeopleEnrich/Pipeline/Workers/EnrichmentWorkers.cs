@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
 
@@ -13,6 +14,7 @@ namespace PeopleEnrich.Pipeline.Workers;
 public sealed class EnrichmentWorkers(
     ItemQueue queue,
     Waterfall.Waterfall waterfall,
+    ResultsCache cache,
     WorkSignal signal,
     TimeProvider time,
     IOptions<WorkerOptions> options,
@@ -106,7 +108,7 @@ public sealed class EnrichmentWorkers(
         lease.CancelAfter(settings.LeaseDuration);
         try
         {
-            var result = await waterfall.RunAsync(item.Person, item.AskedFields, lease.Token, (int)item.Deferrals);
+            var result = await LookUpAsync(item, lease.Token);
             var settled = result switch
             {
                 WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, lease.Token),
@@ -140,6 +142,31 @@ public sealed class EnrichmentWorkers(
                 logger.LogError(releaseException, "Could not release item {Batch}/{Index}; its lease will expire", item.BatchId, item.Idx);
             }
         }
+    }
+
+    /// <summary>The cache first; then the waterfall, whose whole answers are kept for the next time.</summary>
+    private async Task<WaterfallResult> LookUpAsync(ClaimedItem item, CancellationToken cancellationToken)
+    {
+        if (await cache.FindAsync(item.Person, item.AskedFields, cancellationToken) is { } cached)
+        {
+            return new WaterfallResult.Completed(cached);
+        }
+
+        var result = await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals);
+        if (result is WaterfallResult.Completed { Cacheable: true } completed)
+        {
+            try
+            {
+                await cache.StoreAsync(item.Person, item.AskedFields, completed.Outcome, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The answer itself is sound; only its reuse is lost.
+                logger.LogWarning(exception, "Could not cache the answer for item {Batch}/{Index}", item.BatchId, item.Idx);
+            }
+        }
+
+        return result;
     }
 
     private static TimeSpan RetryDelay(WorkerOptions settings, long attempts)

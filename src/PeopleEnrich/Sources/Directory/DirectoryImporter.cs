@@ -2,6 +2,7 @@ using System.Globalization;
 using CsvHelper;
 using CsvHelper.Configuration;
 using PeopleEnrich.Normalisation;
+using PeopleEnrich.Pipeline.Cache;
 
 namespace PeopleEnrich.Sources.Directory;
 
@@ -17,7 +18,7 @@ public sealed record ImportReport(int RowsRead, int Imported, int Updated, int U
 /// lastname, domain, email, phone, linkedin_url, company_name and region in any order and case.
 /// Importing the same file again changes nothing.
 /// </summary>
-public sealed class DirectoryImporter(DirectoryStore store)
+public sealed class DirectoryImporter(DirectoryStore store, ResultsCache cache)
 {
     public static readonly string[] KnownColumns = ["firstname", "lastname", "domain", "email", "phone", "linkedin_url", "company_name", "region"];
 
@@ -75,6 +76,11 @@ public sealed class DirectoryImporter(DirectoryStore store)
 
         var contacts = byKey.Values.OrderBy(v => v.Line).Select(v => v.Contact).ToList();
         var outcomes = await store.UpsertAsync(contacts, cancellationToken);
+        var changed = contacts.Where((_, i) => outcomes[i] != UpsertOutcome.Unchanged).ToList();
+        await cache.ForgetAsync(
+            changed.Select(c => c.Domain).OfType<string>().ToHashSet(),
+            changed.Select(c => c.LinkedinKey).OfType<string>().ToHashSet(),
+            cancellationToken);
         return new ImportReport(
             rows,
             outcomes.Count(o => o == UpsertOutcome.Imported),

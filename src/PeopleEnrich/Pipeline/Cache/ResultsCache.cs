@@ -1,0 +1,95 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using PeopleEnrich.Api;
+using PeopleEnrich.Normalisation;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Storage;
+
+namespace PeopleEnrich.Pipeline.Cache;
+
+public sealed class CacheOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a completed answer is reused for the same person and fields.</summary>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>
+/// The first stop of every item: a completed answer for the same person (same name, or same LinkedIn
+/// profile, at the same domain) covering the asked fields is reused, with no DNS, SMTP or HTTP.
+/// </summary>
+/// <remarks>
+/// The domain is part of every key, LinkedIn included: a person who moved company keeps the profile
+/// but not the address. Two people of one name at one domain are told apart by LinkedIn when both have it.
+/// </remarks>
+public sealed class ResultsCache(Database database, TimeProvider time, IOptions<CacheOptions> options)
+{
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<EnrichmentOutcome?> FindAsync(PersonQuery person, EnrichFields asked, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return null;
+        }
+
+        var key = CachedPerson.Of(person);
+        var byLinkedIn = key.LinkedInKey is null ? "" : "OR linkedin_key = @LinkedInKey";
+        var sameProfile = key.LinkedInKey is null ? "" : "AND (linkedin_key IS NULL OR linkedin_key = @LinkedInKey)";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var hit = await connection.QueryFirstOrDefaultAsync<(string Result, long Fields)?>(new CommandDefinition($"""
+            SELECT result, fields FROM results_cache
+            WHERE domain = @Domain AND stored_at >= @fresh AND (fields & @asked) = @asked
+              AND ((first_key = @FirstKey AND last_key = @LastKey {sameProfile}) {byLinkedIn})
+            ORDER BY stored_at DESC
+            LIMIT 1
+            """, new { key.Domain, key.FirstKey, key.LastKey, key.LinkedInKey, asked = (int)asked, fresh = Now - (long)options.Value.Ttl.TotalMilliseconds },
+            cancellationToken: cancellationToken));
+        if (hit is not { } found)
+        {
+            return null;
+        }
+
+        var outcome = StoredResult.FromJson(found.Result).ToOutcome();
+        return (EnrichFields)found.Fields == asked ? outcome : outcome.Only(asked);
+    }
+
+    public Task StoreAsync(PersonQuery person, EnrichFields asked, EnrichmentOutcome outcome, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        var key = CachedPerson.Of(person);
+        return database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO results_cache (cache_key, fields, domain, first_key, last_key, linkedin_key, result, stored_at)
+            VALUES (@CacheKey, @fields, @Domain, @FirstKey, @LastKey, @LinkedInKey, @result, @now)
+            ON CONFLICT (cache_key, fields) DO UPDATE SET result = excluded.result, stored_at = excluded.stored_at
+            """, new { key.CacheKey, key.Domain, key.FirstKey, key.LastKey, key.LinkedInKey, fields = (int)asked, result = StoredResult.Of(outcome).ToJson(), now = Now },
+            transaction, cancellationToken: cancellationToken)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Forgets the answers a directory import may have changed: every person at those domains, and
+    /// those LinkedIn profiles anywhere. The operator's own data must show at once, not in 30 days.
+    /// </summary>
+    public Task<int> ForgetAsync(IReadOnlyCollection<string> domains, IReadOnlyCollection<string> linkedInKeys, CancellationToken cancellationToken) =>
+        domains.Count == 0 && linkedInKeys.Count == 0
+            ? Task.FromResult(0)
+            : database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM results_cache WHERE domain {database.InAny("domains")} OR linkedin_key {database.InAny("linkedInKeys")}",
+                new { domains = domains.ToArray(), linkedInKeys = linkedInKeys.ToArray() }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
+    private sealed record CachedPerson(string CacheKey, string Domain, string FirstKey, string LastKey, string? LinkedInKey)
+    {
+        public static CachedPerson Of(PersonQuery person)
+        {
+            var first = MatchKeys.Name(person.FirstName);
+            var last = MatchKeys.Name(person.LastName);
+            var linkedIn = MatchKeys.LinkedIn(person.LinkedInUrl);
+            return new CachedPerson($"{first}|{last}|{person.Domain}|{linkedIn}", person.Domain, first, last, linkedIn);
+        }
+    }
+}
