@@ -50,7 +50,7 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
         database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO domain_knowledge (domain, catch_all, catch_all_at) VALUES (@domain, @catchAll, @now)
             ON CONFLICT (domain) DO UPDATE SET catch_all = excluded.catch_all, catch_all_at = excluded.catch_all_at
-            """, new { domain, catchAll = catchAll ? 1 : 0, now = Now }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+            """, new { domain, catchAll = catchAll ? 1 : 0, now = Now }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
 
     /// <summary>An address seen at the domain (verified by its server, or listed by the directory), with the patterns it follows.</summary>
     public Task RecordAddressAsync(string domain, string localPart, IReadOnlyList<AddressPattern> patterns, bool fromDirectory, CancellationToken cancellationToken) =>
@@ -61,5 +61,5 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
                 ON CONFLICT (domain, local_part) DO UPDATE SET patterns = excluded.patterns, seen_at = excluded.seen_at,
                     from_directory = CASE WHEN excluded.from_directory = 1 THEN 1 ELSE domain_addresses.from_directory END
                 """, new { domain, localPart, patterns = string.Join(',', patterns), directory = fromDirectory ? 1 : 0, now = Now },
-                transaction, cancellationToken: cancellationToken)), cancellationToken);
+                transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
 }

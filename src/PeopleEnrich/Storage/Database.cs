@@ -93,8 +93,14 @@ public sealed class Database : IAsyncDisposable
     /// (BEGIN IMMEDIATE, so two writers never deadlock upgrading a read lock) and is READ COMMITTED on
     /// PostgreSQL, where row locks and conditional UPDATEs keep the ledger exact.
     /// </summary>
+    /// <param name="durable">
+    /// False for writes whose loss in a power cut costs only repeated work (a claim's lease, a fact about a
+    /// domain, a cached answer): SQLite then commits them without waiting for the disk (synchronous=NORMAL in
+    /// WAL mode keeps them consistent, and the next durable commit flushes them too). A process crash loses
+    /// nothing either way. PostgreSQL commits everything durably.
+    /// </param>
     /// <remarks>Every write goes through here; reads use <see cref="OpenAsync"/> and never wait for writers.</remarks>
-    public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken, bool durable = true)
     {
         var gate = IsPostgres ? null : _sqliteWriter;
         if (gate is not null)
@@ -105,10 +111,27 @@ public sealed class Database : IAsyncDisposable
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
+            var relaxed = !durable && !IsPostgres;
+            if (relaxed)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous = NORMAL", cancellationToken: cancellationToken));
+            }
+
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            finally
+            {
+                if (relaxed)
+                {
+                    // Pooled connections keep their pragmas: the next user gets FULL again.
+                    await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous = FULL", cancellationToken: CancellationToken.None));
+                }
+            }
         }
         finally
         {

@@ -68,7 +68,7 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
             VALUES (@CacheKey, @fields, @Domain, @FirstKey, @LastKey, @LinkedInKey, @result, @now)
             ON CONFLICT (cache_key, fields) DO UPDATE SET result = excluded.result, stored_at = excluded.stored_at
             """, new { key.CacheKey, key.Domain, key.FirstKey, key.LastKey, key.LinkedInKey, fields = (int)asked, result = StoredResult.Of(outcome).ToJson(), now = Now },
-            transaction, cancellationToken: cancellationToken)), cancellationToken);
+            transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
                 LIMIT @limit {lockClause})
             RETURNING {ClaimableColumns}
             """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, transaction, cancellationToken: cancellationToken))).ToList(),
-            cancellationToken);
+            cancellationToken, durable: false); // a claim lost in a power cut is only claimed again
     }
 
     /// <summary>Writes the result and charges what was found; false when the lease was lost meanwhile.</summary>
