@@ -10,10 +10,13 @@ public sealed record Recipient(string Address, string? Shape);
 public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host);
 
 /// <summary>
-/// One lane per domain: people of the same domain, from any batch in flight, share one SMTP session
-/// and one catch-all probe, up to <see cref="SmtpOptions.MaxRcptPerSession"/> recipients a session
-/// (a "too many recipients" starts a new one). Each person's recipients are asked in order and stop
-/// at the first accepted on a domain that rejected the probe.
+/// One lane per domain: people of the same domain, from any batch in flight, share the domain's
+/// sessions and one catch-all probe, up to <see cref="SmtpOptions.MaxRcptPerSession"/> recipients a
+/// session (a "too many recipients" starts a new one). A lane runs one session, and a second (up to
+/// <see cref="SmtpOptions.MaxSessionsPerHost"/>) while there is more to ask than one can, when the host
+/// has a session to spare: a cold domain's first person then walks their candidates twice as fast.
+/// A person's candidates stop at the first accepted on a domain that rejected the probe, and the shape
+/// of the last accepted address is asked first for everyone still walking.
 /// </summary>
 public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
 {
@@ -29,135 +32,264 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         {
             if (!_lanes.TryGetValue(domain, out var lane))
             {
-                lane = new Lane();
+                lane = new Lane(domain);
                 _lanes[domain] = lane;
             }
 
-            lane.Pending.Enqueue(request);
-            lane.Arrived.Release();
-            if (!lane.Running)
+            lane.Requests.Add(request);
+            lane.Changed.Release();
+            if (lane.Sessions == 0)
             {
-                lane.Running = true;
-                _ = Task.Run(() => RunLaneAsync(domain, lane));
+                lane.Sessions = 1;
+                _ = Task.Run(() => RunSessionAsync(lane, primary: true));
             }
         }
 
         return request.Done.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task RunLaneAsync(string domain, Lane lane)
+    /// <summary>
+    /// One session of a lane, taking the next thing to ask until the lane has nothing left. The primary
+    /// session outlives failures (each costs the oldest person their lookup); an extra one just ends.
+    /// </summary>
+    private async Task RunSessionAsync(Lane lane, bool primary)
     {
-        while (true)
+        try
         {
-            Request? first;
-            lock (_lanes)
+            while (true)
             {
-                if (!lane.Pending.TryDequeue(out first))
+                Request? oldest;
+                lock (_lanes)
                 {
-                    lane.Running = false;
-                    _lanes.Remove(domain);
-                    return;
+                    oldest = lane.Requests.FirstOrDefault();
+                }
+
+                if (oldest is not null)
+                {
+                    var (session, failure) = await prober.OpenAsync(oldest.Routing, CancellationToken.None, onlyIfFree: !primary);
+                    if (session is null)
+                    {
+                        if (!primary)
+                        {
+                            break;
+                        }
+
+                        lock (_lanes)
+                        {
+                            Finish(lane, oldest, failure);
+                        }
+
+                        continue;
+                    }
+
+                    await ServeAsync(lane, session);
+                }
+
+                lock (_lanes)
+                {
+                    // The last session of a lane leaves only when nobody is waiting, so no one is stranded.
+                    if (!primary || lane.Requests.Count == 0 || lane.Sessions > 1)
+                    {
+                        break;
+                    }
                 }
             }
-
-            try
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "An SMTP session of {Domain} failed", lane.Domain);
+            lock (_lanes)
             {
-                await ServeAsync(lane, first);
+                foreach (var request in lane.Requests.ToList())
+                {
+                    request.Done.TrySetException(exception);
+                    lane.Requests.Remove(request);
+                }
             }
-            catch (Exception exception)
+        }
+        finally
+        {
+            lock (_lanes)
             {
-                logger.LogError(exception, "The SMTP lane of {Domain} failed", domain);
-                first.Done.TrySetException(exception);
+                lane.Sessions--;
+                if (lane.Sessions == 0 && lane.Requests.Count > 0)
+                {
+                    // Someone arrived after this session's last look: the lane goes on with a new one.
+                    lane.Sessions = 1;
+                    _ = Task.Run(() => RunSessionAsync(lane, primary: true));
+                }
+                else if (lane.Sessions == 0)
+                {
+                    _lanes.Remove(lane.Domain);
+                }
             }
         }
     }
 
-    /// <summary>One session for <paramref name="first"/> and whoever of the domain arrives while it is open.</summary>
-    private async Task ServeAsync(Lane lane, Request first)
+    private async Task ServeAsync(Lane lane, ProbeSession session)
     {
         var settings = options.Value;
-        var (session, failure) = await prober.OpenAsync(first.Routing, CancellationToken.None);
-        if (session is null)
-        {
-            first.Done.TrySetResult(new PersonProbeResult(null, [], failure, null));
-            return;
-        }
-
-        RcptObservation? probe = null;
+        ProbeSession? open = session;
         try
         {
-            for (var request = first; request is not null; request = await NextAsync(lane))
+            while (await NextAsync(lane, settings) is { } work)
             {
-                if (request.Cancellation.IsCancellationRequested)
+                RcptObservation? observation;
+                (open, observation) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, settings);
+                lock (_lanes)
                 {
-                    request.Done.TrySetCanceled(request.Cancellation);
-                    continue;
-                }
-
-                try
-                {
-                    if (request.Probe is not null && probe is null)
+                    Record(lane, work, observation, open?.Host);
+                    if (open is null)
                     {
-                        (session, probe) = await AskWithRoomAsync(session, request, request.Probe, settings);
-                        if (session is null)
-                        {
-                            request.Done.TrySetResult(new PersonProbeResult(probe, [], new SessionFailure("the session could not be continued", true), null));
-                            return;
-                        }
+                        Finish(lane, work.Request, new SessionFailure("the session could not be continued", true));
                     }
 
-                    var observations = new List<RcptObservation>();
-                    var host = session.Host;
-                    if (probe?.Outcome != RcptOutcome.Accepted)
-                    {
-                        // What this session just learned goes first: once one person's address was accepted
-                        // in a shape, the next person of the domain is asked in that shape before any other.
-                        var shape = lane.AcceptedShape;
-                        foreach (var recipient in request.Recipients.OrderBy(r => shape is not null && r.Shape == shape ? 0 : 1))
-                        {
-                            RcptObservation? observation;
-                            (session, observation) = await AskWithRoomAsync(session, request, recipient.Address, settings);
-                            if (observation is not null)
-                            {
-                                observations.Add(observation);
-                            }
-
-                            if (session is null)
-                            {
-                                request.Done.TrySetResult(new PersonProbeResult(probe, observations, new SessionFailure("the session could not be continued", true), host));
-                                return;
-                            }
-
-                            var probeRejected = request.Probe is null || probe?.Outcome == RcptOutcome.Rejected;
-                            if (observation?.Outcome == RcptOutcome.Accepted && probeRejected)
-                            {
-                                lane.AcceptedShape = recipient.Shape ?? lane.AcceptedShape;
-                                break; // found: the rest of this person's candidates would only cost the server
-                            }
-                        }
-                    }
-
-                    request.Done.TrySetResult(new PersonProbeResult(request.Probe is null ? null : probe, observations, null, host));
+                    lane.Changed.Release();
                 }
-                catch (Exception exception) when (exception is not OutOfMemoryException)
+
+                if (open is null)
                 {
-                    // This person's lookup fails (a source error, retried); the session is not trusted further.
-                    request.Done.TrySetException(exception);
                     return;
                 }
             }
         }
         finally
         {
-            if (session is not null)
+            if (open is not null)
             {
-                await session.DisposeAsync();
+                await open.DisposeAsync();
             }
         }
     }
 
+    /// <summary>The next recipient this session should ask, waiting up to the linger for one; null when there is none.</summary>
+    private async Task<Work?> NextAsync(Lane lane, SmtpOptions settings)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            lock (_lanes)
+            {
+                if (Take(lane) is { } work)
+                {
+                    if (lane.Sessions < settings.MaxSessionsPerHost && IsWalking(lane) && HasWork(lane))
+                    {
+                        lane.Sessions++;
+                        _ = Task.Run(() => RunSessionAsync(lane, primary: false));
+                    }
+
+                    return work;
+                }
+            }
+
+            var left = Linger - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero || !await lane.Changed.WaitAsync(left))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Someone's first candidate was turned down: the domain's shape is not known, and a walk of several
+    /// recipients is under way. Only then does a second session (three replies to open) pay for itself.
+    /// </summary>
+    private static bool IsWalking(Lane lane) => lane.Requests.Any(r => r.Observations.Any(o => o.Outcome != RcptOutcome.Accepted));
+
+    /// <summary>Whether another session would find something to ask right now (without taking it).</summary>
+    private static bool HasWork(Lane lane) =>
+        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && (NeedsProbe(lane, r) ? !lane.ProbeInFlight : MayWalk(lane, r) && r.NextCandidate(lane.AcceptedShape) is not null));
+
+    /// <summary>Must be called under the lanes' lock.</summary>
+    private static Work? Take(Lane lane)
+    {
+        foreach (var request in lane.Requests.ToList())
+        {
+            if (request.Cancellation.IsCancellationRequested)
+            {
+                lane.Requests.Remove(request);
+                request.Done.TrySetCanceled(request.Cancellation);
+                continue;
+            }
+
+            if (NeedsProbe(lane, request))
+            {
+                if (lane.ProbeInFlight)
+                {
+                    continue; // its candidates mean nothing until the probe is answered
+                }
+
+                lane.ProbeInFlight = true;
+                return new Work(request, request.Probe!, null);
+            }
+
+            if (!MayWalk(lane, request))
+            {
+                Finish(lane, request, null); // a catch-all: the probe said all there is to say
+                continue;
+            }
+
+            if (request.NextCandidate(lane.AcceptedShape) is { } next)
+            {
+                request.Asked.Add(next);
+                request.InFlight++;
+                return new Work(request, next.Address, next);
+            }
+
+            if (request.InFlight == 0)
+            {
+                Finish(lane, request, null);
+            }
+        }
+
+        return null;
+    }
+
+    private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
+
+    private static bool MayWalk(Lane lane, Request request) => request.Probe is null || lane.Probe?.Outcome != RcptOutcome.Accepted;
+
+    /// <summary>Must be called under the lanes' lock.</summary>
+    private static void Record(Lane lane, Work work, RcptObservation? observation, string? host)
+    {
+        var request = work.Request;
+        request.Host = host ?? request.Host;
+        if (work.Candidate is null)
+        {
+            lane.ProbeInFlight = false;
+            lane.Probe = observation ?? lane.Probe;
+            return;
+        }
+
+        request.InFlight--;
+        if (observation is null || request.Done.Task.IsCompleted)
+        {
+            return;
+        }
+
+        request.Observations.Add(observation);
+        var probeRejected = request.Probe is null || lane.Probe?.Outcome == RcptOutcome.Rejected;
+        if (observation.Outcome == RcptOutcome.Accepted && probeRejected)
+        {
+            lane.AcceptedShape = work.Candidate.Shape ?? lane.AcceptedShape;
+            Finish(lane, request, null); // found: the rest of this person's candidates would only cost the server
+        }
+        else if (request.InFlight == 0 && request.NextCandidate(lane.AcceptedShape) is null)
+        {
+            Finish(lane, request, null);
+        }
+    }
+
+    /// <summary>Must be called under the lanes' lock.</summary>
+    private static void Finish(Lane lane, Request request, SessionFailure? failure)
+    {
+        lane.Requests.Remove(request);
+        var probe = request.Probe is null ? null : lane.Probe;
+        request.Done.TrySetResult(new PersonProbeResult(probe, request.Observations.ToList(), failure, request.Host));
+    }
+
     /// <summary>Asks one recipient, in a new session when there is none, or this one is full or says "too many recipients".</summary>
-    private async Task<(ProbeSession?, RcptObservation?)> AskWithRoomAsync(ProbeSession? session, Request request, string recipient, SmtpOptions settings)
+    private async Task<(ProbeSession?, RcptObservation?)> AskWithRoomAsync(ProbeSession? session, MailRouting.Hosts routing, string recipient, SmtpOptions settings)
     {
         for (var fresh = false; ; fresh = true)
         {
@@ -175,7 +307,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 await session.DisposeAsync();
             }
 
-            var (reopened, _) = await prober.OpenAsync(request.Routing, CancellationToken.None);
+            var (reopened, _) = await prober.OpenAsync(routing, CancellationToken.None);
             if (reopened is null)
             {
                 return (null, null);
@@ -185,41 +317,43 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         }
     }
 
-    private async Task<Request?> NextAsync(Lane lane)
+    private sealed class Lane(string domain)
     {
-        var started = time.GetTimestamp();
-        while (true)
-        {
-            lock (_lanes)
-            {
-                if (lane.Pending.TryDequeue(out var next))
-                {
-                    return next;
-                }
-            }
+        public string Domain { get; } = domain;
 
-            var left = Linger - time.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero || !await lane.Arrived.WaitAsync(left))
-            {
-                return null;
-            }
-        }
-    }
+        /// <summary>People of the domain not answered yet, oldest first.</summary>
+        public List<Request> Requests { get; } = [];
 
-    private sealed class Lane
-    {
-        public Queue<Request> Pending { get; } = new();
+        /// <summary>Released whenever a person arrives or an answer comes back: idle sessions look again.</summary>
+        public SemaphoreSlim Changed { get; } = new(0);
 
-        public SemaphoreSlim Arrived { get; } = new(0);
+        public int Sessions { get; set; }
 
-        public bool Running { get; set; }
+        public RcptObservation? Probe { get; set; }
+
+        public bool ProbeInFlight { get; set; }
 
         /// <summary>The shape of the last address accepted on this domain (while the lane lives).</summary>
         public string? AcceptedShape { get; set; }
     }
 
+    private sealed record Work(Request Request, string Address, Recipient? Candidate);
+
     private sealed record Request(MailRouting.Hosts Routing, string? Probe, IReadOnlyList<Recipient> Recipients, CancellationToken Cancellation)
     {
         public TaskCompletionSource<PersonProbeResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HashSet<Recipient> Asked { get; } = [];
+
+        public List<RcptObservation> Observations { get; } = [];
+
+        public int InFlight { get; set; }
+
+        public string? Host { get; set; }
+
+        /// <summary>What this session just learned goes first: the shape last accepted, then the person's own order.</summary>
+        public Recipient? NextCandidate(string? acceptedShape) =>
+            Recipients.FirstOrDefault(r => acceptedShape is not null && r.Shape == acceptedShape && !Asked.Contains(r))
+            ?? Recipients.FirstOrDefault(r => !Asked.Contains(r));
     }
 }

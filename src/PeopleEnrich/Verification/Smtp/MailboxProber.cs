@@ -26,7 +26,8 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastStart = new(StringComparer.OrdinalIgnoreCase);
 
-    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken)
+    /// <param name="onlyIfFree">Give up at once, rather than wait, when the host already has all the sessions it allows from us.</param>
+    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken, bool onlyIfFree = false)
     {
         var settings = options.Value;
         SessionFailure? failure = null;
@@ -42,7 +43,18 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
                 }
 
                 var slot = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(settings.MaxSessionsPerHost));
-                await slot.WaitAsync(cancellationToken);
+                if (onlyIfFree)
+                {
+                    if (!slot.Wait(0))
+                    {
+                        return (null, new SessionFailure($"{host.Name} has all the sessions it allows from us", Temporary: true));
+                    }
+                }
+                else
+                {
+                    await slot.WaitAsync(cancellationToken);
+                }
+
                 await KeepGapAsync(host.Name, settings.MinSessionGap, cancellationToken);
                 var (session, problem) = await TryOpenAsync(host, address, slot, settings, cancellationToken);
                 if (session is not null)
