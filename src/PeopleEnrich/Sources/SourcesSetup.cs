@@ -43,6 +43,7 @@ public static class SourcesSetup
         services.AddSingleton<MailboxProber>();
         services.AddSingleton<DomainSessions>();
         services.AddSingleton<DomainKnowledge>();
+        services.AddSingleton<KnownRouting>();
         return services;
     }
 }

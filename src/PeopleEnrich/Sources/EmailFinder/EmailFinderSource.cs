@@ -15,7 +15,7 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// Addresses listed by earlier sources (the directory) are asked about first.
 /// </summary>
 public sealed class EmailFinderSource(
-    MailDns dns, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
+    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
 
@@ -37,7 +37,7 @@ public sealed class EmailFinderSource(
             .ToList();
         await LearnFromListedAsync(domain, names, listed, cancellationToken);
 
-        var routing = await dns.ResolveAsync(domain, cancellationToken);
+        var routing = await routes.ResolveAsync(domain, cancellationToken);
         switch (routing)
         {
             case MailRouting.NoMail noMail:
