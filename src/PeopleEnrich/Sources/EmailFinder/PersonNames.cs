@@ -341,6 +341,28 @@ public static partial class PersonNames
             ['ı'] = ("i", "i"), ['ħ'] = ("h", "h"), ['ŧ'] = ("t", "t"), ['ŋ'] = ("n", "n"),
         };
 
+        // Cyrillic and Greek, as people of those scripts usually spell their work addresses: the plain
+        // spelling is the common English-language one (BGN/PCGN-like: Щербакова gives shcherbakova), the
+        // expanded one the other usual choice (the Ukrainian passport's iu/ia, Greek η as e). The soft
+        // and hard signs are silent. Accented letters are looked up by their base letter.
+        private static readonly Dictionary<int, (string Plain, string Expanded)> OtherScripts = new()
+        {
+            ['а'] = ("a", "a"), ['б'] = ("b", "b"), ['в'] = ("v", "v"), ['г'] = ("g", "g"), ['д'] = ("d", "d"),
+            ['е'] = ("e", "e"), ['ё'] = ("e", "yo"), ['ж'] = ("zh", "zh"), ['з'] = ("z", "z"), ['и'] = ("i", "i"),
+            ['й'] = ("y", "i"), ['к'] = ("k", "k"), ['л'] = ("l", "l"), ['м'] = ("m", "m"), ['н'] = ("n", "n"),
+            ['о'] = ("o", "o"), ['п'] = ("p", "p"), ['р'] = ("r", "r"), ['с'] = ("s", "s"), ['т'] = ("t", "t"),
+            ['у'] = ("u", "u"), ['ф'] = ("f", "f"), ['х'] = ("kh", "h"), ['ц'] = ("ts", "c"), ['ч'] = ("ch", "ch"),
+            ['ш'] = ("sh", "sh"), ['щ'] = ("shch", "sch"), ['ъ'] = ("", ""), ['ы'] = ("y", "i"), ['ь'] = ("", ""),
+            ['э'] = ("e", "e"), ['ю'] = ("yu", "iu"), ['я'] = ("ya", "ia"), ['і'] = ("i", "i"), ['ї'] = ("yi", "i"),
+            ['є'] = ("ye", "ie"), ['ґ'] = ("g", "g"), ['ў'] = ("u", "w"), ['ј'] = ("j", "j"), ['љ'] = ("lj", "lj"),
+            ['њ'] = ("nj", "nj"), ['ћ'] = ("c", "c"), ['ђ'] = ("dj", "d"), ['џ'] = ("dz", "dz"),
+            ['α'] = ("a", "a"), ['β'] = ("v", "b"), ['γ'] = ("g", "g"), ['δ'] = ("d", "d"), ['ε'] = ("e", "e"),
+            ['ζ'] = ("z", "z"), ['η'] = ("i", "e"), ['θ'] = ("th", "th"), ['ι'] = ("i", "i"), ['κ'] = ("k", "k"),
+            ['λ'] = ("l", "l"), ['μ'] = ("m", "m"), ['ν'] = ("n", "n"), ['ξ'] = ("x", "ks"), ['ο'] = ("o", "o"),
+            ['π'] = ("p", "p"), ['ρ'] = ("r", "r"), ['σ'] = ("s", "s"), ['ς'] = ("s", "s"), ['τ'] = ("t", "t"),
+            ['υ'] = ("u", "y"), ['φ'] = ("f", "ph"), ['χ'] = ("ch", "h"), ['ψ'] = ("ps", "ps"), ['ω'] = ("o", "o"),
+        };
+
         public static bool TryAscii(Rune letter, out string plain, out string expanded)
         {
             if (letter.Value is >= 'a' and <= 'z' or >= '0' and <= '9')
@@ -352,6 +374,13 @@ public static partial class PersonNames
             if (Special.TryGetValue(letter.Value, out var known))
             {
                 (plain, expanded) = known;
+                return true;
+            }
+
+            if (OtherScripts.TryGetValue(letter.Value, out var spelled)
+                || OtherScripts.TryGetValue(letter.ToString().Normalize(NormalizationForm.FormD)[0], out spelled))
+            {
+                (plain, expanded) = spelled;
                 return true;
             }
 
