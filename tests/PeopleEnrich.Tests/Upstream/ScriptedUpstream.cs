@@ -13,8 +13,11 @@ using Microsoft.Extensions.Logging;
 
 namespace PeopleEnrich.Tests.Upstream;
 
-/// <summary>What the scripted upstream answers a submission instead of accepting it.</summary>
-public sealed record ScriptedReply(int Status, string? RetryAfter = null, string? ProblemDetail = null);
+/// <summary>What the scripted upstream answers a submission instead of accepting it; <see cref="Hang"/>: nothing, ever.</summary>
+public sealed record ScriptedReply(int Status, string? RetryAfter = null, string? ProblemDetail = null, bool Hang = false)
+{
+    public static ScriptedReply Silence { get; } = new(0, Hang: true);
+}
 
 /// <summary>A submission as the scripted upstream received it (<see cref="ReceivedAt"/> is a Stopwatch timestamp).</summary>
 public sealed record ReceivedSubmission(long ReceivedAt, string? IdempotencyKey, string? Authorization, JsonObject Body)
@@ -92,6 +95,12 @@ public sealed class ScriptedUpstream : IAsyncDisposable
         _submissions.Enqueue(submission);
         if (_replies.TryDequeue(out var reply))
         {
+            if (reply.Hang)
+            {
+                await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return Results.Empty;
+            }
+
             if (reply.RetryAfter is not null)
             {
                 http.Response.Headers.RetryAfter = reply.RetryAfter;

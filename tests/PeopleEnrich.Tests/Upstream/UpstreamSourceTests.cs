@@ -52,6 +52,48 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task An_upstream_that_keeps_failing_has_its_circuit_opened_and_the_items_asked_meanwhile_complete_without_calling_it()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.ReplyToNextSubmissions(Enumerable.Repeat(new ScriptedReply(503), 20).ToArray());
+        var logs = new CapturedLogs();
+        await using var app = await TestApp.StartAsync(TProvider.Name, UpstreamSettings.For(upstream.BaseUrl, UpstreamSettings.NewKey()),
+            services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.CreateAccountAsync();
+
+        // Four attempts for the first (the try and 3 retries); the fifth failure in a row opens the circuit,
+        // so the second person's retry and everything for the third stay here.
+        foreach (var name in new[] { "Ada", "Charles", "Grace" })
+        {
+            var result = Assert.Single(await account.EnrichAsync(Query(name, "King", "engines.com")));
+            Assert.Empty(EmailsOf(result));
+            Assert.Empty(PhonesOf(result));
+        }
+
+        Assert.Equal(5, upstream.Submissions.Count);
+        Assert.Contains(logs.Messages, m => m.Contains("Upstream peer gave no answer for a batch of 1: its circuit is open", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_upstream_that_never_answers_is_given_up_on_after_its_time_out_and_the_item_completes()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.ReplyToNextSubmissions(Enumerable.Repeat(ScriptedReply.Silence, 10).ToArray());
+        var settings = UpstreamSettings.For(upstream.BaseUrl, UpstreamSettings.NewKey());
+        settings["Upstreams:0:AttemptTimeout"] = "00:00:01";
+        settings["Upstreams:0:Timeout"] = "00:00:03";
+        var logs = new CapturedLogs();
+        await using var app = await TestApp.StartAsync(TProvider.Name, settings, services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.CreateAccountAsync();
+
+        var result = Assert.Single(await account.EnrichAsync(Query("Ada", "King", "engines.com")));
+
+        Assert.Empty(EmailsOf(result));
+        Assert.NotEmpty(upstream.Submissions);
+        Assert.Contains(logs.Messages, m => m.Contains("Upstream peer gave no answer for a batch of 1: it did not answer in time", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_upstream_is_asked_only_for_the_fields_it_is_trusted_for_and_not_at_all_when_none_is_wanted()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
