@@ -37,6 +37,7 @@ public sealed class ScriptedUpstream : IAsyncDisposable
     private readonly ConcurrentQueue<ScriptedReply> _replies = new();
     private readonly ConcurrentQueue<ReceivedSubmission> _submissions = new();
     private readonly ConcurrentQueue<string?> _preferHeaders = new();
+    private readonly ConcurrentQueue<long> _requestTimes = new();
     private readonly ConcurrentDictionary<string, AcceptedBatch> _batches = new();
     private readonly ConcurrentDictionary<string, string> _keys = new();
 
@@ -56,6 +57,9 @@ public sealed class ScriptedUpstream : IAsyncDisposable
 
     public IReadOnlyList<ReceivedSubmission> Submissions => _submissions.ToArray();
 
+    /// <summary>When each request (of any kind) arrived, as Stopwatch timestamps.</summary>
+    public IReadOnlyList<long> RequestTimes => _requestTimes.ToArray();
+
     /// <summary>The Prefer header of each poll, in order (null when none was sent).</summary>
     public IReadOnlyList<string?> PreferHeaders => _preferHeaders.ToArray();
 
@@ -69,6 +73,11 @@ public sealed class ScriptedUpstream : IAsyncDisposable
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var upstream = new ScriptedUpstream(app);
+        app.Use(next => http =>
+        {
+            upstream._requestTimes.Enqueue(Stopwatch.GetTimestamp());
+            return next(http);
+        });
         app.MapPost("/api/v2/people/enrich", (Func<HttpContext, Task<IResult>>)upstream.SubmitAsync);
         app.MapGet("/api/v2/people/enrich/{id}", (Func<string, HttpContext, IResult>)upstream.Poll);
         await app.StartAsync();

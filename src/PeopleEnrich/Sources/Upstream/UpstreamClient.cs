@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using PeopleEnrich.Api;
@@ -86,22 +85,3 @@ public sealed class UpstreamClient(IHttpClientFactory clients, string clientName
 
 /// <summary>An upstream answered something other than the contract's answer; the message is safe to log.</summary>
 public sealed class UpstreamException(string message) : Exception(message);
-
-/// <summary>Text that another server wrote, made fit for our logs: one short line, and never our key to it.</summary>
-public static class ForeignText
-{
-    private const int MaxLength = 300;
-
-    public static string Loggable(string text, string apiKey)
-    {
-        // The key goes before the cut, so that no part of it is left at the end of the line.
-        var scrubbed = apiKey.Length == 0 ? text : text.Replace(apiKey, "[api key]", StringComparison.Ordinal);
-        var line = new StringBuilder(Math.Min(scrubbed.Length, MaxLength));
-        foreach (var c in scrubbed.Length > MaxLength ? scrubbed[..MaxLength] : scrubbed)
-        {
-            line.Append(char.IsControl(c) ? ' ' : c);
-        }
-
-        return line.ToString();
-    }
-}
