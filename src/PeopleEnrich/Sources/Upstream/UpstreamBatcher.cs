@@ -170,7 +170,8 @@ public sealed class UpstreamBatcher : IDisposable
 
                 foreach (var i in pending.ToList())
                 {
-                    if (results[i] is { Status: not UpstreamStatus.Processing } result)
+                    // An item without a status is not done: if the batch is, that is an answer outside the contract.
+                    if (results[i] is { Status: { } status } result && status != UpstreamStatus.Processing)
                     {
                         asks[i].Settle(result);
                         pending.Remove(i);
