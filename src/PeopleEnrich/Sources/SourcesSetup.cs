@@ -3,6 +3,7 @@ using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Sources.Upstream;
 using PeopleEnrich.Verification.Dns;
 using PeopleEnrich.Verification.Network;
 using PeopleEnrich.Verification.Smtp;
@@ -18,6 +19,7 @@ public static class SourcesSetup
         services.AddEmailFinder(configuration);
         services.AddEnrichmentSource<DirectorySource>();
         services.AddEnrichmentSource<EmailFinderSource>();
+        services.AddUpstreams(configuration);
         return services;
     }
 

@@ -15,6 +15,23 @@ public sealed class VerdictTests
     [InlineData("CATCH_ALL", AcceptedByCatchAll)]
     [InlineData("UNKNOWN", Listed)]
     [InlineData("UNKNOWN", FollowsLearnedPattern)]
+    // An upstream's report counts where we have no word of our own.
+    [InlineData("DELIVERABLE", UpstreamDeliverable)]
+    [InlineData("HIGH_PROBABILITY", UpstreamHighProbability)]
+    [InlineData("CATCH_ALL", UpstreamCatchAll)]
+    [InlineData("HIGH_PROBABILITY", UpstreamCatchAll, Listed)]
+    [InlineData("HIGH_PROBABILITY", UpstreamCatchAll, FollowsLearnedPattern)]
+    [InlineData("INVALID", UpstreamInvalid)]
+    [InlineData("INVALID", Listed, UpstreamInvalid)]
+    [InlineData("INVALID", AcceptedByCatchAll, UpstreamInvalid)] // a catch-all's silence is no verdict on the mailbox
+    // What our SMTP conversation saw goes first.
+    [InlineData("DELIVERABLE", MailboxAccepted, UpstreamInvalid)]
+    [InlineData("INVALID", MailboxRejected, UpstreamDeliverable)]
+    [InlineData("DELIVERABLE", MailboxAccepted, UpstreamCatchAll)]
+    // On a domain we saw accept anything, an upstream's DELIVERABLE only backs the address.
+    [InlineData("HIGH_PROBABILITY", AcceptedByCatchAll, UpstreamDeliverable)]
+    [InlineData("HIGH_PROBABILITY", AcceptedByCatchAll, UpstreamHighProbability)]
+    [InlineData("CATCH_ALL", AcceptedByCatchAll, UpstreamCatchAll)]
     public void Observations_of_one_address_give_its_status(string status, params EmailObservation[] observations)
     {
         var outcome = Verdict.Decide(observations.Select(o => new EmailEvidence("ada.king@acme.com", "test", o)), []);
@@ -30,6 +47,23 @@ public sealed class VerdictTests
         var listed = Verdict.Decide([new EmailEvidence("ada@acme.com", "directory", Listed), new EmailEvidence("ada@acme.com", "finder", MailboxRejected)], []);
         Assert.Equal("INVALID", Assert.Single(listed.Emails).Status);
         Assert.Null(listed.MostProbableEmail);
+    }
+
+    [Fact]
+    public void An_address_an_upstream_reports_invalid_is_shown_as_claimed_but_never_most_probable_and_hides_nothing_we_verified()
+    {
+        var outcome = Verdict.Decide(
+        [
+            new EmailEvidence("ada@acme.com", "peer", UpstreamInvalid),
+            new EmailEvidence("ada.king@acme.com", "email-finder", MailboxAccepted),
+            new EmailEvidence("ada.king@acme.com", "peer", UpstreamInvalid),
+        ], []);
+        Assert.Equal([("ada.king@acme.com", "DELIVERABLE"), ("ada@acme.com", "INVALID")], outcome.Emails.Select(e => (e.Email, e.Status)));
+        Assert.Equal("ada.king@acme.com", outcome.MostProbableEmail);
+
+        var alone = Verdict.Decide([new EmailEvidence("ada@acme.com", "peer", UpstreamInvalid)], []);
+        Assert.Equal("INVALID", Assert.Single(alone.Emails).Status);
+        Assert.Null(alone.MostProbableEmail);
     }
 
     [Fact]

@@ -20,6 +20,18 @@ public enum EmailObservation
 
     /// <summary>The address follows the domain's pattern, learned from independent addresses (or the directory).</summary>
     FollowsLearnedPattern,
+
+    /// <summary>An upstream provider reported it DELIVERABLE: its verdict, not a reply we saw.</summary>
+    UpstreamDeliverable,
+
+    /// <summary>An upstream provider reported it HIGH_PROBABILITY.</summary>
+    UpstreamHighProbability,
+
+    /// <summary>An upstream provider reported it CATCH_ALL: a catch-all domain, the address a guess.</summary>
+    UpstreamCatchAll,
+
+    /// <summary>An upstream provider reported it INVALID.</summary>
+    UpstreamInvalid,
 }
 
 public sealed record EmailEvidence(string Address, string Source, EmailObservation Observation);

@@ -49,9 +49,9 @@ public static class Verdict
         var decided = emails
             .GroupBy(e => e.Address.ToLowerInvariant())
             .Where(group => !Sources.EmailFinder.RoleAddresses.IsRole(group.Key.Split('@')[0])) // info@ is nobody's address
-            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group)), Listed: group.Any(e => e.Observation == EmailObservation.Listed)))
+            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group)), Claimed: group.Any(e => IsClaim(e.Observation))))
             // A rejected guess is no news; a rejected address that a source claimed tells the user it now bounces.
-            .Where(e => e.Email.Status != EmailStatus.Invalid || e.Listed)
+            .Where(e => e.Email.Status != EmailStatus.Invalid || e.Claimed)
             .Select(e => e.Email)
             .OrderBy(e => EmailStatus.Rank(e.Status))
             .ToList();
@@ -67,6 +67,8 @@ public static class Verdict
     /// DELIVERABLE: accepted by a server that rejects made-up recipients. HIGH_PROBABILITY: a catch-all
     /// domain, and independent evidence (the learned pattern, or a source that lists it). CATCH_ALL: a
     /// catch-all domain and only a common pattern. INVALID: rejected. UNKNOWN: nothing could be asked.
+    /// An upstream's reported status counts where we have no word of our own: what our SMTP conversation
+    /// saw goes first, and on a domain we saw accept anything an upstream's DELIVERABLE only backs the address.
     /// </summary>
     private static string StatusOf(IEnumerable<EmailEvidence> evidence)
     {
@@ -81,13 +83,39 @@ public static class Verdict
             return EmailStatus.Deliverable;
         }
 
+        if (seen.Contains(EmailObservation.UpstreamInvalid))
+        {
+            return EmailStatus.Invalid;
+        }
+
+        var backed = seen.Contains(EmailObservation.FollowsLearnedPattern) || seen.Contains(EmailObservation.Listed);
         if (seen.Contains(EmailObservation.AcceptedByCatchAll))
         {
-            return seen.Contains(EmailObservation.FollowsLearnedPattern) || seen.Contains(EmailObservation.Listed)
+            return backed || seen.Contains(EmailObservation.UpstreamDeliverable) || seen.Contains(EmailObservation.UpstreamHighProbability)
                 ? EmailStatus.HighProbability
                 : EmailStatus.CatchAll;
         }
 
+        if (seen.Contains(EmailObservation.UpstreamDeliverable))
+        {
+            return EmailStatus.Deliverable;
+        }
+
+        if (seen.Contains(EmailObservation.UpstreamHighProbability))
+        {
+            return EmailStatus.HighProbability;
+        }
+
+        if (seen.Contains(EmailObservation.UpstreamCatchAll))
+        {
+            return backed ? EmailStatus.HighProbability : EmailStatus.CatchAll;
+        }
+
         return EmailStatus.Unknown;
     }
+
+    /// <summary>A source said the address is this person's (a listing, an upstream's report), as opposed to our guess.</summary>
+    private static bool IsClaim(EmailObservation observation) => observation is EmailObservation.Listed
+        or EmailObservation.UpstreamDeliverable or EmailObservation.UpstreamHighProbability
+        or EmailObservation.UpstreamCatchAll or EmailObservation.UpstreamInvalid;
 }

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Sources.Upstream;
+
+namespace PeopleEnrich.Tests.Upstream;
+
+/// <summary>
+/// The batcher against a scripted upstream over real HTTP, with the batch window on a fake clock: what
+/// joins a batch does not depend on how fast this machine is.
+/// </summary>
+public sealed class UpstreamBatcherTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private ScriptedUpstream _upstream = null!;
+    private ServiceProvider _services = null!;
+    private readonly FakeTimeProvider _time = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await ScriptedUpstream.StartAsync();
+        _services = new ServiceCollection().AddHttpClient("upstream", http => http.BaseAddress = new Uri(_upstream.BaseUrl + "/")).Services.BuildServiceProvider();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task People_asked_at_once_from_several_threads_go_in_one_submission_and_each_caller_gets_its_own_answer()
+    {
+        using var batcher = Batcher();
+        var people = Enumerable.Range(0, 5).Select(i => Person($"Ada{i}", $"King{i}", $"engines{i}.com")).ToList();
+
+        var answers = people.Select(person => Task.Run(() => batcher.AskAsync(person, CancellationToken.None))).ToList();
+        await WaitUntilAsync(() => batcher.Lingering == people.Count);
+        Assert.Empty(_upstream.Submissions); // the window is still open
+        _time.Advance(Window);
+        var results = await Task.WhenAll(answers).WaitAsync(Patience);
+
+        var submission = Assert.Single(_upstream.Submissions);
+        Assert.Equal(people.Select(p => p.Firstname).Order(), submission.People.Select(p => p["firstname"]!.GetValue<string>()).Order());
+        for (var i = 0; i < people.Count; i++)
+        {
+            var email = Assert.Single(results[i]!.Emails!);
+            Assert.Equal($"ada{i}.king{i}@engines{i}.com", email!.Email);
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_leaves_once_it_holds_100_people_and_the_rest_wait_for_the_window()
+    {
+        using var batcher = Batcher();
+        var answers = Enumerable.Range(0, 150).Select(i => batcher.AskAsync(Person($"Ada{i}", "King", "engines.com"), CancellationToken.None)).ToList();
+
+        // The first hundred leave at once, with no time passing.
+        var first = await Task.WhenAll(answers.Take(100)).WaitAsync(Patience);
+        Assert.Equal(100, Assert.Single(_upstream.Submissions).People.Count);
+        Assert.Equal(50, batcher.Lingering);
+        Assert.All(answers.Skip(100), answer => Assert.False(answer.IsCompleted));
+
+        _time.Advance(Window);
+        var rest = await Task.WhenAll(answers.Skip(100)).WaitAsync(Patience);
+        Assert.Equal([100, 50], _upstream.Submissions.Select(s => s.People.Count));
+        Assert.Equal(
+            Enumerable.Range(0, 150).Select(i => $"ada{i}.king@engines.com"),
+            first.Concat(rest).Select(result => Assert.Single(result!.Emails!)!.Email));
+    }
+
+    [Fact]
+    public async Task A_caller_that_gave_up_before_the_batch_left_is_not_submitted()
+    {
+        using var batcher = Batcher();
+        using var givingUp = new CancellationTokenSource();
+        var staying = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
+        var leaving = batcher.AskAsync(Person("Charles", "Babbage", "engines.com"), givingUp.Token);
+
+        await givingUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving);
+        _time.Advance(Window);
+        await staying.WaitAsync(Patience);
+
+        Assert.Equal(["Ada"], Assert.Single(_upstream.Submissions).People.Select(p => p["firstname"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Items_still_processing_are_polled_again_and_held_polls_are_asked_for()
+    {
+        _upstream.ProcessingPolls = 2;
+        using var batcher = Batcher(TimeProvider.System, pollInterval: TimeSpan.FromSeconds(1), batchWindow: TimeSpan.Zero);
+
+        var result = await batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal("COMPLETED", result!.Status);
+        Assert.Equal(["wait=1", "wait=1", "wait=1"], _upstream.PreferHeaders);
+    }
+
+    [Fact]
+    public async Task An_upstream_error_leaves_every_caller_of_the_batch_without_an_answer_and_the_next_batch_is_asked_anew()
+    {
+        _upstream.ReplyToNextSubmissions(new ScriptedReply(500));
+        using var batcher = Batcher();
+        var refused = new[] { batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None), batcher.AskAsync(Person("Charles", "Babbage", "engines.com"), CancellationToken.None) };
+        _time.Advance(Window);
+        Assert.All(await Task.WhenAll(refused).WaitAsync(Patience), Assert.Null);
+
+        var next = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
+        _time.Advance(Window);
+        Assert.Equal("COMPLETED", (await next.WaitAsync(Patience))!.Status);
+        Assert.Equal([2, 1], _upstream.Submissions.Select(s => s.People.Count));
+    }
+
+    private UpstreamBatcher Batcher(TimeProvider? time = null, TimeSpan? pollInterval = null, TimeSpan? batchWindow = null)
+    {
+        var options = new UpstreamOptions
+        {
+            Name = "scripted",
+            BaseUrl = _upstream.BaseUrl.ToString(),
+            ApiKey = "pe_scripted_key_0123456789",
+            PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(100),
+            BatchWindow = batchWindow ?? Window,
+        };
+        var client = new UpstreamClient(_services.GetRequiredService<IHttpClientFactory>(), "upstream", options);
+        return new UpstreamBatcher(client, options, time ?? _time, NullLogger<UpstreamBatcher>.Instance);
+    }
+
+    private static UpstreamPerson Person(string first, string last, string domain) =>
+        UpstreamFindings.Request(new PersonQuery(first, last, domain, null, null), EnrichFields.Emails);
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(10);
+        }
+    }
+}

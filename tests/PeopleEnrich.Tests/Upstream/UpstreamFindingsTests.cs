@@ -1,0 +1,101 @@
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Sources.Upstream;
+
+namespace PeopleEnrich.Tests.Upstream;
+
+/// <summary>What an upstream is asked, and what its answer becomes once our verdict has weighed it.</summary>
+public sealed class UpstreamFindingsTests
+{
+    private static readonly PersonQuery Ada = new("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king");
+
+    [Theory]
+    [InlineData(EnrichFields.Emails, new[] { "contact.emails" })]
+    [InlineData(EnrichFields.Phones, new[] { "contact.phones" })]
+    [InlineData(EnrichFields.Emails | EnrichFields.Phones, new[] { "contact.emails", "contact.phones" })]
+    public void The_request_carries_the_person_and_only_the_fields_asked(EnrichFields asked, string[] names)
+    {
+        var request = UpstreamFindings.Request(Ada, asked);
+        Assert.Equal(("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king"),
+            (request.Firstname, request.Lastname, request.Domain, request.CompanyName, request.LinkedinUrl));
+        Assert.Equal(names, request.EnrichFields);
+    }
+
+    [Theory]
+    [InlineData("DELIVERABLE", "DELIVERABLE")]
+    [InlineData("HIGH_PROBABILITY", "HIGH_PROBABILITY")]
+    [InlineData("CATCH_ALL", "CATCH_ALL")]
+    [InlineData("INVALID", "INVALID")]
+    [InlineData("UNKNOWN", "UNKNOWN")]
+    [InlineData("SOMETHING_NEW", "UNKNOWN")]
+    [InlineData(null, "UNKNOWN")]
+    public void An_upstreams_status_is_carried_to_our_verdict(string? reported, string decided)
+    {
+        var findings = Map(new UpstreamItemResult(null, "COMPLETED", [new UpstreamEmail("Ada.King@Engines.com", reported)], null, null, null), EnrichFields.Emails);
+
+        var evidence = Assert.Single(findings.Emails);
+        Assert.Equal(("ada.king@engines.com", "peer"), (evidence.Address, evidence.Source));
+        Assert.Equal(decided, Assert.Single(Verdict.Decide(findings.Emails, []).Emails).Status);
+    }
+
+    [Fact]
+    public void Phones_are_parsed_again_and_only_valid_numbers_with_their_region_are_kept()
+    {
+        var findings = Map(new UpstreamItemResult(null, "COMPLETED", null, null,
+        [
+            new UpstreamPhone("+33612345678", "FR"),
+            new UpstreamPhone("+1 202-555-0143", null), // not E.164 as written: normalised
+            new UpstreamPhone("020 7946 0018", "GB"), // national, read in its region
+            new UpstreamPhone("+44 20 7946 0018", "US"), // the number's own region wins
+            new UpstreamPhone("12345", "FR"), // not a valid number
+            new UpstreamPhone("06 12 34 56 78", null), // no country code and no region
+            new UpstreamPhone("not a phone", "FR"),
+            new UpstreamPhone(null, "FR"),
+            null,
+        ], null), EnrichFields.Phones);
+
+        Assert.Equal(
+            [("+33612345678", "FR"), ("+12025550143", "US"), ("+442079460018", "GB"), ("+442079460018", "GB")],
+            findings.Phones.Select(p => (p.E164, p.Region)));
+        Assert.All(findings.Phones, p => Assert.Equal("peer", p.Source));
+    }
+
+    [Fact]
+    public void Only_bare_addresses_at_a_host_name_are_kept()
+    {
+        var findings = Map(new UpstreamItemResult(null, "COMPLETED",
+        [
+            new UpstreamEmail(" ada.king@engines.com ", "DELIVERABLE"),
+            new UpstreamEmail("Ada King <ada@engines.com>", "DELIVERABLE"),
+            new UpstreamEmail("\"ada king\"@engines.com", "DELIVERABLE"),
+            new UpstreamEmail("ada@", "DELIVERABLE"),
+            new UpstreamEmail("ada@127.0.0.1", "DELIVERABLE"),
+            new UpstreamEmail("ada@localhost", "DELIVERABLE"),
+            new UpstreamEmail("ada king@engines.com", "DELIVERABLE"),
+            new UpstreamEmail(null, "DELIVERABLE"),
+            null,
+        ], null, null, null), EnrichFields.Emails);
+
+        Assert.Equal(["ada.king@engines.com"], findings.Emails.Select(e => e.Address));
+    }
+
+    [Fact]
+    public void Fields_that_were_not_asked_are_ignored_whatever_the_upstream_sends()
+    {
+        var result = new UpstreamItemResult(null, "COMPLETED", [new UpstreamEmail("ada@engines.com", "DELIVERABLE")], null, [new UpstreamPhone("+33612345678", "FR")], null);
+
+        Assert.Empty(Map(result, EnrichFields.Phones).Emails);
+        Assert.Single(Map(result, EnrichFields.Phones).Phones);
+        Assert.Empty(Map(result, EnrichFields.Emails).Phones);
+        Assert.Single(Map(result, EnrichFields.Emails).Emails);
+    }
+
+    [Fact]
+    public void A_trusted_field_list_is_what_the_source_provides_and_none_listed_means_every_field()
+    {
+        Assert.Equal(EnrichFields.Phones, new UpstreamOptions { Fields = ["contact.phones"] }.TrustedFields);
+        Assert.Equal(EnrichFields.Emails | EnrichFields.Phones, new UpstreamOptions { Fields = ["contact.phones", "contact.emails"] }.TrustedFields);
+        Assert.Equal(EnrichFields.Emails | EnrichFields.Phones, new UpstreamOptions().TrustedFields);
+    }
+
+    private static SourceFindings Map(UpstreamItemResult result, EnrichFields asked) => UpstreamFindings.From(result, asked, "peer");
+}
