@@ -90,6 +90,15 @@ public sealed class WaterfallTests
     }
 
     [Fact]
+    public async Task A_source_that_could_not_look_does_not_fail_the_item_but_its_gap_is_not_cached()
+    {
+        var empty = ScriptedSource.Returning("empty", EnrichFields.Emails, SourceFindings.Nothing);
+        var down = ScriptedSource.Returning("upstream", EnrichFields.Emails, SourceFindings.Unanswered);
+        var result = Assert.IsType<WaterfallResult.Completed>(await Run([empty, down], EnrichFields.Emails));
+        Assert.False(result.Cacheable);
+    }
+
+    [Fact]
     public async Task An_answer_is_cacheable_when_every_source_asked_answered()
     {
         var empty = ScriptedSource.Returning("empty", EnrichFields.Emails, SourceFindings.Nothing);

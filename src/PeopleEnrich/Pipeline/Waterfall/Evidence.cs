@@ -57,4 +57,12 @@ public sealed class SourceDeferredException(TimeSpan retryAfter, string reason) 
 public sealed record SourceFindings(IReadOnlyList<EmailEvidence> Emails, IReadOnlyList<PhoneEvidence> Phones)
 {
     public static SourceFindings Nothing { get; } = new([], []);
+
+    /// <summary>
+    /// The source could not look this time (an upstream that is down), which is not the item's failure:
+    /// the waterfall goes on, but the answer is not kept in the results cache, where the gap would last.
+    /// </summary>
+    public static SourceFindings Unanswered { get; } = new([], []) { Answered = false };
+
+    public bool Answered { get; init; } = true;
 }

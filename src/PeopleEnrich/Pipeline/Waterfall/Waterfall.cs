@@ -36,6 +36,7 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
         var outcome = Verdict.Decide(emails, phones);
         var errors = new List<string>();
         var asksMade = 0;
+        var unanswered = 0;
 
         foreach (var source in _sources)
         {
@@ -58,6 +59,7 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
             try
             {
                 var findings = await source.FindAsync(person, wanted, new SourceContext(emails.ToList(), deferrals), timeout.Token);
+                unanswered += findings.Answered ? 0 : 1;
                 emails.AddRange(findings.Emails);
                 phones.AddRange(findings.Phones);
                 outcome = Verdict.Decide(emails, phones);
@@ -82,7 +84,7 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
 
         return asksMade > 0 && errors.Count == asksMade
             ? new WaterfallResult.AllSourcesFailed("every source failed: " + string.Join("; ", errors))
-            : new WaterfallResult.Completed(outcome, Cacheable: errors.Count == 0);
+            : new WaterfallResult.Completed(outcome, Cacheable: errors.Count == 0 && unanswered == 0);
     }
 }
 

@@ -66,7 +66,13 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
                 if (oldest is not null)
                 {
-                    var (session, failure) = await prober.OpenAsync(oldest.Routing, CancellationToken.None, onlyIfFree: !primary);
+                    var (session, failure) = await prober.OpenAsync(oldest.Routing, CancellationToken.None, extra: primary ? null : () =>
+                    {
+                        lock (_lanes)
+                        {
+                            return HasWork(lane);
+                        }
+                    });
                     if (session is null)
                     {
                         if (!primary)

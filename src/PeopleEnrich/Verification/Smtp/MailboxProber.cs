@@ -26,8 +26,11 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastStart = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <param name="onlyIfFree">Give up at once, rather than wait, when the host already has all the sessions it allows from us.</param>
-    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken, bool onlyIfFree = false)
+    /// <param name="extra">
+    /// For a session that would only help: given up at once, rather than waited for, when the host already has all
+    /// the sessions it allows from us, and not opened when it returns false after the politeness gap.
+    /// </param>
+    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken, Func<bool>? extra = null)
     {
         var settings = options.Value;
         SessionFailure? failure = null;
@@ -43,7 +46,7 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
                 }
 
                 var slot = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(settings.MaxSessionsPerHost));
-                if (onlyIfFree)
+                if (extra is not null)
                 {
                     if (!slot.Wait(0))
                     {
@@ -56,6 +59,12 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
                 }
 
                 await KeepGapAsync(host.Name, settings.MinSessionGap, cancellationToken);
+                if (extra?.Invoke() == false)
+                {
+                    slot.Release();
+                    return (null, new SessionFailure("no longer needed", Temporary: true));
+                }
+
                 var (session, problem) = await TryOpenAsync(host, address, slot, settings, cancellationToken);
                 if (session is not null)
                 {
