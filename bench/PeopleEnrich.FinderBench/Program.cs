@@ -64,7 +64,7 @@ internal static partial class Program
 
     private static async Task<int> RunAsync(Options options, CancellationToken cancellationToken)
     {
-        var plan = WorldPlan.Build(options.Domains, options.PeoplePerDomain, options.ReplyDelayMs);
+        var plan = WorldPlan.Build(options.Domains, options.PeoplePerDomain, options.ReplyDelayMs, options.Websites);
         await using var world = await MailWorld.MailWorld.StartAsync(plan.Description, cancellationToken);
         Console.WriteLine($"world       {plan.Domains.Count} domains (1 MX each, behaviour normal, reply_delay_ms {options.ReplyDelayMs}), " +
                           $"DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}");
@@ -130,10 +130,11 @@ internal static partial class Program
         await RunBatchAsync("warm-up", client, world, [plan.WarmUp], options.BatchTimeoutSeconds, cancellationToken);
         var cold = await RunBatchAsync("cold", client, world, plan.Cold, options.BatchTimeoutSeconds, cancellationToken);
         var warm = await RunBatchAsync("warm", client, world, plan.Warm, options.BatchTimeoutSeconds, cancellationToken);
+        var cached = options.Websites ? await RunBatchAsync("cached", client, world, plan.Cold, options.BatchTimeoutSeconds, cancellationToken) : null;
         // "default" is labelled with what the server says it runs with, since the default may change.
         var effective = server.WorkersLine is { } line && EffectiveConcurrency().Match(line) is { Success: true } m ? m.Groups[1].Value : "?";
         var label = concurrency == "default" ? $"default={effective}" : concurrency;
-        return new ConfigResult(label, server.WorkersLine, cold, warm, floorMs);
+        return new ConfigResult(label, server.WorkersLine, cold, warm, floorMs, cached);
     }
 
     /// <summary>
@@ -170,12 +171,13 @@ internal static partial class Program
                 ["firstname"] = p.FirstName,
                 ["lastname"] = p.LastName,
                 ["domain"] = p.Domain,
-                ["enrich_fields"] = new JsonArray("contact.emails"),
+                ["enrich_fields"] = p.Phone is null ? new JsonArray("contact.emails") : new JsonArray("contact.emails", "contact.phones"),
                 ["custom"] = new JsonObject { ["i"] = i.ToString(CultureInfo.InvariantCulture) },
             }).ToArray()),
         };
 
         var rcptBefore = world.TotalRcptCommands;
+        var httpBefore = world.HttpRequests.Count;
         var sessionsBefore = world.TotalSessions;
         var perHostBefore = world.Hosts.ToDictionary(h => h.Name, h => h.Sessions);
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -224,7 +226,9 @@ internal static partial class Program
         var sessions = world.TotalSessions - sessionsBefore;
         var sessionsPerHost = world.Hosts.Select(h => h.Sessions - perHostBefore[h.Name]).ToList();
 
+        var web = WebFigures.Of(world.HttpRequests.Skip(httpBefore).ToList());
         var found = 0;
+        var phonesFound = 0;
         var wrong = new List<string>();
         var results = answer?["results"]?.AsArray() ?? [];
         for (var i = 0; i < people.Count && i < results.Count; i++)
@@ -237,6 +241,11 @@ internal static partial class Program
             {
                 found++;
             }
+
+            if (people[i].Phone is { } phone && result["phones"]?.AsArray().Any(p => p?["number"]?.GetValue<string>() == phone) == true)
+            {
+                phonesFound++;
+            }
             else if (wrong.Count < 5)
             {
                 wrong.Add($"{people[i].FirstName} {people[i].LastName} @{people[i].Domain}: expected {expected}, got {best ?? "nothing"} ({status ?? result["status"]?.GetValue<string>()})");
@@ -244,11 +253,12 @@ internal static partial class Program
         }
 
         var outcome = new BatchResult(label, completed, wallMs, people.Count, found, rcpt, sessions,
-            sessionsPerHost.Max(), peakPerHost, peakTotal, polls);
+            sessionsPerHost.Max(), peakPerHost, peakTotal, polls, web, phonesFound);
         Console.WriteLine($"{label,-11} {(completed ? "COMPLETED" : "NOT COMPLETED")} in {wallMs:F0} ms ({polls} polls); " +
                           $"RCPT {rcpt} ({outcome.RcptPerPerson:F2}/person), sessions {sessions} ({outcome.SessionsPerPerson:F2}/person, " +
                           $"at most {outcome.MaxSessionsOneHost} at one host), peak open sessions {peakTotal} (at one host {peakPerHost}); " +
-                          $"found {found}/{people.Count}");
+                          $"found {found}/{people.Count}" +
+                          (people.Any(p => p.Phone is not null) ? $"; phones found {phonesFound}/{people.Count}; {web}" : ""));
         foreach (var line in wrong)
         {
             Console.WriteLine($"            not found: {line}");
@@ -335,6 +345,20 @@ internal static partial class Program
             Console.WriteLine(string.Create(f, $"| - | naive | {naive.WallMs:F0} | {naive.WallMs / floorMs:F1} | {naive.RcptPerPerson:F2} | {naive.Sessions} | | | 1 | {naive.Found}/{naive.People} |"));
         }
 
+        if (results.Any(r => r.Cached is not null))
+        {
+            Console.WriteLine();
+            Console.WriteLine("| concurrency | batch | wall ms | HTTP requests | sites crawled | pages per site (median) | pages per site (max) | phones found | RCPT | sessions |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in results)
+            {
+                foreach (var b in new[] { r.Cold, r.Warm, r.Cached! })
+                {
+                    Console.WriteLine(string.Create(f, $"| {r.Concurrency} | {b.Label} | {b.WallMs:F0} | {b.Web.Requests} | {b.Web.Sites} | {b.Web.PagesPerSiteMedian:0.#} | {b.Web.PagesPerSiteMax} | {b.PhonesFound}/{b.People} | {b.Rcpt} | {b.Sessions} |"));
+                }
+            }
+        }
+
         foreach (var r in results)
         {
             var ratio = r.Cold.WallMs / floorMs;
@@ -350,6 +374,12 @@ internal static partial class Program
                                        $"{k}_cold_sessions={r.Cold.Sessions} {k}_cold_found={r.Cold.Found} {k}_warm_ms={r.Warm.WallMs:F0} " +
                                        $"{k}_warm_rcpt_per_person={r.Warm.RcptPerPerson:F2} {k}_warm_sessions={r.Warm.Sessions} {k}_warm_found={r.Warm.Found} " +
                                        $"{k}_peak_open_one_host={Math.Max(r.Cold.PeakOpenOneHost, r.Warm.PeakOpenOneHost)}"));
+            if (r.Cached is { } c)
+            {
+                pairs.Add(string.Create(f, $"{k}_cold_http={r.Cold.Web.Requests} {k}_cold_pages_per_site={r.Cold.Web.PagesPerSiteMedian:0.#} {k}_cold_phones_found={r.Cold.PhonesFound} " +
+                                           $"{k}_warm_http={r.Warm.Web.Requests} {k}_cached_ms={c.WallMs:F0} {k}_cached_http={c.Web.Requests} {k}_cached_rcpt={c.Rcpt} {k}_cached_found={c.Found} {k}_cached_phones_found={c.PhonesFound}"));
+            }
+
         }
 
         if (naive is not null)
@@ -363,14 +393,54 @@ internal static partial class Program
 
 internal sealed record BatchResult(
     string Label, bool Completed, double WallMs, int People, int Found, int Rcpt, int Sessions,
-    int MaxSessionsOneHost, int PeakOpenOneHost, int PeakOpenTotal, int Polls)
+    int MaxSessionsOneHost, int PeakOpenOneHost, int PeakOpenTotal, int Polls, WebFigures Web, int PhonesFound)
 {
     public double RcptPerPerson => (double)Rcpt / People;
 
     public double SessionsPerPerson => (double)Sessions / People;
 }
 
-internal sealed record ConfigResult(string Concurrency, string? WorkersLine, BatchResult Cold, BatchResult Warm, double FloorMs);
+/// <param name="Cached">The cold batch submitted again (only with websites): answered from the results cache.</param>
+internal sealed record ConfigResult(string Concurrency, string? WorkersLine, BatchResult Cold, BatchResult Warm, double FloorMs, BatchResult? Cached = null);
+
+/// <summary>The HTTP requests the world's websites saw during a batch: in all, and pages per site (robots.txt not counted).</summary>
+internal sealed record WebFigures(int Requests, int Sites, double PagesPerSiteMedian, int PagesPerSiteMax)
+{
+    public static WebFigures Of(IReadOnlyList<MailWorld.HttpRequestRecord> requests)
+    {
+        var perSite = requests.Where(r => r.Path != "/robots.txt")
+            .GroupBy(r => r.Host.StartsWith("www.", StringComparison.Ordinal) ? r.Host[4..] : r.Host)
+            .Select(g => (double)g.Count())
+            .ToList();
+        return new WebFigures(requests.Count, perSite.Count, perSite.Count == 0 ? 0 : Stats.Median(perSite), perSite.Count == 0 ? 0 : (int)perSite.Max());
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"HTTP requests {Requests}, pages per site median {PagesPerSiteMedian:0.#}, max {PagesPerSiteMax} ({Sites} sites)");
+}
+
+/// <summary>A bench domain's website: a home page linking to a team page that gives each person's direct line beside their name.</summary>
+internal static class BenchSite
+{
+    public static WebsiteDescription For(string domain, IReadOnlyList<PlannedPerson> people)
+    {
+        var company = domain[..domain.IndexOf('.')];
+        var cards = string.Concat(people.Select(p =>
+            $"<li class=\"card\"><h3>{p.FirstName} {p.LastName}</h3><p>Account Manager</p><p>Direct: <a href=\"tel:{p.Phone}\">{p.Phone}</a></p></li>"));
+        const string Footer = "<footer>Switchboard: <a href=\"tel:+14155550100\">+1 415-555-0100</a></footer>";
+        return new WebsiteDescription
+        {
+            RobotsTxt = "User-agent: *\nDisallow: /private\n",
+            Pages =
+            [
+                new PageDescription { Path = "/", Body = $"<html lang=\"en\"><body><h1>{company}</h1><nav><a href=\"/about\">About us</a> <a href=\"/team\">Our team</a> <a href=\"/contact\">Contact</a></nav>{Footer}</body></html>" },
+                new PageDescription { Path = "/about", Body = $"<html lang=\"en\"><body><h1>About {company}</h1><p>We make things.</p>{Footer}</body></html>" },
+                new PageDescription { Path = "/contact", Body = $"<html lang=\"en\"><body><h1>Contact</h1><p>Call us.</p>{Footer}</body></html>" },
+                new PageDescription { Path = "/team", Body = $"<html lang=\"en\"><body><h1>Our team</h1><ul>{cards}</ul>{Footer}</body></html>" },
+            ],
+        };
+    }
+}
 
 internal sealed record NaiveResult(double WallMs, int People, int Found, int Rcpt, int Sessions)
 {
@@ -379,7 +449,8 @@ internal sealed record NaiveResult(double WallMs, int People, int Found, int Rcp
 
 internal sealed record PlannedDomain(string Name, string MxHost, AddressPattern Pattern);
 
-internal sealed record PlannedPerson(string FirstName, string LastName, string Domain, string Address);
+/// <param name="Phone">The direct line the domain's website gives beside the person's name (E.164), when the world has websites.</param>
+internal sealed record PlannedPerson(string FirstName, string LastName, string Domain, string Address, string? Phone = null);
 
 /// <summary>The world and its people: ordinary domains, one pattern each, every person with a mailbox.</summary>
 internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<PlannedDomain> Domains, IReadOnlyList<PlannedPerson> Cold, IReadOnlyList<PlannedPerson> Warm, PlannedPerson WarmUp)
@@ -410,7 +481,7 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
         "engel", "ferrari", "gomez", "haas", "iversen", "jovanovic", "kowalski", "lambert", "meyer", "nielsen",
     ];
 
-    public static WorldPlan Build(int domainCount, int peoplePerDomain, int replyDelayMs)
+    public static WorldPlan Build(int domainCount, int peoplePerDomain, int replyDelayMs, bool websites = false)
     {
         var perDomain = 2 * peoplePerDomain; // cold and warm
         if (perDomain > FirstNames.Length)
@@ -442,7 +513,9 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
                 }
 
                 mailboxes.Add(local);
-                var person = new PlannedPerson(Capitalise(first), Capitalise(last), name, $"{local}@{name}");
+                // (415) 2dd-00jj: a real area code, an exchange that is neither N11 nor 555, unique in the world.
+                var phone = string.Create(CultureInfo.InvariantCulture, $"+14152{d + 20:D2}00{j:D2}");
+                var person = new PlannedPerson(Capitalise(first), Capitalise(last), name, $"{local}@{name}", websites ? phone : null);
                 (j < peoplePerDomain ? cold : warm).Add(person);
             }
 
@@ -452,6 +525,7 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
                 Mx = [new MxDescription { Preference = 10, Host = domain.MxHost }],
                 Mailboxes = mailboxes,
                 ReplyDelayMs = replyDelayMs,
+                Website = websites ? BenchSite.For(name, cold.Concat(warm).Where(p => p.Domain == name).ToList()) : null,
             });
         }
 
@@ -630,6 +704,18 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         env["Dns__Servers__0"] = world.DnsEndPoint.ToString();
         env["Dns__Timeout"] = "00:00:03";
         env["Network__AllowLoopbackAddresses"] = "true";
+        if (world.Websites.Count > 0)
+        {
+            env["Crawler__Enabled"] = "true";
+            env["Crawler__HttpPort"] = world.HttpPort.ToString(CultureInfo.InvariantCulture);
+            env["Crawler__HttpsPort"] = world.HttpsPort.ToString(CultureInfo.InvariantCulture);
+            env["Crawler__TrustedCertificatePem"] = world.CertificatePem;
+        }
+        else
+        {
+            env["Crawler__Enabled"] = "false";
+        }
+
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         if (concurrency != "default")
@@ -800,6 +886,8 @@ internal sealed record Options
           --reply-delay-ms N          delay before every SMTP reply (default 30)
           --floor-repeats N           minimal sessions timed for the floor; the median counts (default 5)
           --no-naive                  skip the naive one-address-per-session comparison
+          --websites                  give every domain a website (home page, team page with each person's direct line),
+                                      ask for phones too, and resubmit the cold batch to time it from the results cache
           --batch-timeout N           seconds a batch may take before the run fails (default 180)
           --timeout N                 seconds the whole run may take (default 900)
           --pid-file PATH             append each server's PID here (for the script's clean-up)
@@ -813,6 +901,8 @@ internal sealed record Options
     public int ReplyDelayMs { get; init; } = 30;
     public int FloorRepeats { get; init; } = 5;
     public bool Naive { get; init; } = true;
+
+    public bool Websites { get; init; }
     public int BatchTimeoutSeconds { get; init; } = 180;
     public int TimeoutSeconds { get; init; } = 900;
     public string? PidFile { get; init; }
@@ -847,6 +937,7 @@ internal sealed record Options
                     "--reply-delay-ms" => options with { ReplyDelayMs = Int(0, 5000) },
                     "--floor-repeats" => options with { FloorRepeats = Int(1, 100) },
                     "--no-naive" => options with { Naive = false },
+                    "--websites" => options with { Websites = true },
                     "--batch-timeout" => options with { BatchTimeoutSeconds = Int(1, 3600) },
                     "--timeout" => options with { TimeoutSeconds = Int(1, 86400) },
                     "--pid-file" => options with { PidFile = Next() },
