@@ -157,6 +157,14 @@ internal static partial class Program
             return;
         }
 
+        if (Environment.GetEnvironmentVariable("FINDER_BENCH_TRACE") is { Length: > 0 } traced && world.Hosts.FirstOrDefault(h => h.Name == traced) is { } host)
+        {
+            foreach (var line in host.Transcript.Lines.Where(l => l.At >= postedAt))
+            {
+                Console.WriteLine($"  trace +{(line.At - postedAt).TotalMilliseconds,6:0} s{line.Session} {line}");
+            }
+        }
+
         Console.WriteLine($"{label,-11} timeline: first SMTP byte +{spans.Min(s => s.First):0} ms, last server reply +{spans.Max(s => s.LastRcpt):0} ms, batch COMPLETED seen +{wallMs:0} ms; slowest hosts: " +
             string.Join(", ", spans.Take(3).Select(s => $"{s.Name} +{s.First:0}..+{s.LastRcpt:0} ms ({s.Sessions} sessions)")));
     }

@@ -178,7 +178,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
             {
                 if (Take(lane) is { } work)
                 {
-                    if (lane.Sessions < settings.MaxSessionsPerHost && IsWalking(lane) && HasWork(lane))
+                    if (lane.Sessions < settings.MaxSessionsPerHost && (IsCold(lane) || IsWalking(lane)) && HasWork(lane))
                     {
                         lane.Sessions++;
                         _ = Task.Run(() => RunSessionAsync(lane, primary: false));
@@ -202,9 +202,17 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     /// </summary>
     private static bool IsWalking(Lane lane) => lane.Requests.Any(r => r.Observations.Any(o => o.Outcome != RcptOutcome.Accepted));
 
-    /// <summary>Whether another session would find something to ask right now (without taking it).</summary>
+    /// <summary>
+    /// The domain's catch-all probe is being asked, so nothing is known of it: its people's candidates will
+    /// follow as soon as the answer comes, and a second session opening now is ready for them by then.
+    /// </summary>
+    private static bool IsCold(Lane lane) => lane.ProbeInFlight;
+
+    /// <summary>Whether another session would find something to ask now, or as soon as the probe is answered (without taking it).</summary>
     private static bool HasWork(Lane lane) =>
-        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && (NeedsProbe(lane, r) ? !lane.ProbeInFlight : MayWalk(lane, r) && r.NextCandidate(lane.AcceptedShape) is not null));
+        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && (NeedsProbe(lane, r)
+            ? r.Recipients.Count > 0
+            : MayWalk(lane, r) && !r.ShapeInFlight && r.NextCandidate(lane.AcceptedShape) is not null));
 
     /// <summary>Must be called under the lanes' lock.</summary>
     private static Work? Take(Lane lane)
@@ -235,10 +243,16 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 continue;
             }
 
+            if (request.ShapeInFlight)
+            {
+                continue; // the domain's shape is being asked for this person: the rest waits on its answer
+            }
+
             if (request.NextCandidate(lane.AcceptedShape) is { } next)
             {
                 request.Asked.Add(next);
                 request.InFlight++;
+                request.ShapeInFlight = next.Shape is not null && next.Shape == lane.AcceptedShape;
                 return new Work(request, next.Address, next);
             }
 
@@ -268,6 +282,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         }
 
         request.InFlight--;
+        request.ShapeInFlight = false;
         if (observation is null || request.Done.Task.IsCompleted)
         {
             return;
@@ -354,6 +369,9 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         public List<RcptObservation> Observations { get; } = [];
 
         public int InFlight { get; set; }
+
+        /// <summary>A candidate in the lane's accepted shape is out: the likeliest answer, so nothing else is asked meanwhile.</summary>
+        public bool ShapeInFlight { get; set; }
 
         public string? Host { get; set; }
 
