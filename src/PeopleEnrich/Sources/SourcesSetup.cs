@@ -3,6 +3,7 @@ using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Sources.Website;
 using PeopleEnrich.Verification.Dns;
 using PeopleEnrich.Verification.Network;
 using PeopleEnrich.Verification.Smtp;
@@ -16,7 +17,9 @@ public static class SourcesSetup
     {
         services.AddDirectory();
         services.AddEmailFinder(configuration);
+        services.AddWebsite(configuration);
         services.AddEnrichmentSource<DirectorySource>();
+        services.AddEnrichmentSource<WebsiteSource>();
         services.AddEnrichmentSource<EmailFinderSource>();
         return services;
     }
