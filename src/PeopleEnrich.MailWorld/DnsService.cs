@@ -6,8 +6,8 @@ using ARSoft.Tools.Net.Dns;
 namespace PeopleEnrich.MailWorld;
 
 /// <summary>
-/// The world's authoritative DNS server (ARSoft.Tools.Net), UDP and TCP on 127.0.0.1 at one port. Answers MX, A,
-/// the null MX, NODATA (with an SOA) for known names without the asked type, and NXDOMAIN for every other name.
+/// The world's authoritative DNS server (ARSoft.Tools.Net), UDP and TCP on 127.0.0.1 at one port. Answers MX, A (mail
+/// hosts, domains, websites and their www. names), the null MX, NODATA (with an SOA) for known names without the asked type, and NXDOMAIN for every other name.
 /// </summary>
 internal sealed class DnsService
 {
@@ -115,7 +115,8 @@ internal sealed class DnsService
         var qname = question.Name;
         var exact = _world.Domain(name);
         var host = _world.HostByName(name);
-        var exists = exact is not null || host is not null;
+        var site = _world.WebsiteByName(name);
+        var exists = exact is not null || host is not null || site is not null;
         if (!exists)
         {
             response.ReturnCode = ReturnCode.NxDomain;
@@ -134,10 +135,12 @@ internal sealed class DnsService
         }
         if (type == RecordType.A || type == RecordType.Any)
         {
-            // A mail host answers its address; a domain with "a": true and no host of its name answers 127.0.0.1
-            // (reachable, but with no SMTP listener) unless it is its own implicit MX, which makes it a host.
+            // A mail host answers its address; a website's names answer the site's (the implicit MX's when the domain
+            // is one); a domain with "a": true and neither answers 127.0.0.1 (reachable, but with no listener).
             if (host is not null)
                 response.AnswerRecords.Add(new ARecord(qname, ttl, host.Address));
+            else if (site is not null)
+                response.AnswerRecords.Add(new ARecord(qname, ttl, site.Address));
             else if (exact is { A: true })
                 response.AnswerRecords.Add(new ARecord(qname, ttl, exact.MxAddress is { } a ? IPAddress.Parse(a) : IPAddress.Loopback));
         }

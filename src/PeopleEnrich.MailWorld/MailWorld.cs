@@ -7,8 +7,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace PeopleEnrich.MailWorld;
 
 /// <summary>
-/// A running simulated mail world on loopback: an authoritative DNS server (UDP and TCP on 127.0.0.1) and one SMTP
-/// server per mail host, each on its own 127.0.0.x at the same port. Start with <see cref="StartAsync(WorldDescription, CancellationToken)"/>;
+/// A running simulated mail world on loopback: an authoritative DNS server (UDP and TCP on 127.0.0.1), one SMTP
+/// server per mail host, each on its own 127.0.0.x at the same port, and websites over HTTP and HTTPS, each site on
+/// its own 127.0.0.x (shared with the domain's implicit MX) at the same two ports. Start with <see cref="StartAsync(WorldDescription, CancellationToken)"/>;
 /// dispose to stop.
 /// </summary>
 public sealed class MailWorld : IAsyncDisposable
@@ -16,24 +17,30 @@ public sealed class MailWorld : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, MailHost> _hostsByName;
     private readonly Dictionary<string, DomainDescription> _domains;
+    private readonly Dictionary<string, Website> _websitesByName;
+    private readonly HttpRequestLog _httpRequests = new();
     private readonly ConcurrentDictionary<(string Name, string Type), int> _dnsQueries = new();
     private readonly ConcurrentDictionary<(string Client, string From, string To), DateTimeOffset> _greylist = new();
     private readonly ConcurrentQueue<string> _violations = new();
-    private readonly List<TcpListener> _listeners = [];
+    private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
     private DnsService? _dns;
+    private WebServer? _web;
     private long _sessionIds;
     private int _dataAttempts;
 
-    private MailWorld(WorldDescription description, TimeProvider time, IReadOnlyList<MailHost> hosts)
+    private MailWorld(WorldDescription description, TimeProvider time, IReadOnlyList<MailHost> hosts, IReadOnlyList<Website> websites)
     {
         Description = description;
         Time = time;
         Hosts = hosts;
+        Websites = websites;
         _hostsByName = hosts.ToDictionary(h => h.Name);
         _domains = description.Domains.ToDictionary(d => Names.Normalize(d.Name));
-        Certificate = CreateCertificate(hosts.Select(h => h.Name));
+        _websitesByName = websites.SelectMany(w => w.HostNames, (w, name) => (w, name)).ToDictionary(x => x.name, x => x.w);
+        Certificate = CreateCertificate(hosts.Select(h => h.Name).Concat(websites.SelectMany(w => w.HostNames)));
+        CertificatePem = Certificate.ExportCertificatePem();
     }
 
     public WorldDescription Description { get; }
@@ -50,8 +57,44 @@ public sealed class MailWorld : IAsyncDisposable
     /// <summary>Every mail host, in address order.</summary>
     public IReadOnlyList<MailHost> Hosts { get; }
 
-    /// <summary>The self-signed certificate served after STARTTLS (subject CN=MailWorld, every host name as a SAN).</summary>
+    /// <summary>The port every website answers HTTP on (what was asked for when no website listens for HTTP).</summary>
+    public int HttpPort => _web?.HttpPort ?? Description.HttpPort;
+
+    /// <summary>The port every website answers HTTPS on (what was asked for when no website listens for HTTPS).</summary>
+    public int HttpsPort => _web?.HttpsPort ?? Description.HttpsPort;
+
+    /// <summary>Every website, in address order of allocation.</summary>
+    public IReadOnlyList<Website> Websites { get; }
+
+    /// <summary>
+    /// The self-signed certificate served after STARTTLS and over HTTPS (subject CN=MailWorld; SANs: localhost, every
+    /// mail host name, every website's domain and www.domain).
+    /// </summary>
     public X509Certificate2 Certificate { get; }
+
+    /// <summary>The public part of <see cref="Certificate"/> in PEM, for a client to trust it.</summary>
+    public string CertificatePem { get; }
+
+    /// <summary>Every HTTP request the websites received, in arrival order, until <see cref="ResetObservations"/>.</summary>
+    public IReadOnlyList<HttpRequestRecord> HttpRequests => _httpRequests.Records;
+
+    /// <summary>Requests whose Host header is the domain or www.domain.</summary>
+    public int HttpRequestCount(string domain)
+    {
+        var name = Names.Normalize(domain);
+        return HttpRequests.Count(r => r.Host == name || r.Host == "www." + name);
+    }
+
+    public int TotalHttpRequests => _httpRequests.Count;
+
+    /// <summary>Requests being answered right now (a long body still streaming, say).</summary>
+    public int ActiveHttpRequests => _httpRequests.Active;
+
+    /// <summary>
+    /// Completes when no request is being answered: after a client hangs up mid-body, the server may take a moment to
+    /// notice, and <see cref="HttpRequestRecord.BytesSent"/> is final only then.
+    /// </summary>
+    public Task WhenHttpIdleAsync(CancellationToken cancellationToken = default) => _httpRequests.WhenIdleAsync(cancellationToken);
 
     /// <summary>DATA/BDAT commands received by any host. Always refused; every test should assert this is 0.</summary>
     public int DataAttempts => Volatile.Read(ref _dataAttempts);
@@ -73,15 +116,20 @@ public sealed class MailWorld : IAsyncDisposable
     public MailHost Host(string name) =>
         _hostsByName.TryGetValue(Names.Normalize(name), out var h) ? h : throw new KeyNotFoundException($"No mail host '{name}' in this world.");
 
+    /// <summary>The website of a domain (by its domain or www. name); throws when there is none.</summary>
+    public Website Website(string domain) =>
+        _websitesByName.TryGetValue(Names.Normalize(domain), out var w) ? w : throw new KeyNotFoundException($"No website '{domain}' in this world.");
+
     /// <summary>The hosts serving a domain (its MX hosts, or itself as implicit MX), by preference.</summary>
     public IReadOnlyList<MailHost> HostsOf(string domain) =>
         Hosts.Where(h => h.Domains.Contains(Names.Normalize(domain))).ToArray();
 
-    /// <summary>Clears transcripts, session/RCPT counters and DNS query counters. DataAttempts and Violations stay.</summary>
+    /// <summary>Clears transcripts, session/RCPT counters, DNS query counters and the HTTP request log. DataAttempts and Violations stay.</summary>
     public void ResetObservations()
     {
         foreach (var h in Hosts) h.ResetCounters();
         _dnsQueries.Clear();
+        _httpRequests.Clear();
     }
 
     /// <summary>Forgets every greylisting triple seen.</summary>
@@ -93,11 +141,15 @@ public sealed class MailWorld : IAsyncDisposable
     public static async Task<MailWorld> StartAsync(WorldDescription description, TimeProvider time, CancellationToken cancellationToken = default)
     {
         Validate(description);
-        var world = new MailWorld(description, time, BuildHosts(description));
+        var addresses = new LoopbackAddresses();
+        var hosts = BuildHosts(description, addresses);
+        var world = new MailWorld(description, time, hosts, BuildWebsites(description, hosts, addresses));
         try
         {
             world._dns = DnsService.Start(world, description.DnsPort);
             world.StartSmtp(description.SmtpPort);
+            world._web = await WebServer.StartAsync(world.Websites, description.HttpPort, description.HttpsPort, world.Certificate,
+                world._httpRequests, world._stop.Token);
         }
         catch
         {
@@ -111,6 +163,8 @@ public sealed class MailWorld : IAsyncDisposable
     internal DomainDescription? Domain(string name) => _domains.GetValueOrDefault(name);
 
     internal MailHost? HostByName(string name) => _hostsByName.GetValueOrDefault(name);
+
+    internal Website? WebsiteByName(string name) => _websitesByName.GetValueOrDefault(name);
 
     internal void CountDnsQuery(string name, string type) => _dnsQueries.AddOrUpdate((name, type), 1, (_, n) => n + 1);
 
@@ -144,16 +198,20 @@ public sealed class MailWorld : IAsyncDisposable
                 throw new InvalidDataException($"Domain '{name}': an MX record has no host.");
             if (domain.Behaviour == Behaviour.RateLimited && !SmtpReply.IsValid(domain.RateLimitReply))
                 throw new InvalidDataException($"Domain '{name}': rate_limit_reply '{domain.RateLimitReply}' is not an SMTP reply (3 digits, a space, text).");
+            if (domain.Website is { } site)
+            {
+                foreach (var problem in PeopleEnrich.MailWorld.Website.Problems(site))
+                    throw new InvalidDataException($"Domain '{name}': website: {problem}.");
+            }
         }
-        if (d.DnsPort is < 0 or > 65535 || d.SmtpPort is < 0 or > 65535) throw new InvalidDataException("Ports must be 0..65535.");
+        if (new[] { d.DnsPort, d.SmtpPort, d.HttpPort, d.HttpsPort }.Any(p => p is < 0 or > 65535)) throw new InvalidDataException("Ports must be 0..65535.");
     }
 
     /// <summary>Hosts in order of first mention; loopback ones get 127.0.0.2, .3, … (skipping .0, .1 and .255 of each /24).</summary>
-    private static List<MailHost> BuildHosts(WorldDescription d)
+    private static List<MailHost> BuildHosts(WorldDescription d, LoopbackAddresses addresses)
     {
         var hosts = new List<MailHost>();
         var byName = new Dictionary<string, MailHost>();
-        var next = 2;
         foreach (var domain in d.Domains)
         {
             var dname = Names.Normalize(domain.Name);
@@ -166,14 +224,7 @@ public sealed class MailWorld : IAsyncDisposable
                 if (!byName.TryGetValue(name, out var host))
                 {
                     var listening = domain.MxAddress is null;
-                    IPAddress address;
-                    if (listening)
-                    {
-                        while (next % 256 is 0 or 1 or 255) next++;
-                        address = new IPAddress([127, (byte)(next >> 16), (byte)(next >> 8), (byte)next]);
-                        next++;
-                    }
-                    else address = IPAddress.Parse(domain.MxAddress!);
+                    var address = listening ? addresses.Next() : IPAddress.Parse(domain.MxAddress!);
                     host = new MailHost(name, address, listening, domain);
                     byName[name] = host;
                     hosts.Add(host);
@@ -184,52 +235,58 @@ public sealed class MailWorld : IAsyncDisposable
         return hosts;
     }
 
+    /// <summary>
+    /// Websites after every mail host, so that adding one moves no host's address. A site shares the address of the
+    /// mail host named like its domain (the implicit MX), listening only if that host does.
+    /// </summary>
+    private static List<Website> BuildWebsites(WorldDescription d, IReadOnlyList<MailHost> hosts, LoopbackAddresses addresses)
+    {
+        var websites = new List<Website>();
+        foreach (var domain in d.Domains)
+        {
+            if (domain.Website is not { } site) continue;
+            var name = Names.Normalize(domain.Name);
+            var host = hosts.FirstOrDefault(h => h.Name == name);
+            if (host is not null && site.Address is not null && !IPAddress.Parse(site.Address).Equals(host.Address))
+                throw new InvalidDataException($"Domain '{name}': its website shares the address of mail host '{name}' ({host.Address}); set mx_address rather than website.address.");
+            var website = host is not null
+                ? new Website(name, host.Address, host.Listening, site)
+                : site.Address is { } fixedAddress
+                    ? new Website(name, IPAddress.Parse(fixedAddress), listening: false, site)
+                    : new Website(name, addresses.Next(), listening: true, site);
+            websites.Add(website);
+        }
+        return websites;
+    }
+
     private void StartSmtp(int requestedPort)
     {
         var listening = Hosts.Where(h => h.Listening).ToList();
-        SmtpPort = requestedPort;
-        if (listening.Count == 0) return;
-        for (var attempt = 1; ; attempt++)
+        var (port, sockets) = SamePortSockets.Bind(listening.Select(h => h.Address).ToList(), requestedPort);
+        SmtpPort = port;
+        try
         {
-            var port = requestedPort;
-            var started = new List<TcpListener>();
-            try
-            {
-                foreach (var host in listening)
-                {
-                    var l = new TcpListener(host.Address, port);
-                    l.Start(512);
-                    started.Add(l);
-                    if (port == 0) port = ((IPEndPoint)l.LocalEndpoint).Port;
-                }
-            }
-            catch (SocketException) when (requestedPort == 0 && attempt < 20)
-            {
-                foreach (var l in started) l.Stop();
-                continue;
-            }
-            catch
-            {
-                foreach (var l in started) l.Stop();
-                throw;
-            }
-            SmtpPort = port;
-            for (var i = 0; i < listening.Count; i++)
-            {
-                listening[i].EndPoint = new IPEndPoint(listening[i].Address, port);
-                _listeners.Add(started[i]);
-                _acceptLoops.Add(AcceptLoop(listening[i], started[i]));
-            }
-            return;
+            foreach (var s in sockets) s.Listen(512);
+        }
+        catch
+        {
+            foreach (var s in sockets) s.Dispose();
+            throw;
+        }
+        for (var i = 0; i < listening.Count; i++)
+        {
+            listening[i].EndPoint = new IPEndPoint(listening[i].Address, port);
+            _listeners.Add(sockets[i]);
+            _acceptLoops.Add(AcceptLoop(listening[i], sockets[i]));
         }
     }
 
-    private async Task AcceptLoop(MailHost host, TcpListener listener)
+    private async Task AcceptLoop(MailHost host, Socket listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
-            try { client = await listener.AcceptTcpClientAsync(_stop.Token); }
+            try { client = new TcpClient { Client = await listener.AcceptAsync(_stop.Token) }; }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException) { if (_stop.IsCancellationRequested) return; continue; }
@@ -261,7 +318,8 @@ public sealed class MailWorld : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
-        foreach (var l in _listeners) l.Stop();
+        foreach (var l in _listeners) l.Dispose();
+        if (_web is not null) await _web.DisposeAsync();
         if (_dns is not null) await _dns.StopAsync();
         var pending = _acceptLoops.Concat(_sessions.Values).ToArray();
         try { await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(10)); }

@@ -21,6 +21,14 @@ public sealed record WorldDescription
     /// <summary>An SMTP session idle this long is closed with "421 4.4.2 Idle timeout".</summary>
     public int IdleTimeoutSeconds { get; init; } = 60;
 
+    /// <summary>The port every website answers HTTP on (each at its own 127.0.0.x); 0 picks one free on every website address.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int HttpPort { get; init; }
+
+    /// <summary>The port every website answers HTTPS on; 0 picks one free on every website address.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int HttpsPort { get; init; }
+
     public IReadOnlyList<DomainDescription> Domains { get; init; } = [];
 
     public static WorldDescription Parse(string json) =>
@@ -82,6 +90,12 @@ public sealed record DomainDescription
     /// <summary>TTL of this domain's records; the world's when absent.</summary>
     public int? Ttl { get; init; }
 
+    /// <summary>
+    /// A website: the domain (and www.domain) then resolve to its own 127.0.0.x, shared with the domain's implicit MX
+    /// when it has one, and HTTP/HTTPS listeners serve its pages there.
+    /// </summary>
+    public WebsiteDescription? Website { get; init; }
+
     internal int EffectiveReplyDelayMs => ReplyDelayMs ?? (Behaviour == Behaviour.Slow ? 1000 : 0);
 }
 
@@ -89,6 +103,50 @@ public sealed record MxDescription
 {
     public ushort Preference { get; init; } = 10;
     public required string Host { get; init; }
+}
+
+/// <summary>A domain's website, served at the domain and www.domain over HTTP and HTTPS. Unlisted paths answer 404.</summary>
+public sealed record WebsiteDescription
+{
+    public IReadOnlyList<PageDescription> Pages { get; init; } = [];
+
+    /// <summary>Served as text/plain at /robots.txt; 404 there when absent. Excludes a page of that path.</summary>
+    public string? RobotsTxt { get; init; }
+
+    /// <summary>The site answers HTTP; when false nothing listens for it on <see cref="WorldDescription.HttpPort"/>.</summary>
+    public bool Http { get; init; } = true;
+
+    /// <summary>The site answers HTTPS; when false nothing listens for it on <see cref="WorldDescription.HttpsPort"/>.</summary>
+    public bool Https { get; init; } = true;
+
+    /// <summary>When set (e.g. 10.0.0.5), the domain and www.domain resolve to this address and nothing listens for the site.</summary>
+    public string? Address { get; init; }
+}
+
+/// <summary>One page of a website.</summary>
+public sealed record PageDescription
+{
+    /// <summary>"/", "/team", "/search?q=x". Without a query it answers that path with any query; with one, only that exact query.</summary>
+    public required string Path { get; init; }
+
+    public int Status { get; init; } = 200;
+
+    public string ContentType { get; init; } = "text/html; charset=utf-8";
+
+    /// <summary>The body, sent as UTF-8. Excludes <see cref="BodyBytes"/>.</summary>
+    public string? Body { get; init; }
+
+    /// <summary>The Location header (a redirect's target): an absolute URL or a path.</summary>
+    public string? Location { get; init; }
+
+    /// <summary>When set, the body is this many bytes of generated HTML-like filler, streamed as it is sent (never held in memory).</summary>
+    public long? BodyBytes { get; init; }
+
+    /// <summary>Narrows the page to one scheme: false keeps it off HTTPS (404 there). Cannot add a scheme the site does not answer.</summary>
+    public bool? Https { get; init; }
+
+    /// <summary>Narrows the page to one scheme: false keeps it off HTTP (404 there). Cannot add a scheme the site does not answer.</summary>
+    public bool? Http { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<Behaviour>))]
