@@ -47,6 +47,10 @@ public static partial class NameRuns
         var names = new List<string>();
         foreach (var line in text.Split('\n'))
         {
+            // "MÜLLER, Hans": a surname in capitals, a comma, then the first name (directories, French and German pages).
+            names.AddRange(SurnameFirst().Matches(line).Where(m => !NotNames.Contains(m.Groups["last"].Value) && !NotNames.Contains(m.Groups["first"].Value))
+                .Select(m => $"{m.Groups["first"].Value} {m.Groups["last"].Value}"));
+
             var run = new List<string>();
             var previousEnd = -1;
             foreach (Match word in Word().Matches(line))
@@ -146,4 +150,7 @@ public static partial class NameRuns
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
+
+    [GeneratedRegex(@"(?<![\p{L}\p{M}'’-])(?<last>\p{Lu}[\p{Lu}'’-]*\p{Lu}),\s+(?<first>\p{Lu}\p{Ll}[\p{L}\p{M}'’-]*)(?![\p{L}\p{M}])")]
+    private static partial Regex SurnameFirst();
 }

@@ -25,6 +25,9 @@ public static partial class PageReader
     // Longer than this, an element holds more than one person's card.
     private const int MaxBlockLength = 600;
 
+    // A card's contact details sit a few levels below it; further up are only containers.
+    private const int MaxBlockDepth = 8;
+
     // Addresses and numbers read per page at most: a page of thousands is a directory dump, not a team page.
     private const int MaxSightings = 2000;
 
@@ -62,14 +65,18 @@ public static partial class PageReader
         ["da"] = "DK", ["fi"] = "FI", ["nb"] = "NO", ["no"] = "NO", ["cs"] = "CZ", ["ja"] = "JP", ["el"] = "GR", ["hu"] = "HU",
     };
 
-    public static PageContent ReadHtml(string html, Uri url, string domain)
+    /// <summary>
+    /// Reads an HTML page. The parser's time grows with the square of the nesting depth (100,000 nested
+    /// divs fit in 1 MiB and take minutes), so the caller bounds it with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public static async Task<PageContent> ReadHtmlAsync(string html, Uri url, string domain, CancellationToken cancellationToken)
     {
-        var document = new HtmlParser().ParseDocument(html);
+        var document = await new HtmlParser().ParseDocumentAsync(html, cancellationToken);
         return Read(document, url, domain);
     }
 
     /// <summary>A text/plain page: each paragraph (lines up to a blank one) is a block.</summary>
-    public static PageContent ReadPlainText(string text, Uri url, string domain)
+    public static Task<PageContent> ReadPlainTextAsync(string text, Uri url, string domain, CancellationToken cancellationToken)
     {
         var html = new StringBuilder("<html><body>");
         foreach (var paragraph in BlankLines().Split(text.Replace("\r", "", StringComparison.Ordinal)))
@@ -77,7 +84,7 @@ public static partial class PageReader
             html.Append("<p>").Append(WebUtility.HtmlEncode(paragraph).Replace("\n", "<br>", StringComparison.Ordinal)).Append("</p>");
         }
 
-        return ReadHtml(html.Append("</body></html>").ToString(), url, domain);
+        return ReadHtmlAsync(html.Append("</body></html>").ToString(), url, domain, cancellationToken);
     }
 
     private static PageContent Read(IDocument document, Uri url, string domain)
@@ -99,10 +106,10 @@ public static partial class PageReader
         foreach (var link in body.QuerySelectorAll("a[href]"))
         {
             var href = link.GetAttribute("href") ?? "";
-            sightings.AddRange(EmailText.FromMailto(href).Select(address => new Sighting(link, address, null)));
+            sightings.AddRange(EmailText.FromMailto(href).Select(address => new Sighting(link, address, null, null)));
             if (PhoneText.FromTel(href, region) is { } phone)
             {
-                sightings.Add(new Sighting(link, null, phone));
+                sightings.Add(new Sighting(link, null, phone, LabelBefore(link, "")));
             }
         }
 
@@ -113,8 +120,13 @@ public static partial class PageReader
                 continue;
             }
 
-            sightings.AddRange(EmailText.Find(text.Data).Select(address => new Sighting(parent, address, null)));
-            sightings.AddRange(PhoneText.Find(text.Data, region).Select(phone => new Sighting(parent, null, phone)));
+            sightings.AddRange(EmailText.Find(text.Data).Select(address => new Sighting(parent, address, null, null)));
+            var previousEnd = 0;
+            foreach (var match in PhoneText.Find(text.Data, region))
+            {
+                sightings.Add(new Sighting(parent, null, match.Phone, LabelBefore(text, text.Data[previousEnd..match.Start])));
+                previousEnd = match.End;
+            }
         }
 
         var lengths = TextLengths(body);
@@ -137,7 +149,7 @@ public static partial class PageReader
             var text = TextOf(element);
             var names = NameRuns.Find(text);
             // A number labelled as the switchboard is the company's even inside a card.
-            var labelled = group.Where(s => s.Phone is not null && IsSwitchboardLabel(s.Element)).ToList();
+            var labelled = group.Where(s => s.Phone is not null && IsSwitchboardLabel(s.Label)).ToList();
             company.AddRange(labelled);
             var own = group.Except(labelled).ToList();
             if (own.Count > 0)
@@ -172,7 +184,8 @@ public static partial class PageReader
     private static IElement? BlockOf(IElement element, IReadOnlyDictionary<INode, int> lengths)
     {
         IElement? paragraph = null;
-        for (var current = element; current is not null; current = current.ParentElement)
+        var depth = 0;
+        for (var current = element; current is not null && depth++ < MaxBlockDepth; current = current.ParentElement)
         {
             var tag = current.LocalName;
             if (Containers.Contains(tag) || lengths.GetValueOrDefault(current) > MaxBlockLength)
@@ -260,12 +273,27 @@ public static partial class PageReader
         return false;
     }
 
-    // The label around a number: a tel: link's surrounding element, or the element whose text holds it.
-    private static bool IsSwitchboardLabel(IElement element)
+    /// <summary>
+    /// The words just before a number ("Zentrale: ", "Mobile : "): the text before it in its own node, after
+    /// what precedes that node in its element, and only since the previous number (whose label it is not).
+    /// </summary>
+    private static string LabelBefore(INode node, string before)
     {
-        var around = element.LocalName == "a" && element.ParentElement is { } parent ? parent : element;
-        var text = MatchKeys.Name(Fold(around.TextContent));
-        return text.Length <= 200 && SwitchboardLabels.Any(label => text.Contains(label, StringComparison.Ordinal));
+        var text = new StringBuilder(before);
+        for (var sibling = node.PreviousSibling; sibling is not null && text.Length < 60; sibling = sibling.PreviousSibling)
+        {
+            text.Insert(0, sibling.TextContent);
+        }
+
+        var label = text.ToString();
+        label = label[(label.LastIndexOfAny("0123456789".ToCharArray()) + 1)..];
+        return label.Length > 40 ? label[^40..] : label;
+    }
+
+    private static bool IsSwitchboardLabel(string? label)
+    {
+        var text = MatchKeys.Name(label ?? "");
+        return SwitchboardLabels.Any(word => text.Contains(word, StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -399,5 +427,5 @@ public static partial class PageReader
     [GeneratedRegex(@"\n\s*\n")]
     private static partial Regex BlankLines();
 
-    private sealed record Sighting(IElement Element, string? Email, SitePhone? Phone);
+    private sealed record Sighting(IElement Element, string? Email, SitePhone? Phone, string? Label);
 }

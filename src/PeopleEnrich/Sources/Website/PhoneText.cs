@@ -3,6 +3,9 @@ using PhoneNumbers;
 
 namespace PeopleEnrich.Sources.Website;
 
+/// <summary>A number found in a text, and where: [Start, End).</summary>
+public sealed record PhoneMatch(SitePhone Phone, int Start, int End);
+
 /// <summary>
 /// Phone numbers as pages write them: tel: links, and numbers in the text found by libphonenumber's
 /// matcher. Only numbers valid for libphonenumber come out; one written without a country code is read
@@ -12,8 +15,8 @@ public static class PhoneText
 {
     private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 
-    /// <summary>The numbers in <paramref name="text"/>, each once.</summary>
-    public static IReadOnlyList<SitePhone> Find(string text, string? region)
+    /// <summary>The numbers in <paramref name="text"/>, in order, with where each is written.</summary>
+    public static IReadOnlyList<PhoneMatch> Find(string text, string? region)
     {
         if (!text.Any(char.IsAsciiDigit))
         {
@@ -22,8 +25,8 @@ public static class PhoneText
 
         // "ZZ" (no region) still finds numbers written with their country code.
         return Util.FindNumbers(text, region ?? "ZZ", PhoneNumberUtil.Leniency.VALID, long.MaxValue)
-            .Select(match => new SitePhone(Util.Format(match.Number, PhoneNumberFormat.E164), Util.GetRegionCodeForNumber(match.Number)))
-            .DistinctBy(phone => phone.E164)
+            .Select(match => new PhoneMatch(
+                new SitePhone(Util.Format(match.Number, PhoneNumberFormat.E164), Util.GetRegionCodeForNumber(match.Number)), match.Start, match.Start + match.Length))
             .ToList();
     }
 
@@ -44,6 +47,6 @@ public static class PhoneText
     public static string? RegionOfInternational(string text)
     {
         var found = Find(text, null);
-        return found.GroupBy(p => p.Region).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
+        return found.GroupBy(p => p.Phone.Region).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
     }
 }

@@ -32,21 +32,22 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
                 return new SiteCrawl(SiteFindings.Nothing, 0);
             }
 
-            if (home is not null)
+            var homeContent = home is null ? null : await ReadAsync(home, domain, budget.Token);
+            if (homeContent is not null)
             {
-                pages.Add(Read(home, domain));
+                pages.Add(homeContent);
             }
 
-            foreach (var url in LikelyPages.After(home?.Url ?? root, pages.FirstOrDefault()?.Links ?? [], scope))
+            foreach (var url in LikelyPages.After(home?.Url ?? root, homeContent?.Links ?? [], scope))
             {
                 if (!session.HasBudget)
                 {
                     break;
                 }
 
-                if (await session.FetchPageAsync(url, budget.Token) is FetchOutcome.Page page)
+                if (await session.FetchPageAsync(url, budget.Token) is FetchOutcome.Page page && await ReadAsync(page, domain, budget.Token) is { } content)
                 {
-                    pages.Add(Read(page, domain));
+                    pages.Add(content);
                 }
             }
         }
@@ -80,8 +81,23 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
         return (null, null);
     }
 
-    private static PageContent Read(FetchOutcome.Page page, string domain) =>
-        page.IsHtml ? PageReader.ReadHtml(page.Text, page.Url, domain) : PageReader.ReadPlainText(page.Text, page.Url, domain);
+    /// <summary>The page's content; null when parsing it took longer than a request may (a hostile page), which costs that page only.</summary>
+    private async Task<PageContent?> ReadAsync(FetchOutcome.Page page, string domain, CancellationToken cancellationToken)
+    {
+        using var parsing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        parsing.CancelAfter(options.Value.Timeout);
+        try
+        {
+            return page.IsHtml
+                ? await PageReader.ReadHtmlAsync(page.Text, page.Url, domain, parsing.Token)
+                : await PageReader.ReadPlainTextAsync(page.Text, page.Url, domain, parsing.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Gave up reading {Url}: parsing it took longer than {Timeout}", page.Url, options.Value.Timeout);
+            return null;
+        }
+    }
 
     /// <summary>
     /// The pages' findings together. A number is the switchboard when it appears anywhere beside no
