@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text;
 
 namespace PeopleEnrich.MailWorld;
@@ -13,15 +14,22 @@ internal static class FillerBody
     private static readonly byte[] Tail = Encoding.ASCII.GetBytes("</body></html>\n");
     private static readonly byte[] Paragraphs = BuildParagraphs();
 
-    /// <summary>Writes exactly <paramref name="length"/> bytes, reporting each chunk once the stream has taken it.</summary>
-    public static async Task WriteAsync(Stream body, long length, Action<int> written, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="length"/> bytes, reporting each chunk handed to the connection while the client was there, and
+    /// stops as soon as <paramref name="peerGone"/> says it hung up: Kestrel then completes writes at once without
+    /// sending them (and says so only later, through its aborted token), and those must not count as sent.
+    /// </summary>
+    public static async Task WriteAsync(PipeWriter body, long length, Action<int> written, Func<bool> peerGone, CancellationToken cancellationToken)
     {
         var tailAt = length >= Head.Length + Tail.Length ? length - Tail.Length : length;
         for (long position = 0; position < length;)
         {
+            if (cancellationToken.IsCancellationRequested || peerGone()) return;
             var chunk = Chunk(position, tailAt, length);
-            await body.WriteAsync(chunk, cancellationToken);
+            // Counted when handed over: the write may end in an abort after the bytes already went out.
             written(chunk.Length);
+            var result = await body.WriteAsync(chunk, cancellationToken);
+            if (result.IsCompleted || result.IsCanceled) return;
             position += chunk.Length;
         }
     }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -116,7 +117,8 @@ internal sealed class WebServer : IAsyncDisposable
             if (page?.BodyBytes is { } length)
             {
                 response.ContentLength = length;
-                if (!head) await FillerBody.WriteAsync(response.Body, length, exchange.Sent, aborted.Token);
+                var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+                if (!head) await FillerBody.WriteAsync(response.BodyWriter, length, exchange.Sent, () => socket is not null && PeerGone(socket), aborted.Token);
                 return;
             }
             var body = page is null ? NotFoundBody : Encoding.UTF8.GetBytes(page.Body ?? "");
@@ -133,6 +135,16 @@ internal sealed class WebServer : IAsyncDisposable
         {
             _log.End();
         }
+    }
+
+    /// <summary>
+    /// The client closed or reset the connection: its socket reads as ready with nothing to read (end of stream or
+    /// an error). HTTP/1.1 clients send nothing while a response streams, so no waiting request is mistaken for this.
+    /// </summary>
+    private static bool PeerGone(Socket socket)
+    {
+        try { return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0; }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { return true; }
     }
 
     public async ValueTask DisposeAsync()

@@ -12,8 +12,9 @@ internal static class Web
     /// <summary>
     /// A client that resolves every host through the world's DNS (so nothing is asked of, or sent to, anyone else),
     /// follows no redirect, and trusts the world's certificate when <paramref name="trustWorld"/> (else the system's roots).
+    /// <paramref name="receiveBuffer"/> fixes the kernel's receive buffer (else it grows with the transfer, to tens of MiB).
     /// </summary>
-    public static HttpClient Client(this MailWorld world, bool trustWorld = true, string? userAgent = "MailWorldTests/1.0")
+    public static HttpClient Client(this MailWorld world, bool trustWorld = true, string? userAgent = "MailWorldTests/1.0", int? receiveBuffer = null)
     {
         var dns = world.Dns(tcp: false);
         var handler = new SocketsHttpHandler
@@ -31,6 +32,8 @@ internal static class Web
                 var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
                 {
+                    // Before connecting, so that the window offered in the handshake is already the small one.
+                    if (receiveBuffer is { } size) socket.ReceiveBufferSize = size;
                     await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken);
                     return new NetworkStream(socket, ownsSocket: true);
                 }
