@@ -1,5 +1,6 @@
 extern alias SimulatedWorld;
 
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Options;
 using PeopleEnrich.Sources.Website;
 using PeopleEnrich.Tests.EmailFinder;
 using PeopleEnrich.Tests.Infrastructure;
+using PeopleEnrich.Verification.Network;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
 
@@ -88,6 +90,11 @@ public abstract class CrawlRulesTests<TProvider> where TProvider : IDatabaseProv
     {
         var logs = new CapturedLogs();
         await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        // Checked first, so that a broken rule fails here rather than sending a packet off the machine.
+        var guard = app.App.Service<NetworkGuard>();
+        Assert.False(guard.IsAllowed(IPAddress.Parse("10.0.0.5")));
+        Assert.False(guard.IsAllowed(IPAddress.Parse("169.254.169.254")));
+        Assert.False(new SiteScope("acme.test", 80, 443).Contains(new Uri("http://169.254.169.254/latest/meta-data/")));
         var account = await app.App.CreateAccountAsync();
 
         var results = await account.EnrichAsync(Query("Jane", "Doe", "acme.test"), Query("Eve", "Dark", "dark.test", null, Phones));

@@ -22,7 +22,13 @@ public sealed class WebsiteCrawls(SiteCrawler crawler, WebsiteStore store, Domai
 
         var flight = _inFlight.GetOrAdd(domain, d => new Lazy<Task<SiteFindings>>(() => CrawlAsync(d)));
         var crawl = flight.Value;
-        _ = crawl.ContinueWith(_ => _inFlight.TryRemove(KeyValuePair.Create(domain, flight)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = crawl.ContinueWith(
+            done =>
+            {
+                _ = done.Exception; // observed here too: every waiter may have given up by the time a crawl fails
+                _inFlight.TryRemove(KeyValuePair.Create(domain, flight));
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return await crawl.WaitAsync(cancellationToken);
     }
 

@@ -72,13 +72,14 @@ public sealed class MailDns : IDisposable
 
         var v4 = await _client.QueryAsync(key.Host, QueryType.A, cancellationToken: cancellationToken);
         var v6 = await _client.QueryAsync(key.Host, QueryType.AAAA, cancellationToken: cancellationToken);
+        IReadOnlyList<IPAddress> addresses = [.. v4.Answers.ARecords().Select(r => r.Address), .. v6.Answers.AaaaRecords().Select(r => r.Address)];
+        // A server that fails only the AAAA question (some do) still gave the answer; with no address, a failure is no answer.
         var failed = new[] { v4, v6 }.FirstOrDefault(r => r.HasError && r.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain);
-        if (failed is not null)
+        if (failed is not null && addresses.Count == 0)
         {
             throw new DnsResponseException((DnsResponseCode)failed.Header.ResponseCode, $"DNS answered {failed.Header.ResponseCode} for {key.Host}");
         }
 
-        IReadOnlyList<IPAddress> addresses = [.. v4.Answers.ARecords().Select(r => r.Address), .. v6.Answers.AaaaRecords().Select(r => r.Address)];
         var ttl = addresses.Count == 0 ? Ttl(v4.Authorities) : Ttl([.. v4.Answers, .. v6.Answers]);
         _cache.Set(key, addresses, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ttl < MinimumTtl ? MinimumTtl : ttl });
         return addresses;
