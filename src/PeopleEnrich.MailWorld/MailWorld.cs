@@ -256,6 +256,8 @@ public sealed class MailWorld : IAsyncDisposable
                     : new Website(name, addresses.Next(), listening: true, site);
             websites.Add(website);
         }
+        var clash = websites.SelectMany(w => w.HostNames).GroupBy(n => n).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null) throw new InvalidDataException($"Two websites answer at '{clash.Key}' (a domain's website also answers at its www. name).");
         return websites;
     }
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using PeopleEnrich.MailWorld;
 
 // dotnet run --project src/PeopleEnrich.MailWorld -- world.json
-// dotnet run --project src/PeopleEnrich.MailWorld -- generate [--seed N] [--domains N] [--people N] [--tarpit-ms N]
+// dotnet run --project src/PeopleEnrich.MailWorld -- generate [--seed N] [--domains N] [--people N] [--tarpit-ms N] [--websites 1]
 if (args.Length >= 1 && args[0] == "generate")
 {
     var options = new WorldGeneratorOptions();
@@ -15,6 +15,7 @@ if (args.Length >= 1 && args[0] == "generate")
             "--domains" => options with { DomainCount = value },
             "--people" => options with { PeopleCount = value },
             "--tarpit-ms" => options with { TarpitMs = value },
+            "--websites" => options with { Websites = value != 0 },
             _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
         };
     }
@@ -24,7 +25,7 @@ if (args.Length >= 1 && args[0] == "generate")
 if (args.Length != 1 || args[0] is "-h" or "--help")
 {
     Console.Error.WriteLine("usage: PeopleEnrich.MailWorld WORLD.json");
-    Console.Error.WriteLine("       PeopleEnrich.MailWorld generate [--seed N] [--domains N] [--people N] [--tarpit-ms N]");
+    Console.Error.WriteLine("       PeopleEnrich.MailWorld generate [--seed N] [--domains N] [--people N] [--tarpit-ms N] [--websites 1]");
     return 2;
 }
 
@@ -49,6 +50,13 @@ foreach (var host in world.Hosts)
 {
     var where = host.EndPoint is { } ep ? ep.ToString() : $"{host.Address} (DNS only, not listening)";
     Console.WriteLine($"SMTP {host.Name} {where} {host.Behaviour.JsonName()}{(host.Owner.Starttls != StartTls.None ? " starttls=" + host.Owner.Starttls.ToString().ToLowerInvariant() : "")} domains={string.Join(',', host.Domains)}");
+}
+if (world.Websites.Count > 0) Console.WriteLine($"HTTP port {world.HttpPort}, HTTPS port {world.HttpsPort}");
+foreach (var site in world.Websites)
+{
+    var schemes = string.Join(' ', new[] { site.HttpEndPoint is null ? null : "http", site.HttpsEndPoint is null ? null : "https" }.OfType<string>());
+    var where = site.Listening ? $"{site.Address} {schemes}" : $"{site.Address} (DNS only, not listening)";
+    Console.WriteLine($"WEB {string.Join(',', site.HostNames)} {where} pages={site.Description.Pages.Count}{(site.Description.RobotsTxt is null ? "" : " robots.txt")}");
 }
 Console.WriteLine("Ready. Ctrl+C or SIGTERM stops the world.");
 await stopped.Task;

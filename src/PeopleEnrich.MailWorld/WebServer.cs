@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -113,7 +114,7 @@ internal sealed class WebServer : IAsyncDisposable
             }
             exchange.Status = response.StatusCode = page?.Status ?? StatusCodes.Status404NotFound;
             response.ContentType = page?.ContentType ?? "text/html; charset=utf-8";
-            if (page?.Location is { } location) response.Headers.Location = location;
+            if (page?.Location is { } location) response.Headers.Location = WithPorts(location);
             if (page?.BodyBytes is { } length)
             {
                 response.ContentLength = length;
@@ -121,7 +122,7 @@ internal sealed class WebServer : IAsyncDisposable
                 if (!head) await FillerBody.WriteAsync(response.BodyWriter, length, exchange.Sent, () => socket is not null && PeerGone(socket), aborted.Token);
                 return;
             }
-            var body = page is null ? NotFoundBody : Encoding.UTF8.GetBytes(page.Body ?? "");
+            var body = page is null ? NotFoundBody : Encoding.UTF8.GetBytes(WithPorts(page.Body ?? ""));
             response.ContentLength = body.Length;
             if (head) return;
             await response.Body.WriteAsync(body, aborted.Token);
@@ -136,6 +137,12 @@ internal sealed class WebServer : IAsyncDisposable
             _log.End();
         }
     }
+
+    /// <summary>A description cannot know the ports chosen at start: it writes {{http_port}} and {{https_port}} instead.</summary>
+    private string WithPorts(string text) => text.Contains("{{", StringComparison.Ordinal)
+        ? text.Replace(PortPlaceholders.Http, HttpPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+              .Replace(PortPlaceholders.Https, HttpsPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        : text;
 
     /// <summary>
     /// The client closed or reset the connection: its socket reads as ready with nothing to read (end of stream or

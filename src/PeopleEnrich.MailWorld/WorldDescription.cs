@@ -32,12 +32,12 @@ public sealed record WorldDescription
     public IReadOnlyList<DomainDescription> Domains { get; init; } = [];
 
     public static WorldDescription Parse(string json) =>
-        JsonSerializer.Deserialize(json, WorldJsonContext.Default.WorldDescription)
+        JsonSerializer.Deserialize<WorldDescription>(json, WorldJson.Options)
         ?? throw new InvalidDataException("The world description is JSON null.");
 
     public static WorldDescription Load(string path) => Parse(File.ReadAllText(path));
 
-    public string ToJson() => JsonSerializer.Serialize(this, WorldJsonContext.Default.WorldDescription);
+    public string ToJson() => JsonSerializer.Serialize(this, WorldJson.Options);
 }
 
 /// <summary>One domain of the world: its DNS records and how its mail servers behave.</summary>
@@ -133,10 +133,10 @@ public sealed record PageDescription
 
     public string ContentType { get; init; } = "text/html; charset=utf-8";
 
-    /// <summary>The body, sent as UTF-8. Excludes <see cref="BodyBytes"/>.</summary>
+    /// <summary>The body, sent as UTF-8, with <see cref="PortPlaceholders"/> replaced by the ports. Excludes <see cref="BodyBytes"/>.</summary>
     public string? Body { get; init; }
 
-    /// <summary>The Location header (a redirect's target): an absolute URL or a path.</summary>
+    /// <summary>The Location header (a redirect's target): an absolute URL or a path, with <see cref="PortPlaceholders"/> replaced.</summary>
     public string? Location { get; init; }
 
     /// <summary>When set, the body is this many bytes of generated HTML-like filler, streamed as it is sent (never held in memory).</summary>
@@ -147,6 +147,16 @@ public sealed record PageDescription
 
     /// <summary>Narrows the page to one scheme: false keeps it off HTTP (404 there). Cannot add a scheme the site does not answer.</summary>
     public bool? Http { get; init; }
+}
+
+/// <summary>
+/// Written in a page's body or location, these become the world's HTTP and HTTPS ports when served, so that a
+/// description can link to "https://www.acme.test:{{https_port}}/" before the ports are chosen.
+/// </summary>
+public static class PortPlaceholders
+{
+    public const string Http = "{{http_port}}";
+    public const string Https = "{{https_port}}";
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<Behaviour>))]
@@ -178,15 +188,24 @@ public enum StartTls
     [JsonStringEnumMemberName("required")] Required,
 }
 
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    ReadCommentHandling = JsonCommentHandling.Skip,
-    AllowTrailingCommas = true,
-    WriteIndented = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
-[JsonSerializable(typeof(WorldDescription))]
-internal sealed partial class WorldJsonContext : JsonSerializerContext;
+/// <summary>
+/// The description's JSON, read by reflection rather than by a source-generated context: the generated code builds
+/// records with init-only properties through one object initializer that sets every absent field to zero, false or
+/// null, which would silently drop the defaults (a ttl of 300, pages answering 200, websites answering both schemes).
+/// </summary>
+internal static class WorldJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+    };
+}
 
 public static class WorldNames
 {

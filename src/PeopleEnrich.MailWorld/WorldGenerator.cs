@@ -70,6 +70,20 @@ public sealed record WorldGeneratorOptions
     public int GreylistSeconds { get; init; } = 2;
     public int DnsPort { get; init; }
     public int SmtpPort { get; init; }
+    public int HttpPort { get; init; }
+    public int HttpsPort { get; init; }
+
+    /// <summary>
+    /// Give domains websites (<see cref="GeneratedWorld.Websites"/> is their ground truth). Off by default; when on, the
+    /// mail world is the same one except that domains of a country are named with its suffix (.de, .fr, .co.uk).
+    /// </summary>
+    public bool Websites { get; init; }
+
+    /// <summary>With <see cref="Websites"/>: the share of domains in DNS that get a website (at least one does).</summary>
+    public double WebsiteShare { get; init; } = 0.5;
+
+    /// <summary>With <see cref="Websites"/>: the share of websites in Germany, France or the UK (named .de, .fr, .co.uk); the rest are US sites on .test.</summary>
+    public double CountryDomainShare { get; init; } = 0.3;
 }
 
 /// <summary>A generated domain: its scenario and address pattern, and whether an SMTP dialogue can tell its mailboxes apart.</summary>
@@ -95,7 +109,12 @@ public sealed record Person(string FirstName, string LastName, string Domain, st
 
 public sealed record GeneratedWorld(WorldDescription Description, IReadOnlyList<GeneratedDomain> Domains, IReadOnlyList<Person> People)
 {
+    /// <summary>The ground truth of every website (<see cref="WorldGeneratorOptions.Websites"/>), in domain order; empty without.</summary>
+    public IReadOnlyList<GeneratedWebsite> Websites { get; init; } = [];
+
     public GeneratedDomain Domain(string name) => Domains.Single(d => d.Name == name);
+
+    public GeneratedWebsite Website(string domain) => Websites.Single(w => w.Domain == domain);
 }
 
 /// <summary>Builds a world of many domains mixing every behaviour, with people and their ground truth; the same seed gives the same world.</summary>
@@ -164,6 +183,10 @@ public static class WorldGenerator
             domains.Add(new GeneratedDomain(name, scenario, AddressPatterns.All[random.Next(AddressPatterns.All.Count)]));
         }
 
+        // Websites draw from their own generator, so that turning them on leaves every draw of the mail world as it was.
+        var webRandom = new Random(unchecked(options.Seed * 7919 + 104729));
+        var sites = options.Websites ? WebsiteGenerator.ChooseSites(domains, options, webRandom) : [];
+
         var mailboxes = domains.ToDictionary(d => d.Name, _ => new List<string>());
         var people = new List<Person>();
         var seenPeople = new HashSet<(string, string, string)>();
@@ -188,16 +211,29 @@ public static class WorldGenerator
         }
 
         var descriptions = new List<DomainDescription>();
-        foreach (var d in domains)
+        var websites = new List<GeneratedWebsite>();
+        for (var i = 0; i < domains.Count; i++)
         {
+            var d = domains[i];
             if (d.Scenario == Scenario.NoSuchDomain) continue;
             var boxes = mailboxes[d.Name];
             if (random.Next(2) == 0) boxes.AddRange(["info", "contact"]);
-            descriptions.Add(Describe(d, boxes, options));
+            var described = Describe(d, boxes, options);
+            var staff = people.Where(p => p.Domain == d.Name).ToList();
+            if (sites.TryGetValue(i, out var country) && staff.Count > 0)
+            {
+                var (site, truth) = WebsiteGenerator.Build(d, country, staff, webRandom);
+                described = described with { Website = site };
+                websites.Add(truth);
+            }
+            descriptions.Add(described);
         }
 
-        var description = new WorldDescription { DnsPort = options.DnsPort, SmtpPort = options.SmtpPort, Domains = descriptions };
-        return new GeneratedWorld(description, domains, people);
+        var description = new WorldDescription
+        {
+            DnsPort = options.DnsPort, SmtpPort = options.SmtpPort, HttpPort = options.HttpPort, HttpsPort = options.HttpsPort, Domains = descriptions,
+        };
+        return new GeneratedWorld(description, domains, people) { Websites = websites };
     }
 
     private static DomainDescription Describe(GeneratedDomain d, List<string> boxes, WorldGeneratorOptions o)

@@ -106,6 +106,19 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Absent_fields_take_their_documented_defaults()
+    {
+        var world = WorldDescription.Parse("""{"domains":[{"name":"a.test","mx":[{"host":"mx.a.test"}],"website":{"pages":[{"path":"/"}]}}]}""");
+        Assert.Equal((300, 60, 0, 0), (world.Ttl, world.IdleTimeoutSeconds, world.HttpPort, world.HttpsPort));
+        var domain = world.Domains.Single();
+        Assert.Equal((60, 1, 3, "452 4.5.3 Too many recipients", 10_000), (domain.GreylistSeconds, domain.MaxSessions, domain.MaxRecipients, domain.RateLimitReply, domain.TarpitMs));
+        Assert.Equal(10, domain.Mx!.Single().Preference);
+        Assert.True(domain.Website!.Http);
+        Assert.True(domain.Website.Https);
+        Assert.Equal((200, "text/html; charset=utf-8"), (domain.Website.Pages[0].Status, domain.Website.Pages[0].ContentType));
+    }
+
+    [Fact]
     public async Task Unknown_fields_and_contradictions_are_refused()
     {
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => WorldDescription.Parse("""{"domains":[{"name":"a.test","behavior":"normal"}]}"""));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using DnsClient;
 
@@ -11,7 +12,7 @@ public sealed class ProgramTests
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "PeopleEnrich.MailWorld.dll");
         var world = Path.Combine(Path.GetTempPath(), $"mailworld-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(world, (Worlds.Sample() with { SmtpPort = 0 }).ToJson());
+        await File.WriteAllTextAsync(world, Worlds.Sample().ToJson());
         using var process = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { dll, world }, RedirectStandardOutput = true, RedirectStandardError = true })!;
         try
         {
@@ -30,6 +31,26 @@ public sealed class ProgramTests
             var smtpLine = lines.Single(l => l.StartsWith("SMTP mx1.acme.test ", StringComparison.Ordinal)).Split(' ')[2];
             var (smtp, greeting) = await SmtpDialogue.OpenAsync(IPEndPoint.Parse(smtpLine));
             await using (smtp) Assert.Equal(220, greeting.Code);
+
+            var ports = Assert.Single(lines, l => l.StartsWith("HTTP port ", StringComparison.Ordinal)).Split(' ', ',');
+            var (httpPort, httpsPort) = (int.Parse(ports[2], CultureInfo.InvariantCulture), int.Parse(ports[6], CultureInfo.InvariantCulture));
+            var web = Assert.Single(lines, l => l.StartsWith("WEB shop.test,www.shop.test ", StringComparison.Ordinal)).Split(' ');
+            Assert.Equal(["http", "https"], web[3..5]);
+            var shop = IPAddress.Parse(web[2]);
+            Assert.Equal(shop, (await client.QueryAsync("www.shop.test", QueryType.A)).Answers.ARecords().Single().Address);
+            using var http = new HttpClient(new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectCallback = async (context, ct) =>
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                    await socket.ConnectAsync(new IPEndPoint(shop, context.DnsEndPoint.Port), ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                },
+            });
+            using var redirect = await http.GetAsync($"http://shop.test:{httpPort}/", cts.Token);
+            Assert.Equal(HttpStatusCode.MovedPermanently, redirect.StatusCode);
+            Assert.Equal($"https://www.shop.test:{httpsPort}/", redirect.Headers.Location?.OriginalString);
 
             using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync(cts.Token);
             await process.WaitForExitAsync(cts.Token);

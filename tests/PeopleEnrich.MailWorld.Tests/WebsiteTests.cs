@@ -332,6 +332,8 @@ public sealed class WebsiteTests
 
         var implicitMxElsewhere = new DomainDescription { Name = "a.test", A = true, Website = pageless with { Address = "10.0.0.5" } };
         await Assert.ThrowsAsync<InvalidDataException>(() => MailWorld.StartAsync(Worlds.Of(implicitMxElsewhere)));
+        await Assert.ThrowsAsync<InvalidDataException>(() => MailWorld.StartAsync(Worlds.Of(
+            new DomainDescription { Name = "a.test", Website = pageless }, new DomainDescription { Name = "www.a.test", Website = pageless })));
         await using var split = await MailWorld.StartAsync(Worlds.Of(new DomainDescription
         {
             Name = "a.test",

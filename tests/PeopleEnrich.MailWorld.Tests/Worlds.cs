@@ -7,7 +7,7 @@ internal static class Worlds
 {
     /// <summary>samples/world.json with free ports, so tests run side by side.</summary>
     public static WorldDescription Sample() =>
-        WorldDescription.Load(Path.Combine(AppContext.BaseDirectory, "samples", "world.json")) with { SmtpPort = 0, DnsPort = 0 };
+        WorldDescription.Load(Path.Combine(AppContext.BaseDirectory, "samples", "world.json")) with { SmtpPort = 0, DnsPort = 0, HttpPort = 0, HttpsPort = 0 };
 
     public static WorldDescription Of(params DomainDescription[] domains) => new() { Domains = domains };
 
