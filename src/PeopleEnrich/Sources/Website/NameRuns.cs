@@ -30,7 +30,7 @@ public static partial class NameRuns
         "sales", "marketing", "founder", "co-founder", "cofounder", "partner", "senior", "junior", "engineer", "developer", "designer",
         "lead", "vice", "president", "assistant", "geschäftsführer", "geschäftsführerin", "inhaber", "inhaberin", "gérant", "gérante",
         "ceo", "cto", "cfo", "coo", "cmo", "vp", "board", "management", "leadership", "human", "resources", "finance", "operations",
-        "product", "technology", "customer", "success", "support", "service", "services", "press", "accounts", "account",
+        "product", "technology", "customer", "success", "support", "service", "services", "press", "accounts", "account", "business", "hr",
         "mr", "mrs", "ms", "miss", "dr", "prof", "herr", "frau", "mme", "mlle", "monsieur", "madame", "signor", "signora", "sir",
         // Page furniture.
         "team", "équipe", "equipe", "about", "us", "our", "we", "the", "and", "meet", "welcome", "hello", "get", "in", "touch",

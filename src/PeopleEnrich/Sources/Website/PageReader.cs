@@ -58,9 +58,12 @@ public static partial class PageReader
         "headquarters", "reception", "empfang", "accueil", "siege", "hauptsitz", "hotline",
     ];
 
-    // Languages spoken mostly in one country: the region of a page that says only its language.
+    // Languages spoken mostly in one country: the region of a page that says only its language. English
+    // is read as American: this is the last hint, for sites on generic domains (.com, .io), and British,
+    // Irish or Australian companies mostly write under their own country's domain, which comes first.
     private static readonly Dictionary<string, string> LanguageRegions = new(StringComparer.OrdinalIgnoreCase)
     {
+        ["en"] = "US",
         ["de"] = "DE", ["fr"] = "FR", ["it"] = "IT", ["es"] = "ES", ["nl"] = "NL", ["pl"] = "PL", ["pt"] = "PT", ["sv"] = "SE",
         ["da"] = "DK", ["fi"] = "FI", ["nb"] = "NO", ["no"] = "NO", ["cs"] = "CZ", ["ja"] = "JP", ["el"] = "GR", ["hu"] = "HU",
     };
