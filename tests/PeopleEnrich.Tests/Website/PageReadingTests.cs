@@ -113,6 +113,18 @@ public sealed class PageReadingTests
         Assert.Equal([new SitePhone(e164, region)], WebsiteSource.PhonesOf(site, Person("Jeanne", "Dupont", "acme.com")));
     }
 
+    [Theory]
+    [InlineData("acme.com")]
+    [InlineData("acme.io")] // a vanity TLD is no country (the British Indian Ocean Territory)
+    [InlineData("acme.test")]
+    public async Task On_a_generic_domain_with_no_hint_national_numbers_are_read_as_american(string domain)
+    {
+        var site = await SiteAsync(domain, "<html><body><p>Jeanne Dupont, (415) 555-0142</p><p>Paul Martin, 06 12 34 56 78</p></body></html>");
+
+        Assert.Equal([new SitePhone("+14155550142", "US")], WebsiteSource.PhonesOf(site, Person("Jeanne", "Dupont", domain)));
+        Assert.Empty(WebsiteSource.PhonesOf(site, Person("Paul", "Martin", domain))); // a French national number is no US number
+    }
+
     [Fact]
     public async Task Invalid_numbers_and_national_numbers_with_no_region_to_read_them_in_are_dropped()
     {
@@ -121,11 +133,12 @@ public sealed class PageReadingTests
               <p>Jeanne Dupont: 06 12 34, <a href="tel:+33123">call</a>, fax +33 1 23, 2024-2025, 75001 Paris</p>
             </body></html>
             """);
-        var noRegion = await SiteAsync("acme.com", "<html><body><p>Jeanne Dupont: 06 12 34 56 78</p></body></html>");
+        // .eu is no country of libphonenumber's, and the page gives no hint.
+        var noRegion = await SiteAsync("acme.eu", "<html><body><p>Jeanne Dupont: 06 12 34 56 78</p></body></html>");
 
         Assert.Empty(WebsiteSource.PhonesOf(invalid, Person("Jeanne", "Dupont", "acme.fr")));
         Assert.Empty(invalid.Blocks.SelectMany(b => b.Phones));
-        Assert.Empty(WebsiteSource.PhonesOf(noRegion, Person("Jeanne", "Dupont", "acme.com")));
+        Assert.Empty(WebsiteSource.PhonesOf(noRegion, Person("Jeanne", "Dupont", "acme.eu")));
     }
 
     [Theory]

@@ -58,9 +58,12 @@ public static partial class PageReader
         "headquarters", "reception", "empfang", "accueil", "siege", "hauptsitz", "hotline",
     ];
 
+    // Country-code TLDs sold as generic names: a .io or .ai site says nothing of its country.
+    private static readonly HashSet<string> VanityTlds = new(StringComparer.OrdinalIgnoreCase) { "io", "ai", "co", "me", "tv", "fm", "ly", "gg", "cc", "ws", "to", "so" };
+
     // Languages spoken mostly in one country: the region of a page that says only its language. English
-    // is read as American: this is the last hint, for sites on generic domains (.com, .io), and British,
-    // Irish or Australian companies mostly write under their own country's domain, which comes first.
+    // is read as American: British, Irish or Australian companies mostly write under their own
+    // country's domain, which comes first.
     private static readonly Dictionary<string, string> LanguageRegions = new(StringComparer.OrdinalIgnoreCase)
     {
         ["en"] = "US",
@@ -104,7 +107,7 @@ public static partial class PageReader
             return new PageContent([], [], [], null);
         }
 
-        var region = PhoneNumberParser.RegionOfDomain(domain) ?? RegionHint(document, body);
+        var region = RegionOf(domain, document, body);
         var sightings = new List<Sighting>();
         foreach (var link in body.QuerySelectorAll("a[href]"))
         {
@@ -342,6 +345,18 @@ public static partial class PageReader
         }
 
         return links;
+    }
+
+    /// <summary>
+    /// The region national numbers are read in: the country-code TLD's, else the page's hints, else, on a
+    /// generic domain (.com, .org, a vanity .io), the United States. That last guess cannot turn another
+    /// country's national number into a wrong one: those start with a trunk 0, which no US number does.
+    /// </summary>
+    private static string? RegionOf(string domain, IDocument document, IElement body)
+    {
+        var tld = domain[(domain.LastIndexOf('.') + 1)..];
+        var generic = tld.Length != 2 || VanityTlds.Contains(tld);
+        return (generic ? null : PhoneNumberParser.RegionOfDomain(domain)) ?? RegionHint(document, body) ?? (generic ? "US" : null);
     }
 
     /// <summary>The page's country: its language tag's region (fr-FR, og:locale fr_FR), else the country of the numbers it writes with a country code, else its language's country.</summary>
