@@ -45,7 +45,7 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
                     break;
                 }
 
-                if (await session.FetchPageAsync(url, budget.Token) is FetchOutcome.Page page && await ReadAsync(page, domain, budget.Token) is { } content)
+                if (await FetchOrSkipAsync(session, url, budget.Token) is FetchOutcome.Page page && await ReadAsync(page, domain, budget.Token) is { } content)
                 {
                     pages.Add(content);
                 }
@@ -58,6 +58,20 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
 
         logger.LogInformation("Crawled {Domain}: {Pages} pages read in {Requests} requests", domain, pages.Count, session.PageRequests);
         return new SiteCrawl(Combine(pages), pages.Count);
+    }
+
+    /// <summary>A page after the home page: DNS failing for it (a subdomain's, say) costs that page, not the pages already read.</summary>
+    private async Task<FetchOutcome> FetchOrSkipAsync(CrawlSession session, Uri url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await session.FetchPageAsync(url, cancellationToken);
+        }
+        catch (SiteUnresolvedException exception)
+        {
+            logger.LogInformation("Skipped {Url}: {Why}", url, exception.Message);
+            return new FetchOutcome.Unreachable(exception.Message);
+        }
     }
 
     /// <summary>The home page, and the root it was found at; the root alone when a server answered there with no page; neither when none answered.</summary>
