@@ -4,6 +4,7 @@ using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Sources.Upstream;
+using PeopleEnrich.Sources.Website;
 using PeopleEnrich.Verification.Dns;
 using PeopleEnrich.Verification.Network;
 using PeopleEnrich.Verification.Smtp;
@@ -17,7 +18,9 @@ public static class SourcesSetup
     {
         services.AddDirectory();
         services.AddEmailFinder(configuration);
+        services.AddWebsite(configuration);
         services.AddEnrichmentSource<DirectorySource>();
+        services.AddEnrichmentSource<WebsiteSource>();
         services.AddEnrichmentSource<EmailFinderSource>();
         services.AddUpstreams(configuration);
         return services;

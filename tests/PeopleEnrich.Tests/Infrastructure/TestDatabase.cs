@@ -6,13 +6,15 @@ namespace PeopleEnrich.Tests.Infrastructure;
 public abstract class TestDatabase : IAsyncDisposable
 {
     /// <summary>
-    /// Every app and program a test starts gets these first: no SMTP, and DNS pointed at a closed
-    /// loopback port, so that nothing a test submits can reach the machine's own resolvers or the
-    /// internet. Tests of the email finder replace them with their simulated mail world.
+    /// Every app and program a test starts gets these first: no SMTP, no website crawls, and DNS
+    /// pointed at a closed loopback port, so that nothing a test submits can reach the machine's own
+    /// resolvers or the internet. Tests of the email finder and the website source replace them with
+    /// their simulated world.
     /// </summary>
     public static IReadOnlyDictionary<string, string?> OfflineSettings { get; } = new Dictionary<string, string?>
     {
         ["Smtp:Enabled"] = "false",
+        ["Crawler:Enabled"] = "false",
         ["Dns:Servers:0"] = "127.0.0.1:9",
     };
 

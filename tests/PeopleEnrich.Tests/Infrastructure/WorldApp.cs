@@ -9,8 +9,8 @@ namespace PeopleEnrich.Tests.Infrastructure;
 
 /// <summary>
 /// A simulated mail world on loopback and the real app pointed at it: its DNS server is the app's
-/// only resolver, its SMTP servers the only ones the app may reach (loopback only: a world's MX at
-/// 10.0.0.5 is still refused).
+/// only resolver, its SMTP and web servers the only ones the app may reach (loopback only: a world's
+/// MX or website at 10.0.0.5 is still refused). The crawler runs only in worlds that have websites.
 /// </summary>
 public sealed class WorldApp : IAsyncDisposable
 {
@@ -46,7 +46,7 @@ public sealed class WorldApp : IAsyncDisposable
         }
     }
 
-    public static IReadOnlyDictionary<string, string?> SettingsFor(World world) => new Dictionary<string, string?>
+    public static IReadOnlyDictionary<string, string?> SettingsFor(World world) => new Dictionary<string, string?>(world.Websites.Count == 0 ? [] : CrawlerSettingsFor(world))
     {
         ["Smtp:Enabled"] = "true",
         ["Smtp:Port"] = world.SmtpPort.ToString(CultureInfo.InvariantCulture),
@@ -59,6 +59,29 @@ public sealed class WorldApp : IAsyncDisposable
         ["Network:AllowLoopbackAddresses"] = "true",
         ["Workers:Concurrency"] = "8",
     };
+
+    /// <summary>The crawler on, at the world's web ports (for URLs that name none), trusting the world's certificate.</summary>
+    public static IReadOnlyDictionary<string, string?> CrawlerSettingsFor(World world)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Crawler:Enabled"] = "true",
+            ["Crawler:TrustedCertificatePem"] = world.CertificatePem,
+            ["Crawler:Timeout"] = "00:00:05",
+        };
+        // A world whose sites all refuse one scheme binds no port for it: the default stays, and nothing answers there.
+        if (world.HttpPort > 0)
+        {
+            settings["Crawler:HttpPort"] = world.HttpPort.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (world.HttpsPort > 0)
+        {
+            settings["Crawler:HttpsPort"] = world.HttpsPort.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return settings;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,5 @@
+using PhoneNumbers;
+
 namespace PeopleEnrich.Pipeline.Waterfall;
 
 public static class EmailStatus
@@ -58,9 +60,29 @@ public static class Verdict
         var mostProbable = decided.FirstOrDefault(e => e.Status != EmailStatus.Invalid)?.Email;
         var numbers = phones
             .DistinctBy(p => p.E164)
+            .OrderBy(p => MobileFirst(p.E164)) // stable: sources' order otherwise
             .Select(p => new FoundPhone(p.E164, p.Region))
             .ToList();
         return new EnrichmentOutcome(decided, mostProbable, numbers);
+    }
+
+    /// <summary>Mobile numbers reach the person, fixed lines often a desk or a switchboard: mobiles first, then numbers that may be either.</summary>
+    private static int MobileFirst(string e164)
+    {
+        var util = PhoneNumberUtil.GetInstance();
+        try
+        {
+            return util.GetNumberType(util.Parse(e164, null)) switch
+            {
+                PhoneNumberType.MOBILE => 0,
+                PhoneNumberType.FIXED_LINE_OR_MOBILE => 1,
+                _ => 2,
+            };
+        }
+        catch (NumberParseException)
+        {
+            return 2;
+        }
     }
 
     /// <summary>

@@ -58,6 +58,36 @@ public sealed class MailDns : IDisposable
         return routing;
     }
 
+    /// <summary>
+    /// A host's A and AAAA addresses through the configured resolvers (empty when the name has none),
+    /// cached for their TTL beside the mail routes. Throws <see cref="DnsResponseException"/> when DNS does not answer.
+    /// </summary>
+    public async Task<IReadOnlyList<IPAddress>> ResolveHostAsync(string host, CancellationToken cancellationToken)
+    {
+        var key = new HostAddressesKey(host.TrimEnd('.').ToLowerInvariant());
+        if (_cache.TryGetValue(key, out IReadOnlyList<IPAddress>? cached) && cached is not null)
+        {
+            return cached;
+        }
+
+        var v4 = await _client.QueryAsync(key.Host, QueryType.A, cancellationToken: cancellationToken);
+        var v6 = await _client.QueryAsync(key.Host, QueryType.AAAA, cancellationToken: cancellationToken);
+        IReadOnlyList<IPAddress> addresses = [.. v4.Answers.ARecords().Select(r => r.Address), .. v6.Answers.AaaaRecords().Select(r => r.Address)];
+        // A server that fails only the AAAA question (some do) still gave the answer; with no address, a failure is no answer.
+        var failed = new[] { v4, v6 }.FirstOrDefault(r => r.HasError && r.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain);
+        if (failed is not null && addresses.Count == 0)
+        {
+            throw new DnsResponseException((DnsResponseCode)failed.Header.ResponseCode, $"DNS answered {failed.Header.ResponseCode} for {key.Host}");
+        }
+
+        var ttl = addresses.Count == 0 ? Ttl(v4.Authorities) : Ttl([.. v4.Answers, .. v6.Answers]);
+        _cache.Set(key, addresses, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ttl < MinimumTtl ? MinimumTtl : ttl });
+        return addresses;
+    }
+
+    // Its own key type, so that a host's addresses never meet a domain's mail routing under one name.
+    private sealed record HostAddressesKey(string Host);
+
     private async Task<(MailRouting, TimeSpan)> LookupAsync(string domain, CancellationToken cancellationToken)
     {
         IDnsQueryResponse mx;

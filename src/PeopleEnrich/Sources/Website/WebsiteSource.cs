@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Options;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Sources.EmailFinder;
+
+namespace PeopleEnrich.Sources.Website;
+
+/// <summary>
+/// The company's own website. An address or a number written beside the person's name (same card,
+/// row, list item or paragraph) is theirs: the address is reported as listed, for the email finder to
+/// verify; a number is returned unless it is the company's switchboard. The other people's addresses
+/// on the site teach the domain's pattern (when the crawl is made).
+/// </summary>
+public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions> options) : IEnrichmentSource
+{
+    public string Name => "website";
+
+    public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
+
+    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled || !SiteScope.IsCrawlable(person.Domain) || string.IsNullOrWhiteSpace(person.FirstName) || string.IsNullOrWhiteSpace(person.LastName))
+        {
+            return SourceFindings.Nothing;
+        }
+
+        var site = await crawls.GetAsync(person.Domain, cancellationToken);
+        var emails = wanted.HasFlag(EnrichFields.Emails)
+            ? EmailsOf(site, person).Select(address => new EmailEvidence(address, Name, EmailObservation.Listed)).ToList()
+            : [];
+        var phones = wanted.HasFlag(EnrichFields.Phones)
+            ? PhonesOf(site, person).Select(phone => new PhoneEvidence(phone.E164, phone.Region, Name)).ToList()
+            : [];
+        return new SourceFindings(emails, phones);
+    }
+
+    /// <summary>
+    /// The person's addresses at the domain: in a block naming them, one built from their name, or the
+    /// block's only personal address when it is built from nobody else's name; and anywhere on the site, one
+    /// built from their name beside it.
+    /// </summary>
+    internal static IReadOnlyList<string> EmailsOf(SiteFindings site, PersonQuery person)
+    {
+        var names = PersonNames.Parse(person.FirstName, person.LastName);
+        var othersAddresses = site.PersonalAddresses.Where(a => !NameRuns.Mentions($"{a.FirstName} {a.LastName}", person.FirstName, person.LastName))
+            .Select(a => a.Address).ToHashSet(StringComparer.Ordinal);
+        var found = new List<string>();
+        foreach (var block in site.Blocks.Where(b => !b.Company && NameRuns.Mentions(b.Text, person.FirstName, person.LastName)))
+        {
+            var personal = block.Emails.Where(a => IsPersonalAt(a, person.Domain)).ToList();
+            found.AddRange(personal.Where(address =>
+                AddressPatterns.Detect(LocalPart(address), names).Count > 0 || (personal.Count == 1 && !othersAddresses.Contains(address))));
+        }
+
+        found.AddRange(site.PersonalAddresses
+            .Where(a => IsPersonalAt(a.Address, person.Domain) && NameRuns.Mentions($"{a.FirstName} {a.LastName}", person.FirstName, person.LastName))
+            .Select(a => a.Address));
+        return found.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The numbers in blocks naming the person, less the company's switchboard.</summary>
+    internal static IReadOnlyList<SitePhone> PhonesOf(SiteFindings site, PersonQuery person) =>
+        site.Blocks
+            .Where(b => !b.Company && NameRuns.Mentions(b.Text, person.FirstName, person.LastName))
+            .SelectMany(b => b.Phones)
+            .Where(phone => !site.Switchboard.Contains(phone.E164))
+            .DistinctBy(phone => phone.E164)
+            .ToList();
+
+    private static bool IsPersonalAt(string address, string domain) =>
+        address.EndsWith("@" + domain, StringComparison.OrdinalIgnoreCase) && !RoleAddresses.IsRole(LocalPart(address));
+
+    private static string LocalPart(string address) => address[..address.LastIndexOf('@')];
+}
