@@ -61,6 +61,11 @@ public abstract class ResultsCacheTests<TProvider> where TProvider : IDatabasePr
         Assert.Equal([("john.smith@acme.test", "DELIVERABLE")], EmailsOf(again[1]));
         Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(again[2]));
 
+        // Something that is not a personal profile identifies nobody: another name with it is looked up afresh.
+        await account.EnrichAsync(Query("Carl", "Ray", "catchall.test", "https://www.linkedin.com/company/catchall"));
+        var companyPage = await account.EnrichAsync(Query("Bob", "Jones", "catchall.test", "https://www.linkedin.com/company/catchall"));
+        Assert.Equal([("bob.jones@catchall.test", "CATCH_ALL")], EmailsOf(companyPage[0]));
+
         // Another person of the same name (another LinkedIn profile) is looked up afresh.
         var namesake = await account.EnrichAsync(Query("John", "Smith", "acme.test", "https://linkedin.com/in/another-john-smith"));
         Assert.True(app.World.TotalRcptCommands > 0, "a namesake with another profile must not get John Smith's cached answer");

@@ -22,6 +22,7 @@ public sealed class CacheOptions
 /// <remarks>
 /// The domain is part of every key, LinkedIn included: a person who moved company keeps the profile
 /// but not the address. Two people of one name at one domain are told apart by LinkedIn when both have it.
+/// Only a personal profile URL (linkedin.com/in/…) identifies someone on its own.
 /// </remarks>
 public sealed class ResultsCache(Database database, TimeProvider time, IOptions<CacheOptions> options)
 {
@@ -35,7 +36,9 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
         }
 
         var key = CachedPerson.Of(person);
-        var byLinkedIn = key.LinkedInKey is null ? "" : "OR linkedin_key = @LinkedInKey";
+        // A profile (linkedin.com/in/…) names one person whatever the spelling of their name; anything else
+        // in that field (a company page, "n/a") would make everyone of a list one person.
+        var byLinkedIn = key.LinkedInKey is null || !key.LinkedInKey.StartsWith("linkedin.com/in/", StringComparison.Ordinal) ? "" : "OR linkedin_key = @LinkedInKey";
         var sameProfile = key.LinkedInKey is null ? "" : "AND (linkedin_key IS NULL OR linkedin_key = @LinkedInKey)";
         await using var connection = await database.OpenAsync(cancellationToken);
         var hit = await connection.QueryFirstOrDefaultAsync<(string Result, long Fields)?>(new CommandDefinition($"""
@@ -75,12 +78,23 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
     /// Forgets the answers a directory import may have changed: every person at those domains, and
     /// those LinkedIn profiles anywhere. The operator's own data must show at once, not in 30 days.
     /// </summary>
-    public Task<int> ForgetAsync(IReadOnlyCollection<string> domains, IReadOnlyCollection<string> linkedInKeys, CancellationToken cancellationToken) =>
-        domains.Count == 0 && linkedInKeys.Count == 0
-            ? Task.FromResult(0)
-            : database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM results_cache WHERE domain {database.InAny("domains")} OR linkedin_key {database.InAny("linkedInKeys")}",
-                new { domains = domains.ToArray(), linkedInKeys = linkedInKeys.ToArray() }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+    public async Task<int> ForgetAsync(IReadOnlyCollection<string> domains, IReadOnlyCollection<string> linkedInKeys, CancellationToken cancellationToken)
+    {
+        // In chunks: SQLite takes at most 32,766 parameters in one statement, and an import may change more.
+        const int Chunk = 500;
+        var forgotten = 0;
+        foreach (var (column, values) in new[] { ("domain", domains), ("linkedin_key", linkedInKeys) })
+        {
+            foreach (var chunk in values.Chunk(Chunk))
+            {
+                forgotten += await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM results_cache WHERE {column} {database.InAny("values")}",
+                    new { values = chunk }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+            }
+        }
+
+        return forgotten;
+    }
 
     private sealed record CachedPerson(string CacheKey, string Domain, string FirstKey, string LastKey, string? LinkedInKey)
     {

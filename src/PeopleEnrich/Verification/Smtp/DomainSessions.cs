@@ -106,6 +106,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
             logger.LogError(exception, "An SMTP session of {Domain} failed", lane.Domain);
             lock (_lanes)
             {
+                lane.ProbeInFlight = false;
                 foreach (var request in lane.Requests.ToList())
                 {
                     request.Done.TrySetException(exception);
@@ -316,7 +317,20 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         {
             if (session is not null && session.RecipientsAsked < settings.MaxRcptPerSession)
             {
-                var observation = await session.AskAsync(recipient, CancellationToken.None);
+                RcptObservation observation;
+                try
+                {
+                    observation = await session.AskAsync(recipient, CancellationToken.None);
+                }
+                catch (Exception exception) when (exception is SmtpProtocolException or IOException or System.Security.Authentication.AuthenticationException)
+                {
+                    // A server that stops answering (a tarpit, a dropped connection) ends this session only:
+                    // the person asked gets "could not be continued", everyone else of the lane goes on.
+                    logger.LogInformation("The SMTP session with {Host} broke: {Reason}", session.Host, exception.Message);
+                    await session.DisposeAsync();
+                    return (null, null);
+                }
+
                 if (observation.Outcome != RcptOutcome.TooManyRecipients || (fresh && session.RecipientsAsked == 1))
                 {
                     return (session, observation);
