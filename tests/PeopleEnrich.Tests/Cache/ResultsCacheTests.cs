@@ -1,6 +1,8 @@
 extern alias SimulatedWorld;
 
 using SimulatedWorld::PeopleEnrich.MailWorld;
+using PeopleEnrich.Pipeline.Cache;
+using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Tests.Infrastructure;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
@@ -70,6 +72,24 @@ public abstract class ResultsCacheTests<TProvider> where TProvider : IDatabasePr
         var namesake = await account.EnrichAsync(Query("John", "Smith", "acme.test", "https://linkedin.com/in/another-john-smith"));
         Assert.True(app.World.TotalRcptCommands > 0, "a namesake with another profile must not get John Smith's cached answer");
         Assert.Equal([("john.smith@acme.test", "DELIVERABLE")], EmailsOf(namesake[0]));
+    }
+
+    [Fact]
+    public async Task An_answer_left_incomplete_by_an_unreachable_mail_server_is_not_kept()
+    {
+        var world = World with
+        {
+            Domains = [.. World.Domains, new DomainDescription { Name = "down.test", Mx = [new MxDescription { Host = "mx.down.test" }], MxAddress = "127.0.0.250" }],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxGreylistRetries"] = "0" });
+        var account = await app.App.CreateAccountAsync();
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "down.test"), Query("Jane", "Doe", "acme.test"));
+        Assert.Empty(EmailsOf(results[0])); // nothing listens at down.test's mail host: no verdict today
+
+        var cache = app.App.Service<ResultsCache>();
+        const EnrichFields Both = EnrichFields.Emails | EnrichFields.Phones;
+        Assert.Null(await cache.FindAsync(new PersonQuery("Jane", "Doe", "down.test", null, null), Both, CancellationToken.None));
+        Assert.NotNull(await cache.FindAsync(new PersonQuery("Jane", "Doe", "acme.test", null, null), Both, CancellationToken.None));
     }
 
     [Fact]

@@ -74,7 +74,9 @@ public sealed class EmailFinderSource(
             }
 
             logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, failure.Why);
-            return SourceFindings.Nothing;
+            // A refusal of us, or a mail host at a private address, is the domain's lasting answer; a
+            // server that kept deferring or could not be reached is an outage, not to be kept in the cache.
+            return failure.Temporary ? SourceFindings.Unanswered : SourceFindings.Nothing;
         }
 
         if (probeOutcome == RcptOutcome.Accepted)
@@ -91,7 +93,8 @@ public sealed class EmailFinderSource(
 
         if (probeOutcome != RcptOutcome.Rejected)
         {
-            return SourceFindings.Nothing; // nothing tells a real mailbox from a polite server
+            // Nothing tells a real mailbox from a polite server; unless refused by policy, ask again another time.
+            return probeOutcome == RcptOutcome.PolicyRefusal ? SourceFindings.Nothing : SourceFindings.Unanswered;
         }
 
         if (probe is not null)
@@ -99,7 +102,9 @@ public sealed class EmailFinderSource(
             await knowledge.RecordCatchAllAsync(domain, false, cancellationToken);
         }
 
-        return await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);
+        var findings = await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);
+        // A session lost before anyone was accepted leaves the walk unfinished: an answer, but not one to keep.
+        return report.Failure is not null && !anyAccepted ? findings with { Answered = false } : findings;
     }
 
     /// <summary>Addresses that a source published for this person teach the domain's pattern.</summary>
