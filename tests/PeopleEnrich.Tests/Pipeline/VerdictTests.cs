@@ -89,4 +89,17 @@ public sealed class VerdictTests
         Assert.Empty(outcome.Emails);
         Assert.Null(outcome.MostProbableEmail);
     }
+
+    [Fact]
+    public void On_a_domain_we_saw_accept_anything_an_upstreams_deliverable_for_another_address_is_only_high_probability()
+    {
+        var outcome = Verdict.Decide(
+        [
+            new EmailEvidence("john.smith@acme.com", "email-finder", AcceptedByCatchAll),
+            new EmailEvidence("jsmith@acme.com", "peer", UpstreamDeliverable),
+            new EmailEvidence("john@elsewhere.com", "peer", UpstreamDeliverable),
+        ], []);
+        Assert.Equal("HIGH_PROBABILITY", outcome.Emails.Single(e => e.Email == "jsmith@acme.com").Status);
+        Assert.Equal("DELIVERABLE", outcome.Emails.Single(e => e.Email == "john@elsewhere.com").Status); // no catch-all seen there
+    }
 }

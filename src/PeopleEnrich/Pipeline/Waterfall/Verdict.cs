@@ -48,10 +48,13 @@ public static class Verdict
 {
     public static EnrichmentOutcome Decide(IEnumerable<EmailEvidence> emails, IEnumerable<PhoneEvidence> phones)
     {
-        var decided = emails
+        var evidence = emails.ToList();
+        // A domain we saw accept a made-up recipient cannot have a verified DELIVERABLE, whoever reports one.
+        var catchAllDomains = evidence.Where(e => e.Observation == EmailObservation.AcceptedByCatchAll).Select(e => DomainOf(e.Address)).ToHashSet();
+        var decided = evidence
             .GroupBy(e => e.Address.ToLowerInvariant())
             .Where(group => !Sources.EmailFinder.RoleAddresses.IsRole(group.Key.Split('@')[0])) // info@ is nobody's address
-            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group)), Claimed: group.Any(e => IsClaim(e.Observation))))
+            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group, catchAllDomains.Contains(DomainOf(group.Key)))), Claimed: group.Any(e => IsClaim(e.Observation))))
             // A rejected guess is no news; a rejected address that a source claimed tells the user it now bounces.
             .Where(e => e.Email.Status != EmailStatus.Invalid || e.Claimed)
             .Select(e => e.Email)
@@ -92,7 +95,9 @@ public static class Verdict
     /// An upstream's reported status counts where we have no word of our own: what our SMTP conversation
     /// saw goes first, and on a domain we saw accept anything an upstream's DELIVERABLE only backs the address.
     /// </summary>
-    private static string StatusOf(IEnumerable<EmailEvidence> evidence)
+    private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
+
+    private static string StatusOf(IEnumerable<EmailEvidence> evidence, bool domainIsCatchAll)
     {
         var seen = evidence.Select(e => e.Observation).ToHashSet();
         if (seen.Contains(EmailObservation.MailboxRejected))
@@ -120,7 +125,7 @@ public static class Verdict
 
         if (seen.Contains(EmailObservation.UpstreamDeliverable))
         {
-            return EmailStatus.Deliverable;
+            return domainIsCatchAll ? EmailStatus.HighProbability : EmailStatus.Deliverable;
         }
 
         if (seen.Contains(EmailObservation.UpstreamHighProbability))
