@@ -18,6 +18,7 @@ public sealed class KnownRouting(MailDns dns, Database database, TimeProvider ti
 {
     // DNS answers repeat for every person of a domain: rewrite the stored one when it changes, or hourly.
     private static readonly TimeSpan Refresh = TimeSpan.FromHours(1);
+    private const int MaxRemembered = 10_000;
     private readonly ConcurrentDictionary<string, (string Routing, DateTimeOffset At)> _recorded = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task<MailRouting> ResolveAsync(string domain, CancellationToken cancellationToken)
@@ -57,6 +58,11 @@ public sealed class KnownRouting(MailDns dns, Database database, TimeProvider ti
         if (_recorded.TryGetValue(domain, out var last) && last.Routing == stored && now - last.At < Refresh)
         {
             return;
+        }
+
+        if (_recorded.Count >= MaxRemembered)
+        {
+            _recorded.Clear(); // only saves writes: forgetting costs one rewrite per domain
         }
 
         await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
