@@ -70,8 +70,11 @@ public sealed class MailDns : IDisposable
             return cached;
         }
 
-        var (v4, v4Failure) = await TryQueryAsync(key.Host, QueryType.A, cancellationToken);
-        var (v6, v6Failure) = await TryQueryAsync(key.Host, QueryType.AAAA, cancellationToken);
+        // Side by side, so that a resolver that does not answer costs one time-out, not two.
+        var v4Query = TryQueryAsync(key.Host, QueryType.A, cancellationToken);
+        var v6Query = TryQueryAsync(key.Host, QueryType.AAAA, cancellationToken);
+        var (v4, v4Failure) = await v4Query;
+        var (v6, v6Failure) = await v6Query;
         IReadOnlyList<IPAddress> addresses = [.. v4?.Answers.ARecords().Select(r => r.Address) ?? [], .. v6?.Answers.AaaaRecords().Select(r => r.Address) ?? []];
         // A server that fails only the AAAA question (some do, some never answer it) still gave the answer; with no address, a failure is no answer.
         if (addresses.Count == 0 && (v4Failure ?? v6Failure) is { } failure)
