@@ -48,6 +48,7 @@ public abstract class CrawlRulesTests<TProvider> where TProvider : IDatabaseProv
                                   <a href="/old-contact">Contact (old)</a>
                                   <a href="/moved-team">Team (moved)</a>
                                   <a href="/metadata-team">Team (cloud)</a>
+                                  <a href="/ported-team">Team (other port)</a>
                                   <a href="/about">About us</a>
                                   <a href="/people">People</a>
                                 </nav></body></html>
@@ -57,6 +58,8 @@ public abstract class CrawlRulesTests<TProvider> where TProvider : IDatabaseProv
                         new PageDescription { Path = "/old-contact", Status = 301, Location = "http://other.test/contact", Body = "" },
                         new PageDescription { Path = "/moved-team", Status = 302, Location = "http://intranet.acme.test/team", Body = "" },
                         new PageDescription { Path = "/metadata-team", Status = 302, Location = "http://169.254.169.254/latest/meta-data/", Body = "" },
+                        // In the site by its name, but at the https listener's port over http: any port could be named there.
+                        new PageDescription { Path = "/ported-team", Status = 302, Location = $"http://www.acme.test:{PortPlaceholders.Https}/people", Body = "" },
                         new PageDescription { Path = "/about", BodyBytes = FiftyMiB },
                         new PageDescription { Path = "/people", Body = "<html lang=\"fr\"><body><ul><li>Jane Doe — jane.doe@acme.test — 06 12 34 56 78</li></ul></body></html>" },
                     ],
@@ -124,6 +127,10 @@ public abstract class CrawlRulesTests<TProvider> where TProvider : IDatabaseProv
         Assert.Contains(requests, r => r.Path == "/metadata-team" && r.Status == 302);
         Assert.Contains(logs.Messages, m => m.Contains("Not following http://169.254.169.254", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.Messages, m => m.Contains("Refused to connect", StringComparison.Ordinal)); // refused before the guard's own connect
+
+        // The redirect to another port of the site's own name: not followed.
+        Assert.Contains(requests, r => r.Path == "/ported-team" && r.Status == 302);
+        Assert.Contains(logs.Messages, m => m.Contains($"Not following http://www.acme.test:{app.World.HttpsPort}/people", StringComparison.Ordinal));
 
         // A site whose address is private is never connected to, and its person gets nothing.
         Assert.Empty(PhonesOf(results[1]));

@@ -1,6 +1,7 @@
 extern alias SimulatedWorld;
 
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using DnsClient;
@@ -107,6 +108,17 @@ public sealed class GuardedHttpTests : IAsyncLifetime
         Assert.IsType<HostUnresolvedException>(failure.InnerException);
     }
 
+    [Fact]
+    public async Task A_resolver_that_never_answers_the_AAAA_question_still_gives_the_A_answer()
+    {
+        var address = IPAddress.Parse("127.0.0.9");
+        await using var resolver = new SilentOnAaaaResolver(address);
+        using var dns = Dns(resolver.EndPoint);
+
+        Assert.Equal([address], await dns.ResolveHostAsync("site.test", CancellationToken.None));
+        Assert.True(resolver.AaaaQuestions >= 1, "the AAAA question was never asked: the test proves nothing");
+    }
+
     private HttpClient Client(bool allowLoopback, X509Certificate2? trusted)
     {
         var guarded = new GuardedHttp(Dns(_world.DnsEndPoint), Guard(allowLoopback), NullLogger<GuardedHttp>.Instance);
@@ -118,4 +130,83 @@ public sealed class GuardedHttpTests : IAsyncLifetime
 
     private static MailDns Dns(IPEndPoint server) =>
         new(Options.Create(new DnsOptions { Servers = [server.ToString()], Timeout = TimeSpan.FromSeconds(1) }));
+}
+
+/// <summary>A resolver on loopback that answers every A question with one address and never answers an AAAA one, as some broken servers do.</summary>
+internal sealed class SilentOnAaaaResolver : IAsyncDisposable
+{
+    private const int TypeAaaa = 28;
+    private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly CancellationTokenSource _stop = new();
+    private readonly IPAddress _answer;
+    private readonly Task _serving;
+    private int _aaaaQuestions;
+
+    public SilentOnAaaaResolver(IPAddress answer)
+    {
+        _answer = answer;
+        _serving = ServeAsync();
+    }
+
+    public IPEndPoint EndPoint => (IPEndPoint)_udp.Client.LocalEndPoint!;
+
+    public int AaaaQuestions => Volatile.Read(ref _aaaaQuestions);
+
+    private async Task ServeAsync()
+    {
+        while (true)
+        {
+            UdpReceiveResult received;
+            try
+            {
+                received = await _udp.ReceiveAsync(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var query = received.Buffer;
+            var questionEnd = 12;
+            while (query[questionEnd] != 0)
+            {
+                questionEnd += query[questionEnd] + 1;
+            }
+
+            questionEnd += 5; // the root label, QTYPE and QCLASS
+            if ((query[questionEnd - 4] << 8 | query[questionEnd - 3]) == TypeAaaa)
+            {
+                Interlocked.Increment(ref _aaaaQuestions);
+                continue;
+            }
+
+            // The header and question as asked (the EDNS record dropped), then one A record pointing back at the question's name.
+            byte[] answer = [0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 1, 0x2C, 0, 4, .. _answer.GetAddressBytes()];
+            var response = new byte[questionEnd + answer.Length];
+            query.AsSpan(0, questionEnd).CopyTo(response);
+            response[2] = (byte)(0x84 | (query[2] & 0x01)); // a response, authoritative, recursion desired as asked
+            response[3] = 0; // NOERROR
+            response[6] = 0;
+            response[7] = 1; // one answer
+            response.AsSpan(8, 4).Clear(); // no authority, no additional records
+            answer.CopyTo(response, questionEnd);
+            await _udp.SendAsync(response, received.RemoteEndPoint, _stop.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _serving;
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped while sending an answer
+        }
+
+        _udp.Dispose();
+        _stop.Dispose();
+    }
 }

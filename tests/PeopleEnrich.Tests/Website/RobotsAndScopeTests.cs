@@ -67,9 +67,29 @@ public sealed class RobotsAndScopeTests
     [InlineData("https://acme.co.uk.evil.com/", false)]
     [InlineData("https://10.0.0.5/", false)]
     [InlineData("ftp://acme.co.uk/", false)]
-    public void A_site_is_its_domain_and_the_domains_under_it_and_nothing_else(string url, bool inside)
+    [InlineData("http://acme.co.uk:80/team", true)]
+    [InlineData("https://www.acme.co.uk:443/", true)]
+    [InlineData("http://x.acme.co.uk:25/", false)]
+    [InlineData("https://acme.co.uk:8443/", false)]
+    [InlineData("http://acme.co.uk:443/", false)]
+    public void A_site_is_its_domain_and_the_domains_under_it_at_the_port_of_their_scheme_and_nothing_else(string url, bool inside)
     {
         Assert.Equal(inside, new SiteScope("acme.co.uk", 80, 443).Contains(new Uri(url)));
+    }
+
+    [Theory]
+    [InlineData("http://acme.com/team", true)]
+    [InlineData("http://www.acme.com:8080/", true)]
+    [InlineData("https://acme.com:8443/team", true)]
+    [InlineData("https://acme.com/", true)]
+    [InlineData("http://acme.com:8443/", false)]
+    [InlineData("https://acme.com:8080/", false)]
+    [InlineData("https://acme.com:9000/x", false)]
+    [InlineData("http://acme.com:25/", false)]
+    [InlineData("http://acme.com:80/", true)] // the default port stands for the configured one, as in a URL naming none
+    public void Only_the_configured_port_of_each_scheme_is_in_the_site(string url, bool inside)
+    {
+        Assert.Equal(inside, new SiteScope("acme.com", 8080, 8443).Contains(new Uri(url)));
     }
 
     [Theory]

@@ -66,6 +66,11 @@ public abstract class WebsiteSourceTests<TProvider> where TProvider : IDatabaseP
                     Pages = [new PageDescription { Path = "/", Body = "<html lang=\"de\"><body><p>Hans Müller, Mobil 01512 3456789</p></body></html>" }],
                 },
             },
+            // Its names answer 127.0.0.1, where no web server listens: every connection is refused.
+            new DomainDescription { Name = "down.test", Website = new WebsiteDescription { Address = "127.0.0.1" } },
+            new DomainDescription { Name = "failing.test", Website = Site(new PageDescription { Path = "/", Status = 503, Body = "Service Unavailable" }) },
+            // Mail, but no address for the domain or www.: no website, as DNS says.
+            new DomainDescription { Name = "nosite.test", Mx = [new MxDescription { Host = "mx.nosite.test" }] },
             National("acme-paris.fr", "Jeanne Dupont", "Tél. 01 23 45 67 89, portable 06 12 34 56 78, fax 01 23 45"),
             National("acme-berlin.de", "Jeanne Dupont", "Telefon 030 123456, Mobil 01512 3456789, Fax 030 12"),
             National("acme-london.co.uk", "Jeanne Dupont", "Tel. 0121 234 5678, mobile 07400 123456, fax 0121 23"),
@@ -150,6 +155,30 @@ public abstract class WebsiteSourceTests<TProvider> where TProvider : IDatabaseP
         await using var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None);
         var crawls = (await connection.QueryAsync<(string Domain, long PagesFetched)>("SELECT domain, pages_fetched FROM website_crawls")).ToList();
         Assert.Equal([("people.test", 2L)], crawls); // the home page and /equipe: the well-known paths answered 404
+    }
+
+    [Fact]
+    public async Task A_site_no_server_answers_is_asked_again_next_time_while_a_domain_with_no_address_is_kept_as_having_no_website()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World);
+        var account = await app.App.CreateAccountAsync();
+        Dictionary<string, object>[] people = [Query("Jane", "Doe", "down.test", null, Phones), Query("Jane", "Doe", "failing.test", null, Phones), Query("Jane", "Doe", "nosite.test", null, Phones)];
+
+        var first = await account.EnrichAsync(people);
+        // Every home page was asked for (both schemes, both names) and answered 503: the crawl said nothing.
+        Assert.Equal(4, app.World.HttpRequests.Count(r => r.Host is "failing.test" or "www.failing.test" && r.Path == "/" && r.Status == 503));
+        var failingRequests = app.World.HttpRequestCount("failing.test");
+        var second = await account.EnrichAsync(people);
+
+        Assert.All([.. first, .. second], r => Assert.Empty(PhonesOf(r)));
+        // Neither the crawl nor the person's answer was kept: the next batch asked the site again.
+        Assert.True(app.World.HttpRequestCount("failing.test") > failingRequests, "the second batch did not crawl failing.test again");
+        Assert.True(app.World.DnsQueryCount("down.test", "A") >= 1, "down.test was never resolved: the test proves nothing");
+        await using var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None);
+        var crawls = (await connection.QueryAsync<(string Domain, long PagesFetched)>("SELECT domain, pages_fetched FROM website_crawls")).ToList();
+        Assert.Equal([("nosite.test", 0L)], crawls);
+        var cached = (await connection.QueryAsync<string>("SELECT DISTINCT domain FROM results_cache")).ToList();
+        Assert.Equal(["nosite.test"], cached);
     }
 
     [Fact]

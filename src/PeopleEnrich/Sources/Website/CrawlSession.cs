@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using PeopleEnrich.Verification.Network;
@@ -11,14 +12,18 @@ public abstract record FetchOutcome
     /// <summary>A text/html or text/plain page, read up to the byte limit.</summary>
     public sealed record Page(Uri Url, string Text, bool IsHtml, bool Truncated) : FetchOutcome;
 
-    /// <summary>The server answered, but with no page to read (an error status, another content type).</summary>
+    /// <summary>The server answered, but with no page to read (a client error status, another content type).</summary>
     public sealed record NoPage(string Why) : FetchOutcome;
 
     /// <summary>We did not ask: robots.txt forbids it, it is off the site, or the page budget is spent.</summary>
     public sealed record NotAsked(string Why) : FetchOutcome;
 
-    /// <summary>No answer: no address, a refused or non-public address, a TLS failure, a time-out.</summary>
-    public sealed record Unreachable(string Why) : FetchOutcome;
+    /// <summary>
+    /// No answer: no address, a refused or non-public address, a TLS failure, a time-out, a server error.
+    /// <paramref name="Lasting"/> when DNS said so (the name has no address, or none we may connect to):
+    /// asking again soon would say the same, unlike a server that is down now.
+    /// </summary>
+    public sealed record Unreachable(string Why, bool Lasting = false) : FetchOutcome;
 }
 
 /// <summary>DNS did not answer for the site: a crawl now would say nothing true, so it is not kept.</summary>
@@ -36,7 +41,7 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
     // RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt.
     private const int MaxRobotsBytes = 500 * 1024;
 
-    private readonly Dictionary<string, RobotsTxt?> _robots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OriginRules> _robots = new(StringComparer.Ordinal);
     private readonly HashSet<string> _requested = new(StringComparer.Ordinal);
 
     /// <summary>Page requests made so far (redirect hops included, robots.txt not).</summary>
@@ -55,10 +60,10 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
                 return new FetchOutcome.NotAsked("outside the site");
             }
 
-            var robots = await RobotsAsync(current, cancellationToken);
+            var (robots, unreachable) = await RobotsAsync(current, cancellationToken);
             if (robots is null)
             {
-                return new FetchOutcome.Unreachable($"{Origin(current)} does not answer");
+                return unreachable!;
             }
 
             if (!robots.Allows(current))
@@ -82,13 +87,15 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
             switch (response)
             {
                 case Response.Failed failed:
-                    return new FetchOutcome.Unreachable(failed.Why);
+                    return new FetchOutcome.Unreachable(failed.Why, failed.Lasting);
                 case Response.Answered { Location: { } location }:
                     current = scope.WithPort(location);
                     continue;
                 case Response.Answered { Body: { } body } answered:
                     var html = answered.MediaType is not "text/plain";
                     return new FetchOutcome.Page(current, Decode(body, answered.Charset), html, body.Length >= options.MaxBytes);
+                case Response.Answered { Status: >= 500 } answered:
+                    return new FetchOutcome.Unreachable($"HTTP {answered.Status}");
                 case Response.Answered answered:
                     return new FetchOutcome.NoPage($"HTTP {answered.Status} {answered.MediaType}");
             }
@@ -97,8 +104,8 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
         return new FetchOutcome.NoPage("too many redirects");
     }
 
-    /// <summary>The rules for the URL's origin, fetched once; null when the origin does not answer at all.</summary>
-    private async Task<RobotsTxt?> RobotsAsync(Uri url, CancellationToken cancellationToken)
+    /// <summary>The rules for the URL's origin, fetched once; or, when the origin gives none (no answer, a server error), why.</summary>
+    private async Task<OriginRules> RobotsAsync(Uri url, CancellationToken cancellationToken)
     {
         var origin = Origin(url);
         if (_robots.TryGetValue(origin, out var known))
@@ -118,11 +125,11 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
 
             var robots = response switch
             {
-                Response.Failed => null,
-                Response.Answered { Status: >= 200 and < 300, Body: { } body } answered => RobotsTxt.Parse(Decode(body, answered.Charset), options.ProductToken),
-                // RFC 9309 §2.3.1.3-4: unreachable (5xx) allows nothing; unavailable (4xx, a redirect not followed) allows all.
-                Response.Answered { Status: >= 500 } => RobotsTxt.DisallowAll,
-                _ => RobotsTxt.AllowAll,
+                Response.Failed failed => new OriginRules(null, new FetchOutcome.Unreachable($"{origin} does not answer: {failed.Why}", failed.Lasting)),
+                Response.Answered { Status: >= 200 and < 300, Body: { } body } answered => new OriginRules(RobotsTxt.Parse(Decode(body, answered.Charset), options.ProductToken), null),
+                // RFC 9309 §2.3.1.3-4: unreachable (5xx) allows nothing, for now; unavailable (4xx, a redirect not followed) allows all.
+                Response.Answered { Status: >= 500 } answered => new OriginRules(null, new FetchOutcome.Unreachable($"{origin} answers HTTP {answered.Status} for robots.txt")),
+                _ => new OriginRules(RobotsTxt.AllowAll, null),
             };
             _robots[origin] = robots;
             return robots;
@@ -158,7 +165,7 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new Response.Failed($"no answer within {options.Timeout.TotalSeconds:0.#} s");
+            return new Response.Failed($"no answer within {options.Timeout.TotalSeconds:0.#} s", Lasting: false);
         }
         catch (HttpRequestException exception)
         {
@@ -167,9 +174,12 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
                 throw new SiteUnresolvedException(scope.Domain, unresolved);
             }
 
-            var why = Find<BlockedAddressException>(exception)?.Message ?? exception.InnerException?.Message ?? exception.Message;
+            var blocked = Find<BlockedAddressException>(exception);
+            var why = blocked?.Message ?? exception.InnerException?.Message ?? exception.Message;
             logger.LogInformation("No answer from {Url}: {Why}", url, why);
-            return new Response.Failed(why);
+            // GuardedHttp's "no address": DNS answered, with nothing to connect to.
+            var lasting = blocked is not null || Find<SocketException>(exception) is { SocketErrorCode: SocketError.HostNotFound };
+            return new Response.Failed(why, lasting);
         }
     }
 
@@ -234,6 +244,9 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
     {
         public sealed record Answered(int Status, string? MediaType, string? Charset, Uri? Location, byte[]? Body) : Response;
 
-        public sealed record Failed(string Why) : Response;
+        public sealed record Failed(string Why, bool Lasting) : Response;
     }
+
+    /// <summary>An origin's robots.txt rules, or, when it gave none, what fetching a page there comes to.</summary>
+    private sealed record OriginRules(RobotsTxt? Rules, FetchOutcome.Unreachable? Unreachable);
 }

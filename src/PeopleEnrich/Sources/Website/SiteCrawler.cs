@@ -4,12 +4,19 @@ using PeopleEnrich.Normalisation;
 namespace PeopleEnrich.Sources.Website;
 
 /// <summary>One crawl's result: what was found, and how many pages were read.</summary>
-public sealed record SiteCrawl(SiteFindings Findings, int PagesFetched);
+public sealed record SiteCrawl(SiteFindings Findings, int PagesFetched)
+{
+    /// <summary>No server answered for the site this time (down, refusing, failing): nothing true can be said, or kept, of it.</summary>
+    public static SiteCrawl Unanswered { get; } = new(SiteFindings.Nothing, 0) { Answered = false };
+
+    public bool Answered { get; init; } = true;
+}
 
 /// <summary>
 /// Crawls one company's site: the home page (https first, then http; the bare domain, then www.), then
 /// the likely pages, within the page budget and the crawl's time budget. What was read before the
-/// time budget ran out is kept.
+/// time budget ran out is kept. A site whose names have no address has no website; one where no server
+/// answered (time-outs, refused connections, server errors) is <see cref="SiteCrawl.Unanswered"/>.
 /// </summary>
 public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> options, ILogger<SiteCrawler> logger)
 {
@@ -23,13 +30,20 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(settings.CrawlTimeout);
         var pages = new List<PageContent>();
+        Uri? root = null;
         try
         {
-            var (home, root) = await HomeAsync(session, scope, budget.Token);
+            (var home, root, var lasting) = await HomeAsync(session, scope, budget.Token);
+            if (root is null && lasting)
+            {
+                logger.LogInformation("{Domain} has no website: its names have no address we may connect to", domain);
+                return new SiteCrawl(SiteFindings.Nothing, 0);
+            }
+
             if (root is null)
             {
-                logger.LogInformation("No website answers for {Domain}", domain);
-                return new SiteCrawl(SiteFindings.Nothing, 0);
+                logger.LogInformation("No website answers for {Domain} now", domain);
+                return SiteCrawl.Unanswered;
             }
 
             var homeContent = home is null ? null : await ReadAsync(home, domain, budget.Token);
@@ -50,6 +64,11 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
                     pages.Add(content);
                 }
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && root is null)
+        {
+            logger.LogInformation("No website answered for {Domain} within the crawl's {Budget} budget", domain, settings.CrawlTimeout);
+            return SiteCrawl.Unanswered;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -74,9 +93,13 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
         }
     }
 
-    /// <summary>The home page, and the root it was found at; the root alone when a server answered there with no page; neither when none answered.</summary>
-    private static async Task<(FetchOutcome.Page? Home, Uri? Root)> HomeAsync(CrawlSession session, SiteScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// The home page, and the root it was found at; the root alone when a server answered there with no
+    /// page; neither when none answered, and then whether that lasts (no name had an address to connect to).
+    /// </summary>
+    private static async Task<(FetchOutcome.Page? Home, Uri? Root, bool Lasting)> HomeAsync(CrawlSession session, SiteScope scope, CancellationToken cancellationToken)
     {
+        var lasting = true;
         foreach (var host in new[] { scope.Domain, "www." + scope.Domain })
         {
             foreach (var scheme in new[] { "https", "http" })
@@ -85,14 +108,17 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
                 switch (await session.FetchPageAsync(root, cancellationToken))
                 {
                     case FetchOutcome.Page page:
-                        return (page, root);
+                        return (page, root, true);
                     case FetchOutcome.NoPage or FetchOutcome.NotAsked:
-                        return (null, root);
+                        return (null, root, true);
+                    case FetchOutcome.Unreachable unreachable:
+                        lasting &= unreachable.Lasting;
+                        break;
                 }
             }
         }
 
-        return (null, null);
+        return (null, null, lasting);
     }
 
     /// <summary>The page's content; null when parsing it took longer than a request may (a hostile page), which costs that page only.</summary>

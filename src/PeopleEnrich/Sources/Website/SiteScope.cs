@@ -29,9 +29,14 @@ public sealed class SiteScope(string domain, int httpPort, int httpsPort)
         return labels.Length >= 3 || (labels.Length == 2 && !(RegistrySecondLevels.Contains(labels[0]) && labels[1].Length == 2));
     }
 
+    /// <summary>
+    /// On the site's hosts and at the configured port of its scheme: a page naming another port
+    /// (http://www.acme.com:25/) would have us send requests to whatever listens there.
+    /// </summary>
     public bool Contains(Uri url) =>
         url.Scheme is "http" or "https"
-        && (url.IdnHost.Equals(Domain, StringComparison.OrdinalIgnoreCase) || url.IdnHost.EndsWith("." + Domain, StringComparison.OrdinalIgnoreCase));
+        && (url.IdnHost.Equals(Domain, StringComparison.OrdinalIgnoreCase) || url.IdnHost.EndsWith("." + Domain, StringComparison.OrdinalIgnoreCase))
+        && WithPort(url).Port == PortOf(url.Scheme);
 
     /// <summary>The site's root on one host and scheme ("https://www.acme.com:8443/" when the https port is 8443).</summary>
     public Uri Root(string scheme, string host) => WithPort(new Uri($"{scheme}://{host}/"));
@@ -44,7 +49,8 @@ public sealed class SiteScope(string domain, int httpPort, int httpsPort)
             return url;
         }
 
-        var port = url.Scheme == "https" ? httpsPort : httpPort;
-        return new UriBuilder(url) { Port = port }.Uri;
+        return new UriBuilder(url) { Port = PortOf(url.Scheme) }.Uri;
     }
+
+    private int PortOf(string scheme) => scheme == "https" ? httpsPort : httpPort;
 }

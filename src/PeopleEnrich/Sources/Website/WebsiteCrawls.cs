@@ -8,19 +8,21 @@ namespace PeopleEnrich.Sources.Website;
 /// One crawl per domain: a fresh stored crawl is reused; otherwise the workers of this process that
 /// ask for the same domain at once share one crawl. A crawl is not tied to the person who started it:
 /// if that person's source time-out passes, the crawl goes on (within its own budget) for the next.
+/// A crawl no server answered is not kept: the next person's asks again.
 /// </summary>
 public sealed class WebsiteCrawls(SiteCrawler crawler, WebsiteStore store, DomainKnowledge knowledge, IHostApplicationLifetime lifetime)
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<SiteFindings>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<SiteFindings?>>> _inFlight = new(StringComparer.Ordinal);
 
-    public async Task<SiteFindings> GetAsync(string domain, CancellationToken cancellationToken)
+    /// <summary>The site's findings; null when no server answered for it this time.</summary>
+    public async Task<SiteFindings?> GetAsync(string domain, CancellationToken cancellationToken)
     {
         if (await store.GetFreshAsync(domain, cancellationToken) is { } known)
         {
             return known;
         }
 
-        var flight = _inFlight.GetOrAdd(domain, d => new Lazy<Task<SiteFindings>>(() => CrawlAsync(d)));
+        var flight = _inFlight.GetOrAdd(domain, d => new Lazy<Task<SiteFindings?>>(() => CrawlAsync(d)));
         var crawl = flight.Value;
         _ = crawl.ContinueWith(
             done =>
@@ -32,7 +34,7 @@ public sealed class WebsiteCrawls(SiteCrawler crawler, WebsiteStore store, Domai
         return await crawl.WaitAsync(cancellationToken);
     }
 
-    private async Task<SiteFindings> CrawlAsync(string domain)
+    private async Task<SiteFindings?> CrawlAsync(string domain)
     {
         var stopping = lifetime.ApplicationStopping;
         // A crawl that finished between our look and joining the flight.
@@ -42,6 +44,11 @@ public sealed class WebsiteCrawls(SiteCrawler crawler, WebsiteStore store, Domai
         }
 
         var crawl = await crawler.CrawlAsync(domain, stopping);
+        if (!crawl.Answered)
+        {
+            return null;
+        }
+
         await LearnPatternsAsync(domain, crawl.Findings, stopping);
         await store.SaveAsync(domain, crawl, stopping);
         return crawl.Findings;

@@ -8,7 +8,8 @@ namespace PeopleEnrich.Sources.Website;
 /// The company's own website. An address or a number written beside the person's name (same card,
 /// row, list item or paragraph) is theirs: the address is reported as listed, for the email finder to
 /// verify; a number is returned unless it is the company's switchboard. The other people's addresses
-/// on the site teach the domain's pattern (when the crawl is made).
+/// on the site teach the domain's pattern (when the crawl is made). A site that did not answer this
+/// time is <see cref="SourceFindings.Unanswered"/>, so that the person's answer is not kept either.
 /// </summary>
 public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions> options) : IEnrichmentSource
 {
@@ -23,7 +24,11 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
             return SourceFindings.Nothing;
         }
 
-        var site = await crawls.GetAsync(person.Domain, cancellationToken);
+        if (await crawls.GetAsync(person.Domain, cancellationToken) is not { } site)
+        {
+            return SourceFindings.Unanswered;
+        }
+
         var emails = wanted.HasFlag(EnrichFields.Emails)
             ? EmailsOf(site, person).Select(address => new EmailEvidence(address, Name, EmailObservation.Listed)).ToList()
             : [];

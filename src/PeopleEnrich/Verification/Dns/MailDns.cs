@@ -70,19 +70,40 @@ public sealed class MailDns : IDisposable
             return cached;
         }
 
-        var v4 = await _client.QueryAsync(key.Host, QueryType.A, cancellationToken: cancellationToken);
-        var v6 = await _client.QueryAsync(key.Host, QueryType.AAAA, cancellationToken: cancellationToken);
-        IReadOnlyList<IPAddress> addresses = [.. v4.Answers.ARecords().Select(r => r.Address), .. v6.Answers.AaaaRecords().Select(r => r.Address)];
-        // A server that fails only the AAAA question (some do) still gave the answer; with no address, a failure is no answer.
-        var failed = new[] { v4, v6 }.FirstOrDefault(r => r.HasError && r.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain);
-        if (failed is not null && addresses.Count == 0)
+        // Side by side, so that a resolver that does not answer costs one time-out, not two.
+        var v4Query = TryQueryAsync(key.Host, QueryType.A, cancellationToken);
+        var v6Query = TryQueryAsync(key.Host, QueryType.AAAA, cancellationToken);
+        var (v4, v4Failure) = await v4Query;
+        var (v6, v6Failure) = await v6Query;
+        IReadOnlyList<IPAddress> addresses = [.. v4?.Answers.ARecords().Select(r => r.Address) ?? [], .. v6?.Answers.AaaaRecords().Select(r => r.Address) ?? []];
+        // A server that fails only the AAAA question (some do, some never answer it) still gave the answer; with no address, a failure is no answer.
+        if (addresses.Count == 0 && (v4Failure ?? v6Failure) is { } failure)
         {
-            throw new DnsResponseException((DnsResponseCode)failed.Header.ResponseCode, $"DNS answered {failed.Header.ResponseCode} for {key.Host}");
+            throw failure;
         }
 
-        var ttl = addresses.Count == 0 ? Ttl(v4.Authorities) : Ttl([.. v4.Answers, .. v6.Answers]);
+        var ttl = addresses.Count == 0 ? Ttl(v4!.Authorities) : Ttl([.. v4?.Answers ?? [], .. v6?.Answers ?? []]);
         _cache.Set(key, addresses, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ttl < MinimumTtl ? MinimumTtl : ttl });
         return addresses;
+    }
+
+    /// <summary>
+    /// One question about a host: the response, or why there is none. DnsClient throws on a time-out even
+    /// with ThrowDnsErrors off, and one family's failure must not lose the other's answer.
+    /// </summary>
+    private async Task<(IDnsQueryResponse? Response, DnsResponseException? Failure)> TryQueryAsync(string host, QueryType type, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _client.QueryAsync(host, type, cancellationToken: cancellationToken);
+            return response.HasError && response.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain
+                ? (response, new DnsResponseException((DnsResponseCode)response.Header.ResponseCode, $"DNS answered {response.Header.ResponseCode} for {host} {type}"))
+                : (response, null);
+        }
+        catch (DnsResponseException exception)
+        {
+            return (null, exception);
+        }
     }
 
     // Its own key type, so that a host's addresses never meet a domain's mail routing under one name.
