@@ -13,7 +13,7 @@ public static class EnrichEndpoints
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan RecheckGap = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan RecheckGap = TimeSpan.FromMilliseconds(25);
 
     public static IEndpointRouteBuilder MapPeopleEnrichment(this IEndpointRouteBuilder app)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -17,9 +16,7 @@ namespace PeopleEnrich.Knowledge;
 public sealed class KnownRouting(MailDns dns, Database database, TimeProvider time, IOptions<KnowledgeOptions> options, ILogger<KnownRouting> logger)
 {
     // DNS answers repeat for every person of a domain: rewrite the stored one when it changes, or hourly.
-    private static readonly TimeSpan Refresh = TimeSpan.FromHours(1);
-    private const int MaxRemembered = 10_000;
-    private readonly ConcurrentDictionary<string, (string Routing, DateTimeOffset At)> _recorded = new(StringComparer.OrdinalIgnoreCase);
+    private readonly RecentWrites _recorded = new(time);
 
     public async Task<MailRouting> ResolveAsync(string domain, CancellationToken cancellationToken)
     {
@@ -54,22 +51,16 @@ public sealed class KnownRouting(MailDns dns, Database database, TimeProvider ti
     private async Task RecordAsync(string domain, MailRouting routing, CancellationToken cancellationToken)
     {
         var stored = StoredRouting.Of(routing).ToJson();
-        var now = time.GetUtcNow();
-        if (_recorded.TryGetValue(domain, out var last) && last.Routing == stored && now - last.At < Refresh)
+        if (_recorded.IsFresh(domain, stored))
         {
             return;
-        }
-
-        if (_recorded.Count >= MaxRemembered)
-        {
-            _recorded.Clear(); // only saves writes: forgetting costs one rewrite per domain
         }
 
         await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO domain_knowledge (domain, routing, routing_at) VALUES (@domain, @stored, @at)
             ON CONFLICT (domain) DO UPDATE SET routing = excluded.routing, routing_at = excluded.routing_at
-            """, new { domain, stored, at = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
-        _recorded[domain] = (stored, now);
+            """, new { domain, stored, at = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
+        _recorded.Wrote(domain, stored);
     }
 }
 
