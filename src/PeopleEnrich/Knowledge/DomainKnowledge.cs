@@ -23,7 +23,7 @@ public sealed record LearnedPattern(AddressPattern Pattern, int Observations, bo
 /// <summary>The persisted store of domain facts, shared by all workers; facts older than the TTL are forgotten.</summary>
 public sealed class DomainKnowledge(Database database, TimeProvider time, IOptions<KnowledgeOptions> options)
 {
-    private readonly RecentWrites _catchAllWritten = new(time);
+    private readonly DomainFactColumn _catchAll = new("catch_all", database, time);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -48,21 +48,9 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
         return new DomainFacts(catchAll is null ? null : catchAll == 1, pattern);
     }
 
-    public async Task RecordCatchAllAsync(string domain, bool catchAll, CancellationToken cancellationToken)
-    {
-        // Every person of a cold domain sees the same answer to the probe: write it once, not once each.
-        var value = catchAll ? "1" : "0";
-        if (_catchAllWritten.IsFresh(domain, value))
-        {
-            return;
-        }
-
-        await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO domain_knowledge (domain, catch_all, catch_all_at) VALUES (@domain, @catchAll, @now)
-            ON CONFLICT (domain) DO UPDATE SET catch_all = excluded.catch_all, catch_all_at = excluded.catch_all_at
-            """, new { domain, catchAll = catchAll ? 1 : 0, now = Now }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
-        _catchAllWritten.Wrote(domain, value);
-    }
+    /// <summary>Every person of a cold domain sees the same answer to the probe: it is written once, not once each.</summary>
+    public Task RecordCatchAllAsync(string domain, bool catchAll, CancellationToken cancellationToken) =>
+        _catchAll.WriteAsync(domain, catchAll ? 1 : 0, cancellationToken);
 
     /// <summary>An address seen at the domain (verified by its server, or listed by the directory), with the patterns it follows.</summary>
     public Task RecordAddressAsync(string domain, string localPart, IReadOnlyList<AddressPattern> patterns, bool fromDirectory, CancellationToken cancellationToken) =>

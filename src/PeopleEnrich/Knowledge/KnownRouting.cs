@@ -15,8 +15,8 @@ namespace PeopleEnrich.Knowledge;
 /// </summary>
 public sealed class KnownRouting(MailDns dns, Database database, TimeProvider time, IOptions<KnowledgeOptions> options, ILogger<KnownRouting> logger)
 {
-    // DNS answers repeat for every person of a domain: rewrite the stored one when it changes, or hourly.
-    private readonly RecentWrites _recorded = new(time);
+    // DNS answers repeat for every person of a domain: the stored one is rewritten when it changes, or hourly.
+    private readonly DomainFactColumn _routing = new("routing", database, time);
 
     public async Task<MailRouting> ResolveAsync(string domain, CancellationToken cancellationToken)
     {
@@ -48,20 +48,8 @@ public sealed class KnownRouting(MailDns dns, Database database, TimeProvider ti
             : null;
     }
 
-    private async Task RecordAsync(string domain, MailRouting routing, CancellationToken cancellationToken)
-    {
-        var stored = StoredRouting.Of(routing).ToJson();
-        if (_recorded.IsFresh(domain, stored))
-        {
-            return;
-        }
-
-        await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO domain_knowledge (domain, routing, routing_at) VALUES (@domain, @stored, @at)
-            ON CONFLICT (domain) DO UPDATE SET routing = excluded.routing, routing_at = excluded.routing_at
-            """, new { domain, stored, at = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
-        _recorded.Wrote(domain, stored);
-    }
+    private Task RecordAsync(string domain, MailRouting routing, CancellationToken cancellationToken) =>
+        _routing.WriteAsync(domain, StoredRouting.Of(routing).ToJson(), cancellationToken);
 }
 
 /// <summary>A routing as kept in the database (JSON): hosts with their addresses, or why the domain takes no mail.</summary>

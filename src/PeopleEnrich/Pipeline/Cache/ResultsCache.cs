@@ -41,21 +41,20 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
         var byLinkedIn = key.LinkedInKey is null || !key.LinkedInKey.StartsWith("linkedin.com/in/", StringComparison.Ordinal) ? "" : "OR linkedin_key = @LinkedInKey";
         var sameProfile = key.LinkedInKey is null ? "" : "AND (linkedin_key IS NULL OR linkedin_key = @LinkedInKey)";
         await using var connection = await database.OpenAsync(cancellationToken);
-        var hit = await connection.QueryFirstOrDefaultAsync<(string Result, long Fields)?>(new CommandDefinition($"""
-            SELECT result, fields FROM results_cache
+        var hit = await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition($"""
+            SELECT result FROM results_cache
             WHERE domain = @Domain AND stored_at >= @fresh AND (fields & @asked) = @asked
               AND ((first_key = @FirstKey AND last_key = @LastKey {sameProfile}) {byLinkedIn})
             ORDER BY stored_at DESC
             LIMIT 1
             """, new { key.Domain, key.FirstKey, key.LastKey, key.LinkedInKey, asked = (int)asked, fresh = Now - (long)options.Value.Ttl.TotalMilliseconds },
             cancellationToken: cancellationToken));
-        if (hit is not { } found)
+        if (hit is null)
         {
             return null;
         }
 
-        var outcome = StoredResult.FromJson(found.Result).ToOutcome();
-        return (EnrichFields)found.Fields == asked ? outcome : outcome.Only(asked);
+        return StoredResult.FromJson(hit).ToOutcome().Only(asked);
     }
 
     public Task StoreAsync(PersonQuery person, EnrichFields asked, EnrichmentOutcome outcome, CancellationToken cancellationToken)
