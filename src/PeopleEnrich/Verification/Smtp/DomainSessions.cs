@@ -49,55 +49,41 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     }
 
     /// <summary>
-    /// One session of a lane, taking the next thing to ask until the lane has nothing left. The primary
-    /// session outlives failures (each costs the oldest person their lookup); an extra one just ends.
+    /// One session of a lane, taking the next thing to ask until the lane has nothing left. When the
+    /// primary session cannot be opened, the oldest person gets the failure; an extra one just ends. The
+    /// last session to end starts the next when anyone is still waiting, so no one is stranded.
     /// </summary>
     private async Task RunSessionAsync(Lane lane, bool primary)
     {
         try
         {
-            while (true)
+            Request? oldest;
+            lock (_lanes)
             {
-                Request? oldest;
+                oldest = lane.Requests.FirstOrDefault();
+            }
+
+            if (oldest is null)
+            {
+                return;
+            }
+
+            var (session, failure) = await prober.OpenAsync(oldest.Routing, CancellationToken.None, extra: primary ? null : () =>
+            {
                 lock (_lanes)
                 {
-                    oldest = lane.Requests.FirstOrDefault();
+                    return HasWork(lane);
                 }
-
-                if (oldest is not null)
-                {
-                    var (session, failure) = await prober.OpenAsync(oldest.Routing, CancellationToken.None, extra: primary ? null : () =>
-                    {
-                        lock (_lanes)
-                        {
-                            return HasWork(lane);
-                        }
-                    });
-                    if (session is null)
-                    {
-                        if (!primary)
-                        {
-                            break;
-                        }
-
-                        lock (_lanes)
-                        {
-                            Finish(lane, oldest, failure);
-                        }
-
-                        continue;
-                    }
-
-                    await ServeAsync(lane, session);
-                }
-
+            });
+            if (session is not null)
+            {
+                await ServeAsync(lane, session);
+            }
+            else if (primary)
+            {
                 lock (_lanes)
                 {
-                    // The last session of a lane leaves only when nobody is waiting, so no one is stranded.
-                    if (!primary || lane.Requests.Count == 0 || lane.Sessions > 1)
-                    {
-                        break;
-                    }
+                    Finish(lane, oldest, failure);
                 }
             }
         }
@@ -121,7 +107,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 lane.Sessions--;
                 if (lane.Sessions == 0 && lane.Requests.Count > 0)
                 {
-                    // Someone arrived after this session's last look: the lane goes on with a new one.
+                    // Someone is still waiting (arrived after the last look, or behind a failed open): a new session.
                     lane.Sessions = 1;
                     _ = Task.Run(() => RunSessionAsync(lane, primary: true));
                 }
