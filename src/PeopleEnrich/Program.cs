@@ -1,7 +1,8 @@
 using PeopleEnrich.Accounts;
 using PeopleEnrich.Admin;
 using PeopleEnrich.Api;
-using PeopleEnrich.Auth;
+using PeopleEnrich.Api.Auth;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
 using PeopleEnrich.Sources;
@@ -18,6 +19,7 @@ builder.UseDefaultAddress("http://localhost:8080");
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration);
+builder.Services.AddCredits();
 builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddCallerAuthentication(builder.Configuration);
 builder.Services.AddCallerRateLimiting(builder.Configuration);

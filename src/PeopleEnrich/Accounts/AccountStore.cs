@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Storage;
 
 namespace PeopleEnrich.Accounts;
@@ -17,7 +18,7 @@ public sealed record CreditBalance(long Total, long Used, long Reserved)
 }
 
 /// <summary>Accounts, their keys and their credit grants: what the admin commands and the edge need.</summary>
-public sealed class AccountStore(Database database, TimeProvider time)
+public sealed class AccountStore(Database database, CreditLedger ledger, TimeProvider time)
 {
     public const int MinimumKeyLength = 16;
 
@@ -52,11 +53,11 @@ public sealed class AccountStore(Database database, TimeProvider time)
             }
 
             await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO accounts (id, name, total_credits, created_at) VALUES (@accountId, @name, @credits, @now)",
-                new { accountId, name, credits, now = Now }, transaction, cancellationToken: cancellationToken));
+                "INSERT INTO accounts (id, name, total_credits, created_at) VALUES (@accountId, @name, 0, @now)",
+                new { accountId, name, now = Now }, transaction, cancellationToken: cancellationToken));
             if (credits > 0)
             {
-                await RecordGrantAsync(connection, transaction, accountId, credits, cancellationToken);
+                await ledger.GrantAsync(connection, transaction, accountId, credits, cancellationToken);
             }
 
             await InsertKeyAsync(connection, transaction, accountId, key, cancellationToken);
@@ -117,10 +118,7 @@ public sealed class AccountStore(Database database, TimeProvider time)
         return await database.InTransactionAsync(async (connection, transaction) =>
         {
             var accountId = await ResolveAccountAsync(connection, transaction, account, cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE accounts SET total_credits = total_credits + @amount WHERE id = @accountId",
-                new { amount, accountId }, transaction, cancellationToken: cancellationToken));
-            await RecordGrantAsync(connection, transaction, accountId, amount, cancellationToken);
+            await ledger.GrantAsync(connection, transaction, accountId, amount, cancellationToken);
             return await BalanceAsync(connection, transaction, accountId, cancellationToken);
         }, cancellationToken);
     }
@@ -206,11 +204,6 @@ public sealed class AccountStore(Database database, TimeProvider time)
             new { id = Guid.CreateVersion7().ToString(), accountId, prefix, hash = ApiKeys.Hash(key), now = Now },
             transaction, cancellationToken: cancellationToken));
     }
-
-    private Task RecordGrantAsync(DbConnection connection, DbTransaction transaction, string accountId, long amount, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO credit_entries (account_id, kind, granted, created_at) VALUES (@accountId, 'GRANT', @amount, @now)",
-            new { accountId, amount, now = Now }, transaction, cancellationToken: cancellationToken));
 
     private static string EscapeLike(string value) => value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using PeopleEnrich.Accounts;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
 using PeopleEnrich.Sources;
@@ -27,6 +27,7 @@ public static class AdminCommands
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddStorage(builder.Configuration);
+        builder.Services.AddCredits();
         builder.Services.AddAccounts(builder.Configuration);
         builder.Services.AddResultsCache(builder.Configuration);
         builder.Services.AddDirectory();

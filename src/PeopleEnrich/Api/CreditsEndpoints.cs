@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PeopleEnrich.Accounts;
-using PeopleEnrich.Auth;
+using PeopleEnrich.Api.Auth;
 
 namespace PeopleEnrich.Api;
 

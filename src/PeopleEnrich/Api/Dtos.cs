@@ -32,21 +32,3 @@ public sealed record ErrorDetail(string Location, string Message, System.Text.Js
     public static ErrorDetail WithText(string location, string message, string value) =>
         new(location, message, System.Text.Json.JsonSerializer.SerializeToElement(value, Json.ApiJsonContext.Default.String));
 }
-
-/// <summary>An item's result as stored on its row once settled (and in the results cache).</summary>
-public sealed record StoredResult(IReadOnlyList<EnrichedEmail> Emails, string? MostProbableEmail, IReadOnlyList<EnrichedPhone> Phones)
-{
-    public static StoredResult Of(Pipeline.Waterfall.EnrichmentOutcome outcome) => new(
-        outcome.Emails.Select(e => new EnrichedEmail(e.Email, e.Status)).ToList(),
-        outcome.MostProbableEmail,
-        outcome.Phones.Select(p => new EnrichedPhone(p.Number, p.Region)).ToList());
-
-    public static StoredResult FromJson(string json) => System.Text.Json.JsonSerializer.Deserialize(json, Json.ApiJsonContext.Default.StoredResult)!;
-
-    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json.ApiJsonContext.Default.StoredResult);
-
-    public Pipeline.Waterfall.EnrichmentOutcome ToOutcome() => new(
-        Emails.Select(e => new Pipeline.Waterfall.FoundEmail(e.Email, e.Status)).ToList(),
-        MostProbableEmail,
-        Phones.Select(p => new Pipeline.Waterfall.FoundPhone(p.Number, p.Region)).ToList());
-}

@@ -1,10 +1,8 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using PeopleEnrich.Api.Json;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Api.Auth;
 using PeopleEnrich.Api.Validation;
-using PeopleEnrich.Auth;
 using PeopleEnrich.Pipeline.Batches;
-using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Pipeline.Workers;
 
 namespace PeopleEnrich.Api;
@@ -146,22 +144,20 @@ public static class EnrichEndpoints
 
     private static EnrichPeopleResult ToResult(StoredItem item)
     {
-        var custom = item.CustomJson is null ? null : JsonSerializer.Deserialize(item.CustomJson, ApiJsonContext.Default.IReadOnlyDictionaryStringString);
         var type = EnrichFieldNames.Canonical(item.Fields);
-        if (item.Status != ItemStatus.Completed || item.ResultJson is null)
+        if (item.Answer is not { } answer)
         {
-            return new EnrichPeopleResult(type, item.Status, custom, null, null, null, item.Error);
+            return new EnrichPeopleResult(type, item.Status, item.Custom, null, null, null, item.Error);
         }
 
-        var result = StoredResult.FromJson(item.ResultJson);
         var emailsAsked = item.Fields.HasFlag(EnrichFields.Emails);
         return new EnrichPeopleResult(
             type,
             item.Status,
-            custom,
-            emailsAsked ? result.Emails : null,
-            emailsAsked ? result.MostProbableEmail : null,
-            item.Fields.HasFlag(EnrichFields.Phones) ? result.Phones : null,
+            item.Custom,
+            emailsAsked ? answer.Emails.Select(e => new EnrichedEmail(e.Email, e.Status)).ToList() : null,
+            emailsAsked ? answer.MostProbableEmail : null,
+            item.Fields.HasFlag(EnrichFields.Phones) ? answer.Phones.Select(p => new EnrichedPhone(p.Number, p.Region)).ToList() : null,
             null);
     }
 }

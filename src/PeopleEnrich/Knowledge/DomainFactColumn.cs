@@ -12,13 +12,14 @@ namespace PeopleEnrich.Knowledge;
 /// <see cref="Refresh"/> so that its time of verification moves on. The memory is bounded; forgetting
 /// only costs a rewrite.
 /// </summary>
-internal sealed class DomainFactColumn(string column, Database database, TimeProvider time)
+/// <remarks>A column may have a companion (<paramref name="evidenceColumn"/>) holding what the value was seen on, written with it.</remarks>
+internal sealed class DomainFactColumn(string column, Database database, TimeProvider time, string? evidenceColumn = null)
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromHours(1);
     private const int MaxRemembered = 10_000;
     private readonly ConcurrentDictionary<string, (string Value, DateTimeOffset At)> _written = new(StringComparer.OrdinalIgnoreCase);
 
-    public async Task WriteAsync(string domain, object value, CancellationToken cancellationToken)
+    public async Task WriteAsync(string domain, object value, string? evidence, CancellationToken cancellationToken)
     {
         var remembered = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
         var now = time.GetUtcNow();
@@ -28,10 +29,11 @@ internal sealed class DomainFactColumn(string column, Database database, TimePro
         }
 
         // Losing a fact in a power cut costs one more lookup: no need to wait for the disk.
+        var (extraColumn, extraValue, extraUpdate) = evidenceColumn is null ? ("", "", "") : ($", {evidenceColumn}", ", @evidence", $", {evidenceColumn} = excluded.{evidenceColumn}");
         await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition($"""
-            INSERT INTO domain_knowledge (domain, {column}, {column}_at) VALUES (@domain, @value, @at)
-            ON CONFLICT (domain) DO UPDATE SET {column} = excluded.{column}, {column}_at = excluded.{column}_at
-            """, new { domain, value, at = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
+            INSERT INTO domain_knowledge (domain, {column}, {column}_at{extraColumn}) VALUES (@domain, @value, @at{extraValue})
+            ON CONFLICT (domain) DO UPDATE SET {column} = excluded.{column}, {column}_at = excluded.{column}_at{extraUpdate}
+            """, new { domain, value, at = now.ToUnixTimeMilliseconds(), evidence }, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
         if (_written.Count >= MaxRemembered)
         {
             _written.Clear();

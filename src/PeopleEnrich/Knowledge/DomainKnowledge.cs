@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
-using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Knowledge;
 
@@ -11,10 +11,18 @@ public sealed class KnowledgeOptions
     public TimeSpan Ttl { get; set; } = TimeSpan.FromDays(7);
 }
 
-/// <summary>What is known of a domain: catch-all or not, and its address pattern with how much backs it.</summary>
-public sealed record DomainFacts(bool? CatchAll, LearnedPattern? Pattern);
+/// <summary>What is known of a domain: catch-all or not (and the probe's answer that said so), and its address pattern with how much backs it.</summary>
+public sealed record DomainFacts(bool? CatchAll, LearnedPattern? Pattern)
+{
+    public ProbeAnswer? CatchAllSeen { get; init; }
+}
 
-public sealed record LearnedPattern(AddressPattern Pattern, int Observations, bool FromDirectory)
+/// <summary>The catch-all probe's answer: which mail host said what, and when.</summary>
+public sealed record ProbeAnswer(string MxHost, string Reply, DateTimeOffset At);
+
+/// <param name="Supporting">The local parts seen at the domain in this pattern, newest first.</param>
+/// <param name="LastSeen">When the newest of them was seen.</param>
+public sealed record LearnedPattern(AddressPattern Pattern, int Observations, bool FromDirectory, IReadOnlyList<string> Supporting, DateTimeOffset LastSeen)
 {
     /// <summary>The bar for HIGH_PROBABILITY: two independent addresses, or the operator's directory.</summary>
     public bool IsBackedByEvidence => Observations >= 2 || FromDirectory;
@@ -23,7 +31,7 @@ public sealed record LearnedPattern(AddressPattern Pattern, int Observations, bo
 /// <summary>The persisted store of domain facts, shared by all workers; facts older than the TTL are forgotten.</summary>
 public sealed class DomainKnowledge(Database database, TimeProvider time, IOptions<KnowledgeOptions> options)
 {
-    private readonly DomainFactColumn _catchAll = new("catch_all", database, time);
+    private readonly DomainFactColumn _catchAll = new("catch_all", database, time, evidenceColumn: "catch_all_evidence");
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -32,25 +40,34 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
     public async Task<DomainFacts> GetAsync(string domain, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var catchAll = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-            "SELECT catch_all FROM domain_knowledge WHERE domain = @domain AND catch_all_at >= @fresh",
+        var catchAll = await connection.QuerySingleOrDefaultAsync<(long? CatchAll, long? At, string? Evidence)>(new CommandDefinition(
+            "SELECT catch_all, catch_all_at, catch_all_evidence FROM domain_knowledge WHERE domain = @domain AND catch_all_at >= @fresh",
             new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
-        var addresses = await connection.QueryAsync<(string Patterns, long FromDirectory)>(new CommandDefinition(
-            "SELECT patterns, from_directory FROM domain_addresses WHERE domain = @domain AND seen_at >= @fresh",
+        var addresses = await connection.QueryAsync<(string LocalPart, string Patterns, long FromDirectory, long SeenAt)>(new CommandDefinition(
+            "SELECT local_part, patterns, from_directory, seen_at FROM domain_addresses WHERE domain = @domain AND seen_at >= @fresh ORDER BY seen_at DESC, local_part",
             new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
         var pattern = addresses
-            .SelectMany(a => a.Patterns.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => (Pattern: p, Directory: a.FromDirectory == 1)))
+            .SelectMany(a => a.Patterns.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => (Pattern: p, Address: a)))
             .Where(p => Enum.IsDefined(typeof(AddressPattern), p.Pattern))
             .GroupBy(p => Enum.Parse<AddressPattern>(p.Pattern))
-            .Select(g => new LearnedPattern(g.Key, g.Count(), g.Any(p => p.Directory)))
+            .Select(g => new LearnedPattern(g.Key, g.Count(), g.Any(p => p.Address.FromDirectory == 1), g.Select(p => p.Address.LocalPart).ToList(),
+                DateTimeOffset.FromUnixTimeMilliseconds(g.Max(p => p.Address.SeenAt))))
             .OrderByDescending(p => p.Observations).ThenByDescending(p => p.FromDirectory).ThenByDescending(p => AddressPatterns.Of(p.Pattern).Prior)
             .FirstOrDefault();
-        return new DomainFacts(catchAll is null ? null : catchAll == 1, pattern);
+        return new DomainFacts(catchAll.CatchAll is null ? null : catchAll.CatchAll == 1, pattern)
+        {
+            CatchAllSeen = catchAll.Evidence is { } seen && ProbeAnswerRecord.FromJson(seen) is { } record
+                ? new ProbeAnswer(record.MxHost, record.Reply, DateTimeOffset.FromUnixTimeMilliseconds(catchAll.At ?? 0))
+                : null,
+        };
     }
 
-    /// <summary>Every person of a cold domain sees the same answer to the probe: it is written once, not once each.</summary>
-    public Task RecordCatchAllAsync(string domain, bool catchAll, CancellationToken cancellationToken) =>
-        _catchAll.WriteAsync(domain, catchAll ? 1 : 0, cancellationToken);
+    /// <summary>
+    /// Every person of a cold domain sees the same answer to the probe: it is written once, not once each,
+    /// with the host and reply it was seen on (the evidence for the domain's catch-all addresses).
+    /// </summary>
+    public Task RecordCatchAllAsync(string domain, bool catchAll, string? mxHost, string? reply, CancellationToken cancellationToken) =>
+        _catchAll.WriteAsync(domain, catchAll ? 1 : 0, mxHost is null || reply is null ? null : new ProbeAnswerRecord(mxHost, reply).ToJson(), cancellationToken);
 
     /// <summary>An address seen at the domain (verified by its server, or listed by the directory), with the patterns it follows.</summary>
     public Task RecordAddressAsync(string domain, string localPart, IReadOnlyList<AddressPattern> patterns, bool fromDirectory, CancellationToken cancellationToken) =>

@@ -49,7 +49,7 @@ public sealed class KnownRouting(MailDns dns, Database database, TimeProvider ti
     }
 
     private Task RecordAsync(string domain, MailRouting routing, CancellationToken cancellationToken) =>
-        _routing.WriteAsync(domain, StoredRouting.Of(routing).ToJson(), cancellationToken);
+        _routing.WriteAsync(domain, StoredRouting.Of(routing).ToJson(), evidence: null, cancellationToken);
 }
 
 /// <summary>A routing as kept in the database (JSON): hosts with their addresses, or why the domain takes no mail.</summary>
@@ -73,6 +73,15 @@ internal sealed record StoredRouting(bool TakesMail, bool Implicit, IReadOnlyLis
 
 internal sealed record StoredMailHost(string Name, int Preference, IReadOnlyList<string> Addresses);
 
+/// <summary>The catch-all probe's answer as kept beside the fact (JSON); its time is the fact's.</summary>
+internal sealed record ProbeAnswerRecord(string MxHost, string Reply)
+{
+    public string ToJson() => JsonSerializer.Serialize(this, KnowledgeJsonContext.Default.ProbeAnswerRecord);
+
+    public static ProbeAnswerRecord? FromJson(string json) => JsonSerializer.Deserialize(json, KnowledgeJsonContext.Default.ProbeAnswerRecord);
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(StoredRouting))]
+[JsonSerializable(typeof(ProbeAnswerRecord))]
 internal sealed partial class KnowledgeJsonContext : JsonSerializerContext;

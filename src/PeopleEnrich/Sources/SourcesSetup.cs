@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;

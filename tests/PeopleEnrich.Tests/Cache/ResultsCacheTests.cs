@@ -1,11 +1,12 @@
 extern alias SimulatedWorld;
-
-using SimulatedWorld::PeopleEnrich.MailWorld;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Cache;
-using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Tests.Infrastructure;
+using SimulatedWorld::PeopleEnrich.MailWorld;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
+
+using Person = PeopleEnrich.Vocabulary.Person;
 
 namespace PeopleEnrich.Tests.Cache;
 
@@ -88,8 +89,8 @@ public abstract class ResultsCacheTests<TProvider> where TProvider : IDatabasePr
 
         var cache = app.App.Service<ResultsCache>();
         const EnrichFields Both = EnrichFields.Emails | EnrichFields.Phones;
-        Assert.Null(await cache.FindAsync(new PersonQuery("Jane", "Doe", "down.test", null, null), Both, CancellationToken.None));
-        Assert.NotNull(await cache.FindAsync(new PersonQuery("Jane", "Doe", "acme.test", null, null), Both, CancellationToken.None));
+        Assert.Null(await cache.FindAsync(new Person("Jane", "Doe", "down.test", null, null), Both, CancellationToken.None));
+        Assert.NotNull(await cache.FindAsync(new Person("Jane", "Doe", "acme.test", null, null), Both, CancellationToken.None));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Tests.Infrastructure;

@@ -1,4 +1,5 @@
 using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.EmailFinder;
 

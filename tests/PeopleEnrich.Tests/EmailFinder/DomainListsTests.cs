@@ -1,4 +1,4 @@
-using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.EmailFinder;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.EmailFinder;
 

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using Dapper;
 using Microsoft.Extensions.Time.Testing;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Pipeline.Queue;
-using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Tests.Infrastructure;
 
@@ -20,7 +21,7 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
 
     private Database Database => _app.Service<Database>();
 
-    private ItemQueue Queue => new(Database, _clock);
+    private ItemQueue Queue => new(Database, new CreditLedger(Database, _clock), _clock);
 
     public async ValueTask InitializeAsync()
     {
@@ -133,7 +134,7 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
         var claimed = new ConcurrentBag<(string, long)>();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
         {
-            var queue = new ItemQueue(Database, _clock);
+            var queue = new ItemQueue(Database, new CreditLedger(Database, _clock), _clock);
             while ((await queue.ClaimAsync($"w{worker}", 7, Lease, 5, CancellationToken.None)) is { Count: > 0 } items)
             {
                 foreach (var item in items)

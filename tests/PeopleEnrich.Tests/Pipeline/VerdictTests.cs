@@ -1,5 +1,6 @@
-using PeopleEnrich.Pipeline.Waterfall;
-using static PeopleEnrich.Pipeline.Waterfall.EmailObservation;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Credits;
+using static PeopleEnrich.Answers.EmailObservation;
 
 namespace PeopleEnrich.Tests.Pipeline;
 

@@ -1,13 +1,16 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.Pipeline;
 
 /// <summary>The waterfall's rules, with sources that are test doubles (the seam itself is under test).</summary>
 public sealed class WaterfallTests
 {
-    private static readonly PersonQuery Ada = new("Ada", "Lovelace", "analytical.com", null, null);
+    private static readonly Person Ada = new("Ada", "Lovelace", "analytical.com", null, null);
 
     [Fact]
     public async Task Sources_are_asked_in_order_only_for_what_is_still_missing()
@@ -134,7 +137,7 @@ public sealed class WaterfallTests
 
         public EnrichFields Provides => provides;
 
-        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+        public Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
         {
             Asked.Add(wanted);
             return answer(cancellationToken);

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Tests.Infrastructure;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.Pipeline;
 
@@ -63,7 +65,7 @@ public abstract class WorkerTests<TProvider> where TProvider : IDatabaseProvider
 
         public EnrichFields Provides => EnrichFields.Emails;
 
-        public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+        public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref _arrived) == expected)
             {
@@ -82,7 +84,7 @@ public abstract class WorkerTests<TProvider> where TProvider : IDatabaseProvider
 
         public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
 
-        public Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken) =>
+        public Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken) =>
             throw new HttpRequestException("the upstream answered 503");
     }
 }

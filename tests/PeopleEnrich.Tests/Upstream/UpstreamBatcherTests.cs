@@ -1,9 +1,9 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Sources.Upstream;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.Upstream;
 
@@ -131,7 +131,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
     }
 
     private static UpstreamPerson Person(string first, string last, string domain) =>
-        UpstreamFindings.Request(new PersonQuery(first, last, domain, null, null), EnrichFields.Emails);
+        UpstreamFindings.Request(new Person(first, last, domain, null, null), EnrichFields.Emails);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

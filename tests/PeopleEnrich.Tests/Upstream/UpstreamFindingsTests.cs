@@ -1,12 +1,14 @@
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Upstream;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.Upstream;
 
 /// <summary>What an upstream is asked, and what its answer becomes once our verdict has weighed it.</summary>
 public sealed class UpstreamFindingsTests
 {
-    private static readonly PersonQuery Ada = new("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king");
+    private static readonly Person Ada = new("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king");
 
     [Theory]
     [InlineData(EnrichFields.Emails, new[] { "contact.emails" })]

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using PeopleEnrich.Sources.Upstream;
 
 namespace PeopleEnrich.Tests.Upstream;

@@ -1,7 +1,6 @@
 extern alias SimulatedWorld;
 
 using System.Text;
-using System.Text.Json.Nodes;
 using PeopleEnrich.Tests.Infrastructure;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;

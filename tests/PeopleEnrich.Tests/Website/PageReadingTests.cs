@@ -1,5 +1,6 @@
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Sources.Website;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.Website;
 
@@ -265,7 +266,7 @@ public sealed class PageReadingTests
         return SiteCrawler.Combine(read);
     }
 
-    private static PersonQuery Person(string first, string last, string domain) => new(first, last, domain, null, null);
+    private static Person Person(string first, string last, string domain) => new(first, last, domain, null, null);
 
     /// <summary>Cloudflare's email protection: a key byte, then each byte of the address XOR the key, in hex.</summary>
     internal static string Cloudflare(string address, byte key) =>

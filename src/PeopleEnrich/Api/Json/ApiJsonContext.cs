@@ -11,7 +11,6 @@ namespace PeopleEnrich.Api.Json;
 [JsonSerializable(typeof(GetEnrichPeopleStatusOutputBody))]
 [JsonSerializable(typeof(GetCreditsOutputBody))]
 [JsonSerializable(typeof(ErrorModel))]
-[JsonSerializable(typeof(StoredResult))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(string))]

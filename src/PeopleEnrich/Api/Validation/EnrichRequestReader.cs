@@ -1,7 +1,8 @@
 using System.Text.Json;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Normalisation;
 using PeopleEnrich.Pipeline.Batches;
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Api.Validation;
 
@@ -100,7 +101,7 @@ public sealed class EnrichRequestReader(SchemaValidator schema)
                 .ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
         }
 
-        return new SubmittedItem(firstName, lastName, domain, OptionalString(request, "company_name"), OptionalString(request, "linkedin_url"), fields, custom);
+        return new SubmittedItem(new Person(firstName, lastName, domain, OptionalString(request, "company_name"), OptionalString(request, "linkedin_url")), fields, custom);
     }
 
     private static string? NonBlank(JsonElement request, string name, string location, List<ErrorDetail> errors)

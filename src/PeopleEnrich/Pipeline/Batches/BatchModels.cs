@@ -1,18 +1,13 @@
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Credits;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Batches;
 
 /// <summary>One validated, normalised person of a submitted batch.</summary>
-public sealed record SubmittedItem(
-    string FirstName,
-    string LastName,
-    string Domain,
-    string? CompanyName,
-    string? LinkedInUrl,
-    EnrichFields Fields,
-    IReadOnlyDictionary<string, string>? Custom)
+public sealed record SubmittedItem(Person Person, EnrichFields Fields, IReadOnlyDictionary<string, string>? Custom)
 {
-    public long ReservedCredits => CreditCost.For(Fields);
+    public long ReservedCredits => CreditPrices.For(Fields);
 }
 
 /// <summary>An Idempotency-Key and a hash of the body it came with.</summary>
@@ -40,7 +35,8 @@ public static class ItemStatus
         : Completed;
 }
 
-public sealed record StoredItem(int Index, EnrichFields Fields, string Status, string? CustomJson, string? ResultJson, string? Error);
+/// <summary>An item as read back for its owner: its answer once COMPLETED, its error once FAILED.</summary>
+public sealed record StoredItem(int Index, EnrichFields Fields, string Status, IReadOnlyDictionary<string, string>? Custom, EnrichmentOutcome? Answer, string? Error);
 
 public sealed record StoredBatch(string Id, IReadOnlyList<StoredItem> Items)
 {

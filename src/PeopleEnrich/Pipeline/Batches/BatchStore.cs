@@ -2,11 +2,12 @@ using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using PeopleEnrich.Api.Json;
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Storage;
 
 namespace PeopleEnrich.Pipeline.Batches;
@@ -69,16 +70,9 @@ public sealed class BatchStore(Database database, TimeProvider time)
         }
 
         var required = items.Sum(i => i.ReservedCredits);
-        var reserved = await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE accounts SET reserved_credits = reserved_credits + @required
-            WHERE id = @accountId AND total_credits - used_credits - reserved_credits >= @required
-            """, new { accountId, required }, transaction, cancellationToken: cancellationToken));
-        if (reserved == 0)
+        if (!await CreditLedger.TryReserveAsync(connection, transaction, accountId, required, cancellationToken))
         {
-            var remaining = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT total_credits - used_credits - reserved_credits FROM accounts WHERE id = @accountId",
-                new { accountId }, transaction, cancellationToken: cancellationToken));
-            return new SubmitResult.InsufficientCredits(required, remaining);
+            return new SubmitResult.InsufficientCredits(required, await CreditLedger.RemainingAsync(connection, transaction, accountId, cancellationToken));
         }
 
         var batchId = Guid.CreateVersion7().ToString();
@@ -162,8 +156,8 @@ public sealed class BatchStore(Database database, TimeProvider time)
 
     private static object?[] ItemValues(SubmittedItem item, int index) =>
     [
-        index, item.FirstName, item.LastName, item.Domain, item.CompanyName, item.LinkedInUrl, (int)item.Fields,
-        item.Custom is null ? null : JsonSerializer.Serialize(item.Custom, ApiJsonContext.Default.IReadOnlyDictionaryStringString),
+        index, item.Person.FirstName, item.Person.LastName, item.Person.Domain, item.Person.CompanyName, item.Person.LinkedInUrl, (int)item.Fields,
+        item.Custom is null ? null : JsonSerializer.Serialize(item.Custom, BatchJsonContext.Default.IReadOnlyDictionaryStringString),
         item.ReservedCredits,
     ];
 
@@ -180,7 +174,10 @@ public sealed class BatchStore(Database database, TimeProvider time)
         return items.Count == 0
             ? null
             : new StoredBatch(batchId, items.Select(i => new StoredItem(
-                (int)i.Idx, (EnrichFields)i.Fields, i.Status, i.CustomJson, i.ResultJson, i.Status == ItemStatus.Failed ? i.LastError : null)).ToList());
+                (int)i.Idx, (EnrichFields)i.Fields, i.Status,
+                i.CustomJson is null ? null : JsonSerializer.Deserialize(i.CustomJson, BatchJsonContext.Default.IReadOnlyDictionaryStringString),
+                i.Status == ItemStatus.Completed && i.ResultJson is not null ? StoredAnswer.Read(i.ResultJson) : null,
+                i.Status == ItemStatus.Failed ? i.LastError : null)).ToList());
     }
 
     private sealed class PreviousBatch
@@ -191,3 +188,7 @@ public sealed class BatchStore(Database database, TimeProvider time)
         public long CreatedAt { get; init; }
     }
 }
+
+/// <summary>An item's custom fields, stored as the client sent them.</summary>
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+internal sealed partial class BatchJsonContext : JsonSerializerContext;

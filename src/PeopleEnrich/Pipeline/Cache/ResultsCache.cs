@@ -1,9 +1,9 @@
 using Dapper;
 using Microsoft.Extensions.Options;
-using PeopleEnrich.Api;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Normalisation;
-using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Cache;
 
@@ -28,7 +28,7 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task<EnrichmentOutcome?> FindAsync(PersonQuery person, EnrichFields asked, CancellationToken cancellationToken)
+    public async Task<EnrichmentOutcome?> FindAsync(Person person, EnrichFields asked, CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
         {
@@ -54,10 +54,10 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
             return null;
         }
 
-        return StoredResult.FromJson(hit).ToOutcome().Only(asked);
+        return StoredAnswer.Read(hit).Only(asked);
     }
 
-    public Task StoreAsync(PersonQuery person, EnrichFields asked, EnrichmentOutcome outcome, CancellationToken cancellationToken)
+    public Task StoreAsync(Person person, EnrichFields asked, EnrichmentOutcome outcome, CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
         {
@@ -69,7 +69,7 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
             INSERT INTO results_cache (cache_key, fields, domain, first_key, last_key, linkedin_key, result, stored_at)
             VALUES (@CacheKey, @fields, @Domain, @FirstKey, @LastKey, @LinkedInKey, @result, @now)
             ON CONFLICT (cache_key, fields) DO UPDATE SET result = excluded.result, stored_at = excluded.stored_at
-            """, new { key.CacheKey, key.Domain, key.FirstKey, key.LastKey, key.LinkedInKey, fields = (int)asked, result = StoredResult.Of(outcome).ToJson(), now = Now },
+            """, new { key.CacheKey, key.Domain, key.FirstKey, key.LastKey, key.LinkedInKey, fields = (int)asked, result = StoredAnswer.Write(outcome), now = Now },
             transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
     }
 
@@ -97,7 +97,7 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
 
     private sealed record CachedPerson(string CacheKey, string Domain, string FirstKey, string LastKey, string? LinkedInKey)
     {
-        public static CachedPerson Of(PersonQuery person)
+        public static CachedPerson Of(Person person)
         {
             var first = MatchKeys.Name(person.FirstName);
             var last = MatchKeys.Name(person.LastName);

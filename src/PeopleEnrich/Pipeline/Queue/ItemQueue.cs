@@ -1,33 +1,36 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Text.Json;
 using Dapper;
-using PeopleEnrich.Api.Json;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Pipeline.Batches;
-using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Queue;
 
 /// <summary>An item a worker holds a lease on: who it is looking for and which attempt this is.</summary>
-public sealed class ClaimedItem
+public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Person Person, EnrichFields AskedFields, long ReservedCredits, long Attempts, long Deferrals)
 {
-    public string BatchId { get; init; } = "";
-    public long Idx { get; init; }
-    public string AccountId { get; init; } = "";
-    public string Firstname { get; init; } = "";
-    public string Lastname { get; init; } = "";
-    public string Domain { get; init; } = "";
-    public string? CompanyName { get; init; }
-    public string? LinkedinUrl { get; init; }
-    public long Fields { get; init; }
-    public long ReservedCredits { get; init; }
-    public long Attempts { get; init; }
-    public long Deferrals { get; init; }
+    /// <summary>A row of the items table as a claim returns it.</summary>
+    internal sealed class Row
+    {
+        public string BatchId { get; init; } = "";
+        public long Idx { get; init; }
+        public string AccountId { get; init; } = "";
+        public string Firstname { get; init; } = "";
+        public string Lastname { get; init; } = "";
+        public string Domain { get; init; } = "";
+        public string? CompanyName { get; init; }
+        public string? LinkedinUrl { get; init; }
+        public long Fields { get; init; }
+        public long ReservedCredits { get; init; }
+        public long Attempts { get; init; }
+        public long Deferrals { get; init; }
 
-    public EnrichFields AskedFields => (EnrichFields)Fields;
-
-    public PersonQuery Person => new(Firstname, Lastname, Domain, CompanyName, LinkedinUrl);
+        public ClaimedItem ToItem() => new(BatchId, Idx, AccountId, new Person(Firstname, Lastname, Domain, CompanyName, LinkedinUrl),
+            (EnrichFields)Fields, ReservedCredits, Attempts, Deferrals);
+    }
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ public sealed class ClaimedItem
 /// makes the item claimable again, and the attempt count on the row bounds the retries.
 /// Settling (result + credits) is one transaction guarded by the lease, so it happens at most once.
 /// </summary>
-public sealed class ItemQueue(Database database, TimeProvider time)
+public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvider time)
 {
     private const string ClaimableColumns =
         "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals";
@@ -51,7 +54,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
     {
         var now = Now;
         var lockClause = database.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
-        return await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem>(new CommandDefinition($"""
+        return await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
             UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1
             WHERE (batch_id, idx) IN (
                 SELECT batch_id, idx FROM items
@@ -60,7 +63,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
                 ORDER BY available_at, batch_id, idx
                 LIMIT @limit {lockClause})
             RETURNING {ClaimableColumns}
-            """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, transaction, cancellationToken: cancellationToken))).ToList(),
+            """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, transaction, cancellationToken: cancellationToken))).Select(row => row.ToItem()).ToList(),
             cancellationToken, durable: false); // a claim lost in a power cut is only claimed again
     }
 
@@ -68,7 +71,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
     public Task<bool> CompleteAsync(ClaimedItem item, string owner, EnrichmentOutcome outcome, CancellationToken cancellationToken)
     {
         return SettleAsync(item, owner, ItemStatus.Completed, outcome.ChargeFor(item.AskedFields),
-            PeopleEnrich.Api.StoredResult.Of(outcome).ToJson(), error: null, cancellationToken);
+            StoredAnswer.Write(outcome), error: null, cancellationToken);
     }
 
     /// <summary>
@@ -113,11 +116,11 @@ public sealed class ItemQueue(Database database, TimeProvider time)
     {
         var now = Now;
         await using var connection = await database.OpenAsync(cancellationToken);
-        var abandoned = (await connection.QueryAsync<ClaimedItem>(new CommandDefinition($"""
+        var abandoned = (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
             SELECT {ClaimableColumns} FROM items
             WHERE status = 'PROCESSING' AND attempts >= @maxAttempts AND lease_until < @now
             LIMIT 100
-            """, new { now, maxAttempts }, cancellationToken: cancellationToken))).ToList();
+            """, new { now, maxAttempts }, cancellationToken: cancellationToken))).Select(row => row.ToItem()).ToList();
         var failed = 0;
         foreach (var item in abandoned)
         {
@@ -202,15 +205,7 @@ public sealed class ItemQueue(Database database, TimeProvider time)
             return false;
         }
 
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE accounts SET used_credits = used_credits + @charged, reserved_credits = reserved_credits - @reserved
-            WHERE id = @AccountId
-            """, new { item.AccountId, charged, reserved = item.ReservedCredits }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO credit_entries (account_id, kind, charged, released, batch_id, item_idx, created_at)
-            VALUES (@AccountId, 'SETTLE', @charged, @released, @BatchId, @Idx, @now)
-            """, new { item.AccountId, item.BatchId, item.Idx, charged, released = item.ReservedCredits - charged, now },
-            transaction, cancellationToken: cancellationToken));
+        await ledger.SettleAsync(connection, transaction, item.AccountId, item.BatchId, item.Idx, item.ReservedCredits, charged, cancellationToken);
         return true;
     }
 

@@ -1,3 +1,5 @@
+using PeopleEnrich.Answers;
+using PeopleEnrich.Vocabulary;
 namespace PeopleEnrich.Pipeline.Waterfall;
 
 /// <summary>
@@ -11,5 +13,5 @@ public interface IEnrichmentSource
 
     EnrichFields Provides { get; }
 
-    Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken);
+    Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken);
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Waterfall;
 
@@ -29,7 +31,7 @@ public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<W
 {
     private readonly IReadOnlyList<IEnrichmentSource> _sources = sources.ToList();
 
-    public async Task<WaterfallResult> RunAsync(PersonQuery person, EnrichFields asked, CancellationToken cancellationToken, int deferrals = 0)
+    public async Task<WaterfallResult> RunAsync(Person person, EnrichFields asked, CancellationToken cancellationToken, int deferrals = 0)
     {
         var emails = new List<EmailEvidence>();
         var phones = new List<PhoneEvidence>();

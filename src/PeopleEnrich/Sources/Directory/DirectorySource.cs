@@ -1,5 +1,7 @@
+using PeopleEnrich.Answers;
 using PeopleEnrich.Normalisation;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Directory;
 
@@ -10,7 +12,7 @@ public sealed class DirectorySource(DirectoryStore store) : IEnrichmentSource
 
     public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
 
-    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+    public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         var contacts = await store.FindAsync(
             MatchKeys.LinkedIn(person.LinkedInUrl), MatchKeys.Name(person.FirstName), MatchKeys.Name(person.LastName), person.Domain, cancellationToken);

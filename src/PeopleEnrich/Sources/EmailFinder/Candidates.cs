@@ -1,3 +1,4 @@
+using PeopleEnrich.Vocabulary;
 namespace PeopleEnrich.Sources.EmailFinder;
 
 /// <summary>A local part to try, the pattern that produced it, and how likely it is before any server is asked.</summary>

@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Verification.Dns;
 using PeopleEnrich.Verification.Smtp;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.EmailFinder;
 
@@ -15,13 +17,13 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// Addresses listed by earlier sources (the directory) are asked about first.
 /// </summary>
 public sealed class EmailFinderSource(
-    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, ILogger<EmailFinderSource> logger) : IEnrichmentSource
+    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, TimeProvider time, ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
 
     public EnrichFields Provides => EnrichFields.Emails;
 
-    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+    public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var domain = person.Domain;
@@ -62,7 +64,7 @@ public sealed class EmailFinderSource(
             .Concat(candidates.Select(c => new Recipient($"{c.LocalPart}@{domain}", c.Pattern.ToString())).Where(r => IsPlainAddress(r.Address)))
             .DistinctBy(r => r.Address)
             .ToList();
-        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, recipients, cancellationToken);
+        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, new CandidateWalk(recipients, probed: probe is not null), cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
 
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
@@ -81,7 +83,7 @@ public sealed class EmailFinderSource(
 
         if (probeOutcome == RcptOutcome.Accepted)
         {
-            await knowledge.RecordCatchAllAsync(domain, true, cancellationToken);
+            await knowledge.RecordCatchAllAsync(domain, true, report.Probe?.Host, report.Probe?.Reply.ToString(), cancellationToken);
             return CatchAll(domain, listedAddresses, candidates, await knowledge.GetAsync(domain, cancellationToken));
         }
 
@@ -99,7 +101,7 @@ public sealed class EmailFinderSource(
 
         if (probe is not null)
         {
-            await knowledge.RecordCatchAllAsync(domain, false, cancellationToken);
+            await knowledge.RecordCatchAllAsync(domain, false, report.Probe?.Host, report.Probe?.Reply.ToString(), cancellationToken);
         }
 
         var findings = await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);
@@ -126,12 +128,12 @@ public sealed class EmailFinderSource(
             switch (observation.Outcome)
             {
                 case RcptOutcome.Accepted:
-                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxAccepted));
+                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxAccepted) { Provenance = SmtpSaw(observation) });
                     var local = LocalPart(observation.Address);
                     await knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: false, cancellationToken);
                     break;
                 case RcptOutcome.Rejected:
-                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxRejected));
+                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxRejected) { Provenance = SmtpSaw(observation) });
                     break;
             }
         }
@@ -143,22 +145,35 @@ public sealed class EmailFinderSource(
     /// A catch-all domain's server says nothing of any one address: the listed ones (backed by their
     /// source) and else the single best candidate, never a list of guesses.
     /// </summary>
+    /// <remarks>
+    /// The evidence of each is the probe's answer (the server accepted a made-up recipient) and, for a guess,
+    /// the pattern that chose it with the addresses seen at the domain in that pattern (none for a common pattern).
+    /// </remarks>
     private SourceFindings CatchAll(string domain, IReadOnlyList<string> listed, IReadOnlyList<Candidate> candidates, DomainFacts facts)
     {
-        var evidence = listed.Select(address => new EmailEvidence(address, Name, EmailObservation.AcceptedByCatchAll)).ToList();
+        var probe = facts.CatchAllSeen is { } seen ? new SmtpProvenance(seen.At, seen.MxHost, seen.Reply, CatchAll: true) : null;
+        var evidence = listed.Select(address => new EmailEvidence(address, Name, EmailObservation.AcceptedByCatchAll) { Provenance = probe }).ToList();
         if (evidence.Count == 0 && candidates.Count > 0)
         {
             var best = candidates[0];
             var address = $"{best.LocalPart}@{domain}";
-            evidence.Add(new EmailEvidence(address, Name, EmailObservation.AcceptedByCatchAll));
-            if (facts.Pattern is { IsBackedByEvidence: true } learned && learned.Pattern == best.Pattern)
-            {
-                evidence.Add(new EmailEvidence(address, Name, EmailObservation.FollowsLearnedPattern));
-            }
+            evidence.Add(new EmailEvidence(address, Name, EmailObservation.AcceptedByCatchAll) { Provenance = probe });
+            evidence.Add(facts.Pattern is { IsBackedByEvidence: true } learned && learned.Pattern == best.Pattern
+                ? new EmailEvidence(address, Name, EmailObservation.FollowsLearnedPattern)
+                {
+                    Provenance = new PatternProvenance(learned.LastSeen, AddressPatterns.Of(learned.Pattern).Template, learned.Supporting.Select(local => $"{local}@{domain}").ToList()),
+                }
+                : new EmailEvidence(address, Name, EmailObservation.FollowsCommonPattern)
+                {
+                    Provenance = new PatternProvenance(time.GetUtcNow(), AddressPatterns.Of(best.Pattern).Template, []),
+                });
         }
 
         return new SourceFindings(evidence, []);
     }
+
+    private static SmtpProvenance SmtpSaw(RcptObservation observation) =>
+        new(observation.At, observation.Host, observation.Reply.ToString(), CatchAll: false);
 
     private static string ProbeAddress(string domain)
     {

@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using PeopleEnrich.Api;
 
 namespace PeopleEnrich.Sources.Upstream;
 
@@ -16,6 +14,9 @@ public sealed class UpstreamClient(IHttpClientFactory clients, string clientName
 {
     private const string EnrichPath = "v2/people/enrich";
 
+    // The contract's header; spelled here, not borrowed from our own endpoints: this is a client of any server of the contract.
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
+
     /// <summary>The HttpClient (and resilience pipeline) name of Upstreams:N.</summary>
     public static string ClientName(int index) => "upstream-" + index.ToString(CultureInfo.InvariantCulture);
 
@@ -26,7 +27,7 @@ public sealed class UpstreamClient(IHttpClientFactory clients, string clientName
         var body = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new UpstreamSubmission(people), UpstreamJsonContext.Default.UpstreamSubmission));
         body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, EnrichPath) { Content = body };
-        request.Headers.TryAddWithoutValidation(EnrichEndpoints.IdempotencyKeyHeader, idempotencyKey);
+        request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, idempotencyKey);
         var accepted = await SendAsync(request, UpstreamJsonContext.Default.UpstreamAccepted, cancellationToken);
         return accepted.RequestId is { Length: > 0 } requestId
             ? requestId

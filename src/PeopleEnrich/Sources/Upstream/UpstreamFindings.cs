@@ -1,6 +1,8 @@
 using System.Net.Mail;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Normalisation;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Upstream;
 
@@ -11,7 +13,7 @@ namespace PeopleEnrich.Sources.Upstream;
 /// </summary>
 public static class UpstreamFindings
 {
-    public static UpstreamPerson Request(PersonQuery person, EnrichFields asked) => new(
+    public static UpstreamPerson Request(Person person, EnrichFields asked) => new(
         person.FirstName, person.LastName, person.Domain, person.CompanyName, person.LinkedInUrl,
         EnrichFieldNames.Canonical(asked).Split(','));
 

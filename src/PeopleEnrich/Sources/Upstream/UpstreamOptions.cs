@@ -1,4 +1,4 @@
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Answers;
 
 namespace PeopleEnrich.Sources.Upstream;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Answers;
 
 namespace PeopleEnrich.Sources.Upstream;
 

@@ -1,4 +1,6 @@
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Upstream;
 
@@ -13,7 +15,7 @@ public sealed class UpstreamSource(UpstreamOptions upstream, UpstreamBatcher bat
 
     public EnrichFields Provides => upstream.TrustedFields;
 
-    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+    public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         var asked = wanted & Provides;
         if (asked == EnrichFields.None)

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 using PeopleEnrich.Normalisation;
-using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Website;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using PeopleEnrich.Knowledge;
-using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Website;
 

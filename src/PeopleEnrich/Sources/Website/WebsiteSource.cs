@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
-using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Website;
 
@@ -17,7 +18,7 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
 
     public EnrichFields Provides => EnrichFields.Emails | EnrichFields.Phones;
 
-    public async Task<SourceFindings> FindAsync(PersonQuery person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
+    public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled || !SiteScope.IsCrawlable(person.Domain) || string.IsNullOrWhiteSpace(person.FirstName) || string.IsNullOrWhiteSpace(person.LastName))
         {
@@ -43,7 +44,7 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
     /// block's only personal address when it is built from nobody else's name; and anywhere on the site, one
     /// built from their name beside it.
     /// </summary>
-    internal static IReadOnlyList<string> EmailsOf(SiteFindings site, PersonQuery person)
+    internal static IReadOnlyList<string> EmailsOf(SiteFindings site, Person person)
     {
         var names = PersonNames.Parse(person.FirstName, person.LastName);
         var othersAddresses = site.PersonalAddresses.Where(a => !NameRuns.Mentions($"{a.FirstName} {a.LastName}", person.FirstName, person.LastName))
@@ -63,7 +64,7 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
     }
 
     /// <summary>The numbers in blocks naming the person, less the company's switchboard.</summary>
-    internal static IReadOnlyList<SitePhone> PhonesOf(SiteFindings site, PersonQuery person) =>
+    internal static IReadOnlyList<SitePhone> PhonesOf(SiteFindings site, Person person) =>
         site.Blocks
             .Where(b => !b.Company && NameRuns.Mentions(b.Text, person.FirstName, person.LastName))
             .SelectMany(b => b.Phones)

@@ -3,20 +3,46 @@ using PeopleEnrich.Verification.Dns;
 
 namespace PeopleEnrich.Verification.Smtp;
 
-/// <summary>An address to ask about, and the shape it was built in (its pattern), if any.</summary>
-public sealed record Recipient(string Address, string? Shape);
+/// <summary>An address to ask about, with the caller's tag for it (the finder's: the pattern it was built in), which this stage never reads.</summary>
+public sealed record Recipient(string Address, string? Tag);
 
-/// <summary>What one person's recipients were answered, beside the domain's catch-all probe.</summary>
+/// <summary>What one party's recipients were answered, beside the domain's catch-all probe.</summary>
 public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host);
 
+/// <summary>What a lane has heard so far, for a walk choosing its next recipient: the probe's answer, and every party's answers in order.</summary>
+public sealed record LaneView(RcptOutcome? Probe, IReadOnlyList<(Recipient Recipient, RcptObservation Observation)> Answers)
+{
+    /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
+    public bool AcceptanceIsMeaningful(bool probed) => !probed || Probe == RcptOutcome.Rejected;
+}
+
 /// <summary>
-/// One lane per domain: people of the same domain, from any batch in flight, share the domain's
+/// Which of one party's recipients to ask, decided answer by answer by whoever is looking (the email
+/// finder): this stage opens sessions, asks and reports what the servers said, and knows nothing of
+/// who is being looked for or when they are found.
+/// </summary>
+public interface IRecipientWalk
+{
+    /// <summary>The recipient to ask next, given what the lane has heard; null when nothing is to be asked now.</summary>
+    Recipient? Peek(LaneView lane);
+
+    /// <summary>The lane is asking it now.</summary>
+    void Asking(Recipient recipient, LaneView lane);
+
+    /// <summary>Its answer came back.</summary>
+    void Answered(Recipient recipient, RcptObservation observation, LaneView lane);
+
+    /// <summary>Nothing more is wanted (the party is found): answers still outstanding are not waited for.</summary>
+    bool IsDone { get; }
+}
+
+/// <summary>
+/// One lane per domain: parties of the same domain, from any batch in flight, share the domain's
 /// sessions and one catch-all probe, up to <see cref="SmtpOptions.MaxRcptPerSession"/> recipients a
 /// session (a "too many recipients" starts a new one). A lane runs one session, and a second (up to
 /// <see cref="SmtpOptions.MaxSessionsPerHost"/>) while there is more to ask than one can, when the host
-/// has a session to spare: a cold domain's first person then walks their candidates twice as fast.
-/// A person's candidates stop at the first accepted on a domain that rejected the probe, and the shape
-/// of the last accepted address is asked first for everyone still walking.
+/// has a session to spare: a cold domain's first party then walks its recipients twice as fast.
+/// Which recipient comes next, and when a party has heard enough, is its <see cref="IRecipientWalk"/>'s to say.
 /// </summary>
 public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
 {
@@ -25,9 +51,9 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
-    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IReadOnlyList<Recipient> recipients, CancellationToken cancellationToken)
+    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken)
     {
-        var request = new Request(routing, probe, recipients, cancellationToken);
+        var request = new Request(routing, probe, walk, cancellationToken);
         lock (_lanes)
         {
             if (!_lanes.TryGetValue(domain, out var lane))
@@ -197,9 +223,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
     /// <summary>Whether another session would find something to ask now, or as soon as the probe is answered (without taking it).</summary>
     private static bool HasWork(Lane lane) =>
-        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && (NeedsProbe(lane, r)
-            ? r.Recipients.Count > 0
-            : MayWalk(lane, r) && !r.ShapeInFlight && r.NextCandidate(lane.AcceptedShape) is not null));
+        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && MayWalk(lane, r) && r.Walk.Peek(lane.View) is not null);
 
     /// <summary>Must be called under the lanes' lock.</summary>
     private static Work? Take(Lane lane)
@@ -230,16 +254,10 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 continue;
             }
 
-            if (request.ShapeInFlight)
+            if (request.Walk.Peek(lane.View) is { } next)
             {
-                continue; // the domain's shape is being asked for this person: the rest waits on its answer
-            }
-
-            if (request.NextCandidate(lane.AcceptedShape) is { } next)
-            {
-                request.Asked.Add(next);
+                request.Walk.Asking(next, lane.View);
                 request.InFlight++;
-                request.ShapeInFlight = next.Shape is not null && next.Shape == lane.AcceptedShape;
                 return new Work(request, next.Address, next);
             }
 
@@ -261,7 +279,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     {
         var request = work.Request;
         request.Host = host ?? request.Host;
-        if (work.Candidate is null)
+        if (work.Recipient is null)
         {
             lane.ProbeInFlight = false;
             lane.Probe = observation ?? lane.Probe;
@@ -269,20 +287,15 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         }
 
         request.InFlight--;
-        request.ShapeInFlight = false;
         if (observation is null || request.Done.Task.IsCompleted)
         {
             return;
         }
 
         request.Observations.Add(observation);
-        var probeRejected = request.Probe is null || lane.Probe?.Outcome == RcptOutcome.Rejected;
-        if (observation.Outcome == RcptOutcome.Accepted && probeRejected)
-        {
-            lane.AcceptedShape = work.Candidate.Shape ?? lane.AcceptedShape;
-            Finish(lane, request, null); // found: the rest of this person's candidates would only cost the server
-        }
-        else if (request.InFlight == 0 && request.NextCandidate(lane.AcceptedShape) is null)
+        lane.Answers.Add((work.Recipient, observation));
+        request.Walk.Answered(work.Recipient, observation, lane.View);
+        if (request.Walk.IsDone || (request.InFlight == 0 && request.Walk.Peek(lane.View) is null))
         {
             Finish(lane, request, null);
         }
@@ -354,30 +367,22 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
         public bool ProbeInFlight { get; set; }
 
-        /// <summary>The shape of the last address accepted on this domain (while the lane lives).</summary>
-        public string? AcceptedShape { get; set; }
+        /// <summary>Every party's answers, in order (while the lane lives).</summary>
+        public List<(Recipient Recipient, RcptObservation Observation)> Answers { get; } = [];
+
+        public LaneView View => new(Probe?.Outcome, Answers);
     }
 
-    private sealed record Work(Request Request, string Address, Recipient? Candidate);
+    private sealed record Work(Request Request, string Address, Recipient? Recipient);
 
-    private sealed record Request(MailRouting.Hosts Routing, string? Probe, IReadOnlyList<Recipient> Recipients, CancellationToken Cancellation)
+    private sealed record Request(MailRouting.Hosts Routing, string? Probe, IRecipientWalk Walk, CancellationToken Cancellation)
     {
         public TaskCompletionSource<PersonProbeResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public HashSet<Recipient> Asked { get; } = [];
 
         public List<RcptObservation> Observations { get; } = [];
 
         public int InFlight { get; set; }
 
-        /// <summary>A candidate in the lane's accepted shape is out: the likeliest answer, so nothing else is asked meanwhile.</summary>
-        public bool ShapeInFlight { get; set; }
-
         public string? Host { get; set; }
-
-        /// <summary>What this session just learned goes first: the shape last accepted, then the person's own order.</summary>
-        public Recipient? NextCandidate(string? acceptedShape) =>
-            Recipients.FirstOrDefault(r => acceptedShape is not null && r.Shape == acceptedShape && !Asked.Contains(r))
-            ?? Recipients.FirstOrDefault(r => !Asked.Contains(r));
     }
 }

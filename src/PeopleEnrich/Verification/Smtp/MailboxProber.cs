@@ -7,8 +7,8 @@ using PeopleEnrich.Verification.Network;
 
 namespace PeopleEnrich.Verification.Smtp;
 
-/// <summary>What one RCPT TO was answered.</summary>
-public sealed record RcptObservation(string Address, RcptOutcome Outcome, SmtpReply Reply);
+/// <summary>What one RCPT TO was answered, by which mail host, and when.</summary>
+public sealed record RcptObservation(string Address, RcptOutcome Outcome, SmtpReply Reply, string Host, DateTimeOffset At);
 
 /// <summary>
 /// A session could not be had: refused by policy (no verdict from this domain), or not now (worth
@@ -123,7 +123,7 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
             var refusal = await GreetAsync(conversation, host.Name, settings, cancellationToken);
             if (refusal is null)
             {
-                return (new ProbeSession(conversation, host.Name, slot), null);
+                return (new ProbeSession(conversation, host.Name, slot, time), null);
             }
 
             await conversation.DisposeAsync();
@@ -181,7 +181,7 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
 /// One open verification session, ready for RCPT TO. It only ever sends RCPT, RSET and QUIT: never
 /// DATA. Disposing it says goodbye and frees the host's politeness slot.
 /// </summary>
-public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot) : IAsyncDisposable
+public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot, TimeProvider time) : IAsyncDisposable
 {
     public string Host { get; } = host;
 
@@ -197,7 +197,7 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
 
         RecipientsAsked++;
         var reply = await conversation.SendAsync($"RCPT TO:<{recipient}>", cancellationToken);
-        return new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply);
+        return new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply, Host, time.GetUtcNow());
     }
 
     public async ValueTask DisposeAsync()

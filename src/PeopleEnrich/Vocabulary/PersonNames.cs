@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace PeopleEnrich.Sources.EmailFinder;
+namespace PeopleEnrich.Vocabulary;
 
 /// <summary>
 /// A person's name reduced to what may appear in an address. Every spelling is [a-z0-9] with, only in

@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Sources.EmailFinder;
+namespace PeopleEnrich.Vocabulary;
 
 /// <summary>
 /// Domains that can have no real mailboxes (RFC 2606, RFC 6761): .invalid, .localhost, .example and

@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Sources.EmailFinder;
+namespace PeopleEnrich.Vocabulary;
 
 /// <summary>
 /// Domains where anyone can open a mailbox: free mail and throw-away services. A person's address

@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Pipeline.Waterfall;
+namespace PeopleEnrich.Answers;
 
 [Flags]
 public enum EnrichFields
@@ -28,14 +28,4 @@ public static class EnrichFieldNames
         EnrichFields.Emails | EnrichFields.Phones => Emails + "," + Phones,
         _ => throw new ArgumentOutOfRangeException(nameof(fields), fields, "At least one field is asked for."),
     };
-}
-
-/// <summary>The price list of the contract: 1 credit per email asked, 10 per phone.</summary>
-public static class CreditCost
-{
-    public const long Email = 1;
-    public const long Phone = 10;
-
-    public static long For(EnrichFields fields) =>
-        (fields.HasFlag(EnrichFields.Emails) ? Email : 0) + (fields.HasFlag(EnrichFields.Phones) ? Phone : 0);
 }

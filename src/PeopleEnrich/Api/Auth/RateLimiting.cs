@@ -1,9 +1,7 @@
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using PeopleEnrich.Api;
 
-namespace PeopleEnrich.Auth;
+namespace PeopleEnrich.Api.Auth;
 
 public sealed class RateLimitOptions
 {

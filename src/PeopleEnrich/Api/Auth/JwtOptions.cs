@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Auth;
+namespace PeopleEnrich.Api.Auth;
 
 /// <summary>Auth:Jwt: bearer tokens from the operator's OAuth 2.1 authorization server.</summary>
 public sealed class JwtOptions

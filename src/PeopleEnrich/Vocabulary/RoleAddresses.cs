@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Sources.EmailFinder;
+namespace PeopleEnrich.Vocabulary;
 
 /// <summary>
 /// Mailboxes of a function, not of a person. A server accepting one says nothing about the person we

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-namespace PeopleEnrich.Auth;
+namespace PeopleEnrich.Api.Auth;
 
 /// <summary>
 /// The authorization server's signing keys, from a JWKS file or URL. Fetched keys are cached and

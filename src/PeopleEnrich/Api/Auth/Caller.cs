@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace PeopleEnrich.Auth;
+namespace PeopleEnrich.Api.Auth;
 
 /// <summary>What the edge knows of an authenticated caller.</summary>
 public static class Caller

@@ -7,9 +7,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PeopleEnrich.Accounts;
-using PeopleEnrich.Api;
 
-namespace PeopleEnrich.Auth;
+namespace PeopleEnrich.Api.Auth;
 
 /// <summary>
 /// The contract's two schemes on one header: an API key, raw or as "Bearer pe_…", or a JWT as

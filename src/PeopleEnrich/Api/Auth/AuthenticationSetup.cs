@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Auth;
+namespace PeopleEnrich.Api.Auth;
 
 public static class AuthenticationSetup
 {

@@ -1,47 +1,7 @@
+using PeopleEnrich.Vocabulary;
 using PhoneNumbers;
 
-namespace PeopleEnrich.Pipeline.Waterfall;
-
-public static class EmailStatus
-{
-    public const string Deliverable = "DELIVERABLE";
-    public const string HighProbability = "HIGH_PROBABILITY";
-    public const string CatchAll = "CATCH_ALL";
-    public const string Invalid = "INVALID";
-    public const string Unknown = "UNKNOWN";
-
-    /// <summary>Lower is a lower expected bounce rate; INVALID is never a most probable email.</summary>
-    public static int Rank(string status) => status switch
-    {
-        Deliverable => 0,
-        HighProbability => 1,
-        CatchAll => 2,
-        Unknown => 3,
-        _ => 4,
-    };
-
-    /// <summary>The contract's "found": an address we stand behind, and so charge for.</summary>
-    public static bool CountsAsFound(string status) => status is Deliverable or HighProbability;
-}
-
-public sealed record FoundEmail(string Email, string Status);
-
-public sealed record FoundPhone(string Number, string Region);
-
-public sealed record EnrichmentOutcome(IReadOnlyList<FoundEmail> Emails, string? MostProbableEmail, IReadOnlyList<FoundPhone> Phones)
-{
-    public EnrichFields Found =>
-        (MostProbableEmail is not null && Emails.Any(e => e.Email == MostProbableEmail && EmailStatus.CountsAsFound(e.Status)) ? EnrichFields.Emails : EnrichFields.None)
-        | (Phones.Count > 0 ? EnrichFields.Phones : EnrichFields.None);
-
-    public long ChargeFor(EnrichFields asked) => CreditCost.For(asked & Found);
-
-    /// <summary>The answer to a narrower question: a cached answer for emails and phones, asked for one of them.</summary>
-    public EnrichmentOutcome Only(EnrichFields asked) => new(
-        asked.HasFlag(EnrichFields.Emails) ? Emails : [],
-        asked.HasFlag(EnrichFields.Emails) ? MostProbableEmail : null,
-        asked.HasFlag(EnrichFields.Phones) ? Phones : []);
-}
+namespace PeopleEnrich.Answers;
 
 /// <summary>The one function that turns evidence into the contract's statuses.</summary>
 public static class Verdict
@@ -53,8 +13,9 @@ public static class Verdict
         var catchAllDomains = evidence.Where(e => e.Observation == EmailObservation.AcceptedByCatchAll).Select(e => DomainOf(e.Address)).ToHashSet();
         var decided = evidence
             .GroupBy(e => e.Address.ToLowerInvariant())
-            .Where(group => !Sources.EmailFinder.RoleAddresses.IsRole(group.Key.Split('@')[0])) // info@ is nobody's address
-            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group, catchAllDomains.Contains(DomainOf(group.Key)))), Claimed: group.Any(e => IsClaim(e.Observation))))
+            .Where(group => !RoleAddresses.IsRole(group.Key.Split('@')[0])) // info@ is nobody's address
+            .Select(group => (Email: new FoundEmail(group.Key, StatusOf(group, catchAllDomains.Contains(DomainOf(group.Key)))) { Evidence = Sightings(group.Select(e => e.Provenance)) },
+                Claimed: group.Any(e => IsClaim(e.Observation))))
             // A rejected guess is no news; a rejected address that a source claimed tells the user it now bounces.
             .Where(e => e.Email.Status != EmailStatus.Invalid || e.Claimed)
             .Select(e => e.Email)
@@ -62,12 +23,15 @@ public static class Verdict
             .ToList();
         var mostProbable = decided.FirstOrDefault(e => e.Status != EmailStatus.Invalid)?.Email;
         var numbers = phones
-            .DistinctBy(p => p.E164)
-            .OrderBy(p => MobileFirst(p.E164)) // stable: sources' order otherwise
-            .Select(p => new FoundPhone(p.E164, p.Region))
+            .GroupBy(p => p.E164)
+            .OrderBy(p => MobileFirst(p.Key)) // stable: sources' order otherwise
+            .Select(p => new FoundPhone(p.Key, p.First().Region) { Evidence = Sightings(p.Select(e => e.Provenance)) })
             .ToList();
         return new EnrichmentOutcome(decided, mostProbable, numbers);
     }
+
+    /// <summary>Every sighting behind an address or a number, once each, in the order the sources gave them.</summary>
+    private static IReadOnlyList<Provenance> Sightings(IEnumerable<Provenance?> provenance) => provenance.OfType<Provenance>().Distinct().ToList();
 
     /// <summary>Mobile numbers reach the person, fixed lines often a desk or a switchboard: mobiles first, then numbers that may be either.</summary>
     private static int MobileFirst(string e164)

@@ -1,4 +1,4 @@
-namespace PeopleEnrich.Sources.EmailFinder;
+namespace PeopleEnrich.Vocabulary;
 
 /// <summary>How a company builds its people's local parts. Examples are for Jane Q. Doe.</summary>
 public enum AddressPattern

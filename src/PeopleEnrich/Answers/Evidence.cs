@@ -1,0 +1,48 @@
+namespace PeopleEnrich.Answers;
+
+/// <summary>What a source saw of an address. Sources report observations; only <see cref="Verdict"/> decides statuses.</summary>
+public enum EmailObservation
+{
+    /// <summary>A source lists the address (the directory, a page) as this person's.</summary>
+    Listed,
+
+    /// <summary>The domain's mail server accepted the recipient, and rejects made-up ones.</summary>
+    MailboxAccepted,
+
+    /// <summary>The domain's mail server said there is no such mailbox.</summary>
+    MailboxRejected,
+
+    /// <summary>The domain accepts every recipient (catch-all): its server said nothing of this one.</summary>
+    AcceptedByCatchAll,
+
+    /// <summary>The address follows the domain's pattern, learned from independent addresses (or the directory).</summary>
+    FollowsLearnedPattern,
+
+    /// <summary>An upstream provider reported it DELIVERABLE: its verdict, not a reply we saw.</summary>
+    UpstreamDeliverable,
+
+    /// <summary>An upstream provider reported it HIGH_PROBABILITY.</summary>
+    UpstreamHighProbability,
+
+    /// <summary>An upstream provider reported it CATCH_ALL: a catch-all domain, the address a guess.</summary>
+    UpstreamCatchAll,
+
+    /// <summary>An upstream provider reported it INVALID.</summary>
+    UpstreamInvalid,
+
+    /// <summary>The single best guess of the common patterns, on a catch-all domain: nothing at the domain backs it.</summary>
+    FollowsCommonPattern,
+}
+
+/// <summary>One observation of an address by a source, with what identifies it (for "why this address?").</summary>
+public sealed record EmailEvidence(string Address, string Source, EmailObservation Observation)
+{
+    /// <summary>Where exactly it was seen: the reply of which server, which page, which file and line…</summary>
+    public Provenance? Provenance { get; init; }
+}
+
+/// <summary>A number a source gives for the person, with where exactly it was seen.</summary>
+public sealed record PhoneEvidence(string E164, string Region, string Source)
+{
+    public Provenance? Provenance { get; init; }
+}

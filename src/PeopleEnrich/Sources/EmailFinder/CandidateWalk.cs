@@ -1,0 +1,48 @@
+using PeopleEnrich.Verification.Smtp;
+
+namespace PeopleEnrich.Sources.EmailFinder;
+
+/// <summary>
+/// The finder's way through one person's recipients (the addresses listed for them, then the candidates
+/// in order of likelihood): it stops at the first accepted address where acceptance means a mailbox, and
+/// once an address in some shape was accepted at the domain (anyone's, in the lane), the person's
+/// candidate in that shape is asked first and waited on, since it is most likely the answer.
+/// </summary>
+internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed) : IRecipientWalk
+{
+    private readonly HashSet<Recipient> _asked = [];
+    private bool _shapeInFlight;
+
+    public bool IsDone { get; private set; }
+
+    public Recipient? Peek(LaneView lane)
+    {
+        if (IsDone || _shapeInFlight)
+        {
+            return null;
+        }
+
+        var shape = AcceptedShape(lane);
+        return recipients.FirstOrDefault(r => shape is not null && r.Tag == shape && !_asked.Contains(r))
+            ?? recipients.FirstOrDefault(r => !_asked.Contains(r));
+    }
+
+    public void Asking(Recipient recipient, LaneView lane)
+    {
+        _asked.Add(recipient);
+        _shapeInFlight = recipient.Tag is not null && recipient.Tag == AcceptedShape(lane);
+    }
+
+    public void Answered(Recipient recipient, RcptObservation observation, LaneView lane)
+    {
+        _shapeInFlight = false;
+        // Found: the rest of this person's candidates would only cost the server.
+        IsDone = observation.Outcome == RcptOutcome.Accepted && lane.AcceptanceIsMeaningful(probed);
+    }
+
+    /// <summary>The shape of the last address the domain accepted as a mailbox (listed addresses have none).</summary>
+    private static string? AcceptedShape(LaneView lane) =>
+        lane.Probe is null or RcptOutcome.Rejected
+            ? lane.Answers.LastOrDefault(a => a.Observation.Outcome == RcptOutcome.Accepted && a.Recipient.Tag is not null).Recipient?.Tag
+            : null;
+}
