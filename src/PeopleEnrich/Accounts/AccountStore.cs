@@ -134,6 +134,13 @@ public sealed class AccountStore(Database database, CreditLedger ledger, TimePro
         return rows.Select(r => new AccountSummary(r.Id, r.Name, r.Total, r.Used, r.Reserved, keys[r.Id].ToList())).ToList();
     }
 
+    /// <summary>The id of the account with this id or name; an <see cref="AdminInputException"/> when there is none.</summary>
+    public async Task<string> FindIdAsync(string account, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ResolveAccountAsync(connection, null, account, cancellationToken);
+    }
+
     public async Task<bool> AnyAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -181,7 +188,7 @@ public sealed class AccountStore(Database database, CreditLedger ledger, TimePro
     }
 
     /// <summary>Accepts an account id or, for convenience at the console, its unique name.</summary>
-    private static async Task<string> ResolveAccountAsync(DbConnection connection, DbTransaction transaction, string account, CancellationToken cancellationToken)
+    private static async Task<string> ResolveAccountAsync(DbConnection connection, DbTransaction? transaction, string account, CancellationToken cancellationToken)
     {
         var id = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "SELECT id FROM accounts WHERE id = @account OR name = @account ORDER BY CASE WHEN id = @account THEN 0 ELSE 1 END LIMIT 1",

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using PeopleEnrich.Accounts;
 using PeopleEnrich.Credits;
@@ -74,13 +75,7 @@ public static class AdminCommands
                     $"{account.ReservedCredits}", $"{account.RemainingCredits}", Markup.Escape(string.Join(" ", account.ActiveKeys)));
             }
 
-            if (Console.IsOutputRedirected)
-            {
-                // No terminal to measure: Spectre would assume 80 columns and fold names and key prefixes across lines.
-                AnsiConsole.Profile.Width = 4096;
-            }
-
-            AnsiConsole.Write(table);
+            WriteTable(table);
         }, cancellationToken));
         return new Command("accounts", "Accounts") { create, list };
     }
@@ -116,7 +111,29 @@ public static class AdminCommands
             var balance = await accounts.GrantCreditsAsync(result.GetValue(account)!, result.GetValue(amount), cancellationToken);
             Console.WriteLine($"Granted {result.GetValue(amount)}: total {balance.Total}, used {balance.Used}, reserved {balance.Reserved}, remaining {balance.Remaining}.");
         }, cancellationToken));
-        return new Command("credits", "Credits") { grant };
+        var limit = new Option<int>("--limit") { Description = "How many entries, newest first", DefaultValueFactory = _ => 50 };
+        var history = new Command("history", "An account's ledger, newest first: grants, and each settled item's charge and release") { account, limit };
+        history.SetAction((result, cancellationToken) => RunAsync(services, async accounts =>
+        {
+            if (result.GetValue(limit) is < 1 or > 10_000)
+            {
+                throw new AdminInputException("--limit must be from 1 to 10000.");
+            }
+
+            var accountId = await accounts.FindIdAsync(result.GetValue(account)!, cancellationToken);
+            var entries = await services.GetRequiredService<CreditLedger>().HistoryAsync(accountId, result.GetValue(limit), cancellationToken);
+            var table = new Table().AddColumns("time (UTC)", "kind", "amount", "released", "request id", "item");
+            foreach (var entry in entries)
+            {
+                table.AddRow(entry.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), entry.Kind,
+                    entry.Kind == CreditLedger.Grant ? $"+{entry.Granted}" : entry.Charged == 0 ? "0" : $"-{entry.Charged}",
+                    entry.Released == 0 ? "" : $"{entry.Released}", entry.RequestId ?? "", entry.Item is { } item ? $"{item}" : "");
+            }
+
+            WriteTable(table);
+            Console.WriteLine(entries.Count == 0 ? "No entries." : $"{entries.Count} entries, newest first.");
+        }, cancellationToken));
+        return new Command("credits", "Credits") { grant, history };
     }
 
     private static Command DirectoryCommand(IServiceProvider services)
@@ -132,7 +149,7 @@ public static class AdminCommands
             }
 
             using var reader = new StreamReader(path.FullName);
-            var report = await services.GetRequiredService<DirectoryImporter>().ImportAsync(reader, cancellationToken);
+            var report = await services.GetRequiredService<DirectoryImporter>().ImportAsync(reader, path.Name, cancellationToken);
             Console.WriteLine($"Rows read: {report.RowsRead}; imported: {report.Imported}; updated: {report.Updated}; unchanged: {report.Unchanged}; skipped: {report.SkippedCount}.");
             foreach (var note in report.Skipped)
             {
@@ -145,6 +162,17 @@ public static class AdminCommands
             }
         }, cancellationToken));
         return new Command("directory", "The known-contacts directory") { import };
+    }
+
+    private static void WriteTable(Table table)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            // No terminal to measure: Spectre would assume 80 columns and fold ids and key prefixes across lines.
+            AnsiConsole.Profile.Width = 4096;
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>Migrates first (the server may never have run), then reports mistakes plainly with exit code 1.</summary>

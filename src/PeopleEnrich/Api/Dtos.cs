@@ -32,3 +32,28 @@ public sealed record ErrorDetail(string Location, string Message, System.Text.Js
     public static ErrorDetail WithText(string location, string message, string value) =>
         new(location, message, System.Text.Json.JsonSerializer.SerializeToElement(value, Json.ApiJsonContext.Default.String));
 }
+
+// Extension: GET /api/v2/people/enrich/{RequestID}/evidence.
+
+public sealed record GetEnrichPeopleEvidenceOutputBody(string RequestId, IReadOnlyList<ItemEvidence> Results);
+
+public sealed record ItemEvidence(IReadOnlyList<EmailEvidenceOutput> Emails, IReadOnlyList<PhoneEvidenceOutput> Phones);
+
+public sealed record EmailEvidenceOutput(string Email, string Status, IReadOnlyList<EvidenceOutput> Evidence);
+
+public sealed record PhoneEvidenceOutput(string Number, string Region, IReadOnlyList<EvidenceOutput> Evidence);
+
+/// <summary>One sighting, flat as the contract's Evidence: <see cref="Source"/> says which other fields it carries.</summary>
+public sealed record EvidenceOutput(
+    string Source,
+    DateTime ObservedAt,
+    string? MxHost = null,
+    string? Reply = null,
+    bool? CatchAll = null,
+    string? Url = null,
+    string? File = null,
+    long? Line = null,
+    string? Provider = null,
+    string? Status = null,
+    string? Pattern = null,
+    IReadOnlyList<string>? Supporting = null);

@@ -18,6 +18,7 @@ public static class EnrichEndpoints
         var group = app.MapGroup("/api/v2/people/enrich").RequireAuthorization();
         group.MapPost("", SubmitAsync);
         group.MapGet("/{RequestID}", GetAsync);
+        group.MapGet("/{RequestID}/evidence", GetEvidenceAsync);
         return app;
     }
 
@@ -95,16 +96,15 @@ public static class EnrichEndpoints
         var deadline = time.GetUtcNow() + wait;
         while (true)
         {
-            var batch = Guid.TryParse(RequestID, out _) ? await batches.FindAsync(accountId, RequestID, cancellationToken) : null;
-            if (batch is null)
+            if (await FindAsync(RequestID, accountId, batches, cancellationToken) is not { } batch)
             {
-                return ApiProblem.NotFound("No enrichment request with this ID exists for this account.", "path.RequestID", RequestID);
+                return NoSuchRequest(RequestID);
             }
 
             var remaining = deadline - time.GetUtcNow();
             if (batch.Status != ItemStatus.Processing || remaining <= TimeSpan.Zero)
             {
-                return TypedResults.Ok(ToResponse(batch));
+                return TypedResults.Ok(WireAnswers.Status(batch));
             }
 
             // Woken by this process's workers (other processes' progress is seen on the next poll), but
@@ -118,6 +118,20 @@ public static class EnrichEndpoints
             }
         }
     }
+
+    /// <summary>The evidence behind every email and phone the GET shows, item by item (an extension).</summary>
+    private static async Task<Results<Ok<GetEnrichPeopleEvidenceOutputBody>, ApiProblem>> GetEvidenceAsync(
+        string RequestID, HttpContext http, BatchStore batches, CancellationToken cancellationToken) =>
+        await FindAsync(RequestID, http.User.AccountId(), batches, cancellationToken) is { } batch
+            ? TypedResults.Ok(WireAnswers.Evidence(batch))
+            : NoSuchRequest(RequestID);
+
+    /// <summary>The batch if this account submitted it; ownership is part of the query, so another account's is simply not found.</summary>
+    private static async Task<StoredBatch?> FindAsync(string requestId, string accountId, BatchStore batches, CancellationToken cancellationToken) =>
+        Guid.TryParse(requestId, out _) ? await batches.FindAsync(accountId, requestId, cancellationToken) : null;
+
+    private static ApiProblem NoSuchRequest(string requestId) =>
+        ApiProblem.NotFound("No enrichment request with this ID exists for this account.", "path.RequestID", requestId);
 
     /// <summary>RFC 7240 "Prefer: wait=N", N from 1 to 30 (larger values are held to 30); anything else is ignored.</summary>
     public static TimeSpan PreferredWait(HttpRequest request)
@@ -137,27 +151,5 @@ public static class EnrichEndpoints
         }
 
         return TimeSpan.Zero;
-    }
-
-    private static GetEnrichPeopleStatusOutputBody ToResponse(StoredBatch batch) =>
-        new(batch.Id, batch.Status, batch.Items.Count, batch.Items.Select(ToResult).ToList());
-
-    private static EnrichPeopleResult ToResult(StoredItem item)
-    {
-        var type = EnrichFieldNames.Canonical(item.Fields);
-        if (item.Answer is not { } answer)
-        {
-            return new EnrichPeopleResult(type, item.Status, item.Custom, null, null, null, item.Error);
-        }
-
-        var emailsAsked = item.Fields.HasFlag(EnrichFields.Emails);
-        return new EnrichPeopleResult(
-            type,
-            item.Status,
-            item.Custom,
-            emailsAsked ? answer.Emails.Select(e => new EnrichedEmail(e.Email, e.Status)).ToList() : null,
-            emailsAsked ? answer.MostProbableEmail : null,
-            item.Fields.HasFlag(EnrichFields.Phones) ? answer.Phones.Select(p => new EnrichedPhone(p.Number, p.Region)).ToList() : null,
-            null);
     }
 }

@@ -16,7 +16,7 @@ public static class PipelineSetup
         services.AddSingleton<BatchStore>();
         services.AddSingleton<ItemQueue>();
         services.AddSingleton<WorkSignal>();
-        services.AddSingleton<Waterfall.Waterfall>();
+        services.AddSingleton<SourceWaterfall>();
         services.AddHostedService<EnrichmentWorkers>();
         return services;
     }

@@ -120,7 +120,7 @@ public sealed class WaterfallTests
     }
 
     private static Task<WaterfallResult> Run(IEnumerable<IEnrichmentSource> sources, EnrichFields asked, TimeSpan? timeout = null) =>
-        new Waterfall(sources, Options.Create(new WaterfallOptions { SourceTimeout = timeout ?? TimeSpan.FromSeconds(5) }), NullLogger<Waterfall>.Instance)
+        new SourceWaterfall(sources, Options.Create(new WaterfallOptions { SourceTimeout = timeout ?? TimeSpan.FromSeconds(5) }), NullLogger<SourceWaterfall>.Instance)
             .RunAsync(Ada, asked, CancellationToken.None);
 
     private sealed class ScriptedSource(string name, EnrichFields provides, Func<CancellationToken, Task<SourceFindings>> answer) : IEnrichmentSource

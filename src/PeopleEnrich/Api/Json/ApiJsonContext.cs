@@ -10,6 +10,7 @@ namespace PeopleEnrich.Api.Json;
 [JsonSerializable(typeof(EnrichPeopleOutputBody))]
 [JsonSerializable(typeof(GetEnrichPeopleStatusOutputBody))]
 [JsonSerializable(typeof(GetCreditsOutputBody))]
+[JsonSerializable(typeof(GetEnrichPeopleEvidenceOutputBody))]
 [JsonSerializable(typeof(ErrorModel))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

@@ -13,7 +13,7 @@ namespace PeopleEnrich.Pipeline.Workers;
 /// </summary>
 public sealed class EnrichmentWorkers(
     ItemQueue queue,
-    Waterfall.Waterfall waterfall,
+    SourceWaterfall waterfall,
     ResultsCache cache,
     WorkSignal signal,
     TimeProvider time,

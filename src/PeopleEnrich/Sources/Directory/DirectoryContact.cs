@@ -16,7 +16,15 @@ public sealed class DirectoryContact
     public string? PhoneE164 { get; init; }
     public string? PhoneRegion { get; init; }
 
-    /// <summary>Same data, whatever the key: an import that finds this changes nothing.</summary>
+    /// <summary>The file (its name only) and line it was imported from: the evidence behind what it gives.</summary>
+    public string? SourceFile { get; init; }
+
+    public long? SourceLine { get; init; }
+
+    /// <summary>When it was last imported or changed (Unix milliseconds).</summary>
+    public long UpdatedAt { get; init; }
+
+    /// <summary>Same data, whatever the key or the file it came from: an import that finds this changes nothing.</summary>
     public bool SameAs(DirectoryContact other) =>
         (LinkedinKey, FirstKey, LastKey, Domain, Firstname, Lastname, CompanyName, LinkedinUrl, Email, PhoneE164, PhoneRegion)
         == (other.LinkedinKey, other.FirstKey, other.LastKey, other.Domain, other.Firstname, other.Lastname, other.CompanyName, other.LinkedinUrl, other.Email, other.PhoneE164, other.PhoneRegion);

@@ -22,7 +22,13 @@ public sealed class DirectoryImporter(DirectoryStore store, ResultsCache cache)
 {
     public static readonly string[] KnownColumns = ["firstname", "lastname", "domain", "email", "phone", "linkedin_url", "company_name", "region"];
 
-    public async Task<ImportReport> ImportAsync(TextReader input, CancellationToken cancellationToken)
+    /// <summary>What a contact's evidence names as its file when the caller gave no name.</summary>
+    public const string UnnamedFile = "(unnamed import)";
+
+    public Task<ImportReport> ImportAsync(TextReader input, CancellationToken cancellationToken) => ImportAsync(input, UnnamedFile, cancellationToken);
+
+    /// <param name="fileName">The file's name, kept with each contact (with its line) as the evidence of what it gives.</param>
+    public async Task<ImportReport> ImportAsync(TextReader input, string fileName, CancellationToken cancellationToken)
     {
         using var csv = new CsvReader(input, new CsvConfiguration(CultureInfo.InvariantCulture)
         {
@@ -60,7 +66,7 @@ public sealed class DirectoryImporter(DirectoryStore store, ResultsCache cache)
             cancellationToken.ThrowIfCancellationRequested();
             rows++;
             var line = csv.Parser.RawRow;
-            var contact = ReadRow(csv, line, skipped, warnings);
+            var contact = ReadRow(csv, fileName, line, skipped, warnings);
             if (contact is null)
             {
                 continue;
@@ -90,7 +96,7 @@ public sealed class DirectoryImporter(DirectoryStore store, ResultsCache cache)
             warnings);
     }
 
-    private static DirectoryContact? ReadRow(CsvReader csv, long line, List<ImportNote> skipped, List<ImportNote> warnings)
+    private static DirectoryContact? ReadRow(CsvReader csv, string fileName, long line, List<ImportNote> skipped, List<ImportNote> warnings)
     {
         string? Field(string name) => csv.TryGetField<string>(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
 
@@ -161,6 +167,8 @@ public sealed class DirectoryImporter(DirectoryStore store, ResultsCache cache)
             Email = email,
             PhoneE164 = phone?.E164,
             PhoneRegion = phone?.Region,
+            SourceFile = fileName,
+            SourceLine = line,
         };
     }
 

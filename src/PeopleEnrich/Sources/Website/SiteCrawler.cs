@@ -128,9 +128,16 @@ public sealed class SiteCrawler(CrawlerHttp http, IOptions<CrawlerOptions> optio
         parsing.CancelAfter(options.Value.Timeout);
         try
         {
-            return page.IsHtml
+            var content = page.IsHtml
                 ? await PageReader.ReadHtmlAsync(page.Text, page.Url, domain, parsing.Token)
                 : await PageReader.ReadPlainTextAsync(page.Text, page.Url, domain, parsing.Token);
+            // Each finding names its page: the evidence of what is later returned from it.
+            var url = page.Url.ToString();
+            return content with
+            {
+                Blocks = content.Blocks.Select(b => b with { Url = url }).ToList(),
+                PersonalAddresses = content.PersonalAddresses.Select(a => a with { Url = url }).ToList(),
+            };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -11,14 +11,25 @@ public sealed record SitePhone(string E164, string Region);
 /// name is looked for. A company block is one beside no person: a header, footer or navigation, a
 /// block with no name in it, or one labelled as the switchboard.
 /// </summary>
-public sealed record ContactBlock(string Text, IReadOnlyList<string> Names, IReadOnlyList<string> Emails, IReadOnlyList<SitePhone> Phones, bool Company);
+public sealed record ContactBlock(string Text, IReadOnlyList<string> Names, IReadOnlyList<string> Emails, IReadOnlyList<SitePhone> Phones, bool Company)
+{
+    /// <summary>The page it is on (null in crawls kept before pages were recorded).</summary>
+    public string? Url { get; init; }
+}
 
 /// <summary>An address whose local part is built from a name written on the same page (jane.doe beside "Jane Doe").</summary>
-public sealed record PersonalAddress(string Address, string FirstName, string LastName);
+public sealed record PersonalAddress(string Address, string FirstName, string LastName)
+{
+    /// <summary>The page it is on (null in crawls kept before pages were recorded).</summary>
+    public string? Url { get; init; }
+}
 
 /// <summary>What one crawl of a domain's site found, person by person to be read later; kept with the domain's knowledge.</summary>
 public sealed record SiteFindings(IReadOnlyList<ContactBlock> Blocks, IReadOnlyList<PersonalAddress> PersonalAddresses, IReadOnlyList<string> Switchboard)
 {
+    /// <summary>When the crawl was made: when what it found was seen.</summary>
+    public DateTimeOffset? CrawledAt { get; init; }
+
     public static SiteFindings Nothing { get; } = new([], [], []);
 }
 

@@ -50,8 +50,7 @@ public sealed class WebsiteCrawls(SiteCrawler crawler, WebsiteStore store, Domai
         }
 
         await LearnPatternsAsync(domain, crawl.Findings, stopping);
-        await store.SaveAsync(domain, crawl, stopping);
-        return crawl.Findings;
+        return await store.SaveAsync(domain, crawl, stopping);
     }
 
     /// <summary>Each personal address published on the site is independent evidence of the domain's pattern.</summary>

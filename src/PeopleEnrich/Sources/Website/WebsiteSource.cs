@@ -31,45 +31,53 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
         }
 
         var emails = wanted.HasFlag(EnrichFields.Emails)
-            ? EmailsOf(site, person).Select(address => new EmailEvidence(address, Name, EmailObservation.Listed)).ToList()
+            ? EmailSightings(site, person).Select(seen => new EmailEvidence(seen.Address, Name, EmailObservation.Listed) { Provenance = Page(site, seen.Url) }).ToList()
             : [];
         var phones = wanted.HasFlag(EnrichFields.Phones)
-            ? PhonesOf(site, person).Select(phone => new PhoneEvidence(phone.E164, phone.Region, Name)).ToList()
+            ? PhoneSightings(site, person).Select(seen => new PhoneEvidence(seen.Phone.E164, seen.Phone.Region, Name) { Provenance = Page(site, seen.Url) }).ToList()
             : [];
         return new SourceFindings(emails, phones);
     }
+
+    /// <summary>The page it was read on, when the crawl was made (crawls kept before pages were recorded name the site).</summary>
+    private static WebsiteProvenance Page(SiteFindings site, string? url) =>
+        new(site.CrawledAt ?? DateTimeOffset.UnixEpoch, url ?? "");
+
+    internal static IReadOnlyList<string> EmailsOf(SiteFindings site, Person person) => EmailSightings(site, person).Select(seen => seen.Address).ToList();
+
+    internal static IReadOnlyList<SitePhone> PhonesOf(SiteFindings site, Person person) => PhoneSightings(site, person).Select(seen => seen.Phone).ToList();
 
     /// <summary>
     /// The person's addresses at the domain: in a block naming them, one built from their name, or the
     /// block's only personal address when it is built from nobody else's name; and anywhere on the site, one
     /// built from their name beside it.
     /// </summary>
-    internal static IReadOnlyList<string> EmailsOf(SiteFindings site, Person person)
+    private static IReadOnlyList<(string Address, string? Url)> EmailSightings(SiteFindings site, Person person)
     {
         var names = PersonNames.Parse(person.FirstName, person.LastName);
         var othersAddresses = site.PersonalAddresses.Where(a => !NameRuns.Mentions($"{a.FirstName} {a.LastName}", person.FirstName, person.LastName))
             .Select(a => a.Address).ToHashSet(StringComparer.Ordinal);
-        var found = new List<string>();
+        var found = new List<(string Address, string? Url)>();
         foreach (var block in site.Blocks.Where(b => !b.Company && NameRuns.Mentions(b.Text, person.FirstName, person.LastName)))
         {
             var personal = block.Emails.Where(a => IsPersonalAt(a, person.Domain)).ToList();
             found.AddRange(personal.Where(address =>
-                AddressPatterns.Detect(LocalPart(address), names).Count > 0 || (personal.Count == 1 && !othersAddresses.Contains(address))));
+                AddressPatterns.Detect(LocalPart(address), names).Count > 0 || (personal.Count == 1 && !othersAddresses.Contains(address))).Select(address => (address, block.Url)));
         }
 
         found.AddRange(site.PersonalAddresses
             .Where(a => IsPersonalAt(a.Address, person.Domain) && NameRuns.Mentions($"{a.FirstName} {a.LastName}", person.FirstName, person.LastName))
-            .Select(a => a.Address));
-        return found.Distinct(StringComparer.Ordinal).ToList();
+            .Select(a => (a.Address, a.Url)));
+        return found.DistinctBy(seen => seen.Address, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The numbers in blocks naming the person, less the company's switchboard.</summary>
-    internal static IReadOnlyList<SitePhone> PhonesOf(SiteFindings site, Person person) =>
+    private static IReadOnlyList<(SitePhone Phone, string? Url)> PhoneSightings(SiteFindings site, Person person) =>
         site.Blocks
             .Where(b => !b.Company && NameRuns.Mentions(b.Text, person.FirstName, person.LastName))
-            .SelectMany(b => b.Phones)
-            .Where(phone => !site.Switchboard.Contains(phone.E164))
-            .DistinctBy(phone => phone.E164)
+            .SelectMany(b => b.Phones.Select(phone => (Phone: phone, b.Url)))
+            .Where(seen => !site.Switchboard.Contains(seen.Phone.E164))
+            .DistinctBy(seen => seen.Phone.E164)
             .ToList();
 
     private static bool IsPersonalAt(string address, string domain) =>

@@ -27,7 +27,7 @@ public abstract record WaterfallResult
 /// Asks each source, in registration order, only for what is still missing, and stops once the asked
 /// fields are found. A source's failure is logged and the next source is tried.
 /// </summary>
-public sealed class Waterfall(IEnumerable<IEnrichmentSource> sources, IOptions<WaterfallOptions> options, ILogger<Waterfall> logger)
+public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOptions<WaterfallOptions> options, ILogger<SourceWaterfall> logger)
 {
     private readonly IReadOnlyList<IEnrichmentSource> _sources = sources.ToList();
 
