@@ -11,6 +11,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/leftover-servers.sh
+source "$ROOT/bench/leftover-servers.sh"
 
 for arg in "$@"; do
     case "$arg" in
@@ -52,16 +54,7 @@ cleanup() {
         sleep 2
         kill -KILL "$BENCH_PID" 2>/dev/null || true
     fi
-    if [[ -f "$PID_FILE" ]]; then
-        while read -r pid; do
-            [[ -n "$pid" ]] || continue
-            if kill -0 "$pid" 2>/dev/null; then
-                kill -TERM "$pid" 2>/dev/null || true
-                sleep 1
-                kill -KILL "$pid" 2>/dev/null || true
-            fi
-        done <"$PID_FILE"
-    fi
+    stop_leftover_servers "$PID_FILE"
     rm -rf "$WORK"
     exit $status
 }
