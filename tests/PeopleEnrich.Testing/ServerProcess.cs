@@ -143,7 +143,7 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 if (_process.HasExited)
                 {
-                    throw new ServerStartException($"{_process.Description} exited (code {_process.Process.ExitCode}) before it was ready.\n{_process.Tail(40)}");
+                    throw ExitedDuringStartUp();
                 }
 
                 await Task.Delay(ReadinessPollInterval, deadline.Token);
@@ -151,13 +151,18 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ServerStartException($"{_process.Description} was not ready within {_options.StartTimeout.TotalSeconds:0} s.\n{_process.Tail(40)}");
+            throw new ServerStartException($"{_process.Description} was not ready within {_options.StartTimeout.TotalSeconds:0} s. Its last lines:\n{_process.Tail(40)}");
         }
         catch (TimeoutException exception)
         {
-            throw new ServerStartException($"{_process.Description} did not say where it listens.\n{_process.Tail(40)}", exception);
+            throw _process.HasExited
+                ? ExitedDuringStartUp()
+                : new ServerStartException($"{_process.Description} did not say where it listens. Its last lines:\n{_process.Tail(40)}", exception);
         }
     }
+
+    private ServerStartException ExitedDuringStartUp() =>
+        new($"{_process.Description} exited with {_process.Process.ExitCode} during start-up. Its last lines:\n{_process.Tail(40)}");
 
     private static async Task<bool> IsReadyAsync(HttpClient probe, CancellationToken cancellationToken)
     {
