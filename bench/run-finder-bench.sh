@@ -11,17 +11,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=bench/leftover-servers.sh
-source "$ROOT/bench/leftover-servers.sh"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
-for arg in "$@"; do
-    case "$arg" in
-        --server-dll|--server-dll=*|--pid-file|--pid-file=*)
-            echo "$arg is set by this script" >&2
-            exit 2
-            ;;
-    esac
-done
+refuse_options_set_by_script "$@" || exit 2
 
 echo "== building (Release)"
 dotnet build "$ROOT/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet

@@ -13,15 +13,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=bench/leftover-servers.sh
-source "$ROOT/bench/leftover-servers.sh"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
+refuse_options_set_by_script "$@" || exit 2
 for arg in "$@"; do
     case "$arg" in
-        --server-dll|--server-dll=*|--pid-file|--pid-file=*)
-            echo "$arg is set by this script" >&2
-            exit 2
-            ;;
         --url|--url=*|--key|--key=*|--server-pid|--server-pid=*)
             echo "$arg: this script starts a server of its own; for yours, run the bench tool alone (bench/README.md)" >&2
             exit 2

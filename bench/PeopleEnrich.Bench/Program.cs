@@ -290,13 +290,10 @@ internal sealed record BenchOptions
         var warmup = BenchCommandLine.WholeNumber("--warmup", "Unmeasured warm-up seconds first", 2, 0, 600);
         var latenciesOut = new Option<string>("--latencies-out") { Description = "Also write every measured latency (ms, one a line) to this file", HelpName = "FILE" };
 
-        var command = new RootCommand(
+        var command = BenchCommandLine.Root(
             "Drives POST /api/v2/people/enrich at a fixed concurrency for a fixed time and reports what the server accepted, " +
-            "how fast it answered and how much memory it needed at peak. Loopback only.")
-        {
-            url, key, serverPid, postgres, concurrency, duration, batchSize, warmup, latenciesOut,
-        };
-        server.AddTo(command);
+            "how fast it answered and how much memory it needed at peak. Loopback only.",
+            server, url, key, serverPid, postgres, concurrency, duration, batchSize, warmup, latenciesOut);
         command.Validators.Add(result =>
         {
             bool Given(Option option) => result.GetResult(option) is { Implicit: false };

@@ -729,13 +729,10 @@ internal sealed record Options
         var batchTimeout = BenchCommandLine.WholeNumber("--batch-timeout", "Seconds a batch may take before the run fails", 180, 1, 3600);
         var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds the whole run may take", 900, 1, 86400);
 
-        var command = new RootCommand(
+        var command = BenchCommandLine.Root(
             "Email-finder benchmark: a simulated mail world in this process, the real server (--server-dll) as a child process " +
-            "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.")
-        {
-            concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout,
-        };
-        server.AddTo(command);
+            "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.",
+            server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout);
         command.Validators.Add(result =>
         {
             if (result.GetValue(domains) * result.GetValue(peoplePerDomain) > 100)

@@ -36,6 +36,19 @@ public static class BenchCommandLine
         },
     };
 
+    /// <summary>A bench's root command: its own options, then those with which it starts the server.</summary>
+    public static RootCommand Root(string description, BenchServerOptions server, params Option[] options)
+    {
+        var command = new RootCommand(description);
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+
+        server.AddTo(command);
+        return command;
+    }
+
     /// <summary>
     /// Parses and runs. A mistake in the command line prints what is wrong and the help, and gives
     /// <see cref="UsageError"/>. Ctrl+C and SIGTERM cancel the action's token, which is given time to stop
