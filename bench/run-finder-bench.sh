@@ -11,15 +11,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
-for arg in "$@"; do
-    case "$arg" in
-        --server-dll|--server-dll=*|--pid-file|--pid-file=*)
-            echo "$arg is set by this script" >&2
-            exit 2
-            ;;
-    esac
-done
+refuse_options_set_by_script "$@" || exit 2
 
 echo "== building (Release)"
 dotnet build "$ROOT/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet
@@ -52,16 +47,7 @@ cleanup() {
         sleep 2
         kill -KILL "$BENCH_PID" 2>/dev/null || true
     fi
-    if [[ -f "$PID_FILE" ]]; then
-        while read -r pid; do
-            [[ -n "$pid" ]] || continue
-            if kill -0 "$pid" 2>/dev/null; then
-                kill -TERM "$pid" 2>/dev/null || true
-                sleep 1
-                kill -KILL "$pid" 2>/dev/null || true
-            fi
-        done <"$PID_FILE"
-    fi
+    stop_leftover_servers "$PID_FILE"
     rm -rf "$WORK"
     exit $status
 }

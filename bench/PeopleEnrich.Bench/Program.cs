@@ -1,10 +1,13 @@
 using System.Buffers;
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using PeopleEnrich.Testing;
 
 namespace PeopleEnrich.Bench;
 
@@ -18,21 +21,14 @@ internal static class Program
 {
     private const string EnrichPath = "/api/v2/people/enrich";
 
-    private static async Task<int> Main(string[] args)
+    private static Task<int> Main(string[] args) => BenchCommandLine.InvokeAsync(BenchOptions.Command(RunAsync), args);
+
+    private static Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken) => options.OwnServer is { } server
+        ? server.RunAsync((target, ct) => LoadAsync(options, target, ct), cancellationToken)
+        : LoadAsync(options, options.Target!, cancellationToken);
+
+    private static async Task<int> LoadAsync(BenchOptions options, LoadTarget target, CancellationToken cancellationToken)
     {
-        if (args.Any(a => a is "-h" or "--help"))
-        {
-            Console.WriteLine(BenchOptions.Usage);
-            return 0;
-        }
-
-        if (!BenchOptions.TryParse(args, out var options, out var error))
-        {
-            Console.Error.WriteLine($"error: {error}");
-            Console.Error.WriteLine(BenchOptions.Usage);
-            return 2;
-        }
-
         using var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = Math.Max(options.Concurrency, 1),
@@ -46,11 +42,11 @@ internal static class Program
         };
         using var client = new HttpClient(handler)
         {
-            BaseAddress = options.Url,
+            BaseAddress = target.Url,
             Timeout = options.RequestTimeout,
         };
 
-        Console.WriteLine($"target      {new Uri(options.Url, EnrichPath)}");
+        Console.WriteLine($"target      {new Uri(target.Url, EnrichPath)}");
         Console.WriteLine($"load        concurrency {options.Concurrency}, {options.BatchSize} people per POST, " +
                           $"warm-up {options.WarmupSeconds} s, measured {options.DurationSeconds} s");
 
@@ -58,7 +54,7 @@ internal static class Program
 
         if (options.WarmupSeconds > 0)
         {
-            var warmup = await RunPhaseAsync(client, options, generator, TimeSpan.FromSeconds(options.WarmupSeconds));
+            var warmup = await RunPhaseAsync(client, options, target.Key, generator, TimeSpan.FromSeconds(options.WarmupSeconds), cancellationToken);
             Console.WriteLine($"warm-up     {warmup.Requests} requests, {warmup.Accepted} accepted (not counted)");
             if (warmup.Accepted == 0)
             {
@@ -68,36 +64,38 @@ internal static class Program
             }
         }
 
-        var serverBefore = options.ServerPid is { } pid ? ProcessSample.Read(pid) : null;
+        var serverBefore = target.ServerPid is { } pid ? ProcessSample.Read(pid) : null;
         var machineBefore = MachineCpu.Read();
         var selfBefore = Process.GetCurrentProcess().TotalProcessorTime;
 
-        var result = await RunPhaseAsync(client, options, generator, TimeSpan.FromSeconds(options.DurationSeconds));
+        var result = await RunPhaseAsync(client, options, target.Key, generator, TimeSpan.FromSeconds(options.DurationSeconds), cancellationToken);
 
         var selfCpu = Process.GetCurrentProcess().TotalProcessorTime - selfBefore;
         var machineAfter = MachineCpu.Read();
-        var serverAfter = options.ServerPid is { } pid2 ? ProcessSample.Read(pid2) : null;
+        var serverAfter = target.ServerPid is { } pid2 ? ProcessSample.Read(pid2) : null;
 
-        Report(result, options, serverBefore, serverAfter, machineBefore, machineAfter, selfCpu);
+        Report(result, target, serverBefore, serverAfter, machineBefore, machineAfter, selfCpu);
         if (options.LatenciesOut is { } path)
         {
             // One latency per line, in ms, ascending: for histograms and comparisons between runs.
-            await File.WriteAllLinesAsync(path, result.SortedLatencies().Select(ms => ms.ToString("0.###", CultureInfo.InvariantCulture)));
+            await File.WriteAllLinesAsync(path, result.SortedLatencies().Select(ms => ms.ToString("0.###", CultureInfo.InvariantCulture)), cancellationToken);
             Console.WriteLine($"latencies   written to {path}");
         }
 
         return result.Accepted > 0 && result.Rejected == 0 && result.TransportErrors == 0 ? 0 : 1;
     }
 
-    private static async Task<PhaseResult> RunPhaseAsync(HttpClient client, BenchOptions options, PeopleGenerator generator, TimeSpan duration)
+    private static async Task<PhaseResult> RunPhaseAsync(
+        HttpClient client, BenchOptions options, string key, PeopleGenerator generator, TimeSpan duration, CancellationToken cancellationToken)
     {
         var result = new PhaseResult();
         // Bounded: no new request starts after `duration`, and whatever is still in flight is
-        // abandoned once the request timeout has passed on top of it.
-        using var hardStop = new CancellationTokenSource(duration + options.RequestTimeout + TimeSpan.FromSeconds(5));
+        // abandoned once the request timeout has passed on top of it (or at once on Ctrl+C).
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hardStop.CancelAfter(duration + options.RequestTimeout + TimeSpan.FromSeconds(5));
         var started = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, options.Concurrency)
-            .Select(_ => Task.Run(() => WorkerAsync(client, options, generator, started, duration, result, hardStop.Token)))
+            .Select(_ => Task.Run(() => WorkerAsync(client, options, key, generator, started, duration, result, hardStop.Token)))
             .ToArray();
         await Task.WhenAll(workers);
         result.Elapsed = Stopwatch.GetElapsedTime(started);
@@ -105,7 +103,7 @@ internal static class Program
     }
 
     private static async Task WorkerAsync(
-        HttpClient client, BenchOptions options, PeopleGenerator generator, long started, TimeSpan duration, PhaseResult result, CancellationToken hardStop)
+        HttpClient client, BenchOptions options, string key, PeopleGenerator generator, long started, TimeSpan duration, PhaseResult result, CancellationToken hardStop)
     {
         var buffer = new ArrayBufferWriter<byte>(options.BatchSize * 160);
         var latencies = new List<double>(4096);
@@ -117,7 +115,7 @@ internal static class Program
                 buffer.ResetWrittenCount();
                 generator.WriteBody(buffer);
                 using var request = new HttpRequestMessage(HttpMethod.Post, EnrichPath);
-                request.Headers.TryAddWithoutValidation("Authorization", options.Key);
+                request.Headers.TryAddWithoutValidation("Authorization", key);
                 request.Content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
@@ -164,7 +162,7 @@ internal static class Program
     }
 
     private static void Report(
-        PhaseResult result, BenchOptions options, ProcessSample? serverBefore, ProcessSample? serverAfter,
+        PhaseResult result, LoadTarget target, ProcessSample? serverBefore, ProcessSample? serverAfter,
         MachineCpu? machineBefore, MachineCpu? machineAfter, TimeSpan selfCpu)
     {
         var seconds = result.Elapsed.TotalSeconds;
@@ -183,7 +181,7 @@ internal static class Program
         }
 
         string peakMb = "n/a";
-        if (options.ServerPid is { } pid)
+        if (target.ServerPid is { } pid)
         {
             if (serverAfter is null)
             {
@@ -238,141 +236,113 @@ internal static class Program
     }
 }
 
-internal sealed class BenchOptions
+/// <summary>Where the load goes: a server's URL and API key, and its PID when its memory and CPU are to be reported.</summary>
+internal sealed record LoadTarget(Uri Url, string Key, int? ServerPid);
+
+/// <summary>The command line (System.CommandLine): the load, and either a server of the caller's (--url, --key) or one started here (--server-dll).</summary>
+internal sealed record BenchOptions
 {
-    public const string Usage = """
-        usage: PeopleEnrich.Bench --url http://127.0.0.1:PORT --key KEY [options]
-          --url URL           base URL of the server (loopback only: 127.0.0.0/8, ::1 or localhost)
-          --key KEY           API key, sent as the Authorization header
-          --concurrency N     requests in flight at once (default 16)
-          --duration S        measured seconds (default 20)
-          --batch-size N      people per POST, 1 to 100 (default 100)
-          --warmup S          unmeasured warm-up seconds first (default 2)
-          --server-pid PID    the server's process ID: report its peak memory (VmHWM) and CPU
-          --latencies-out F   also write every measured latency (ms, one a line) to file F
-        """;
+    /// <summary>A server of the caller's; null when <see cref="OwnServer"/> is set.</summary>
+    public LoadTarget? Target { get; init; }
 
-    public required Uri Url { get; init; }
+    /// <summary>The server this tool starts (--server-dll); null when <see cref="Target"/> is set.</summary>
+    public OwnServer? OwnServer { get; init; }
 
-    public required string Key { get; init; }
+    public required int Concurrency { get; init; }
 
-    public int Concurrency { get; init; } = 16;
+    public required int DurationSeconds { get; init; }
 
-    public int DurationSeconds { get; init; } = 20;
+    public required int BatchSize { get; init; }
 
-    public int BatchSize { get; init; } = 100;
-
-    public int WarmupSeconds { get; init; } = 2;
-
-    public int? ServerPid { get; init; }
+    public required int WarmupSeconds { get; init; }
 
     public string? LatenciesOut { get; init; }
 
     public TimeSpan RequestTimeout { get; } = TimeSpan.FromSeconds(30);
 
-    public static bool TryParse(string[] args, out BenchOptions options, out string error)
+    public static RootCommand Command(Func<BenchOptions, CancellationToken, Task<int>> run)
     {
-        options = null!;
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
+        var url = new Option<Uri?>("--url")
         {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                error = $"unexpected argument '{arg}'";
-                return false;
-            }
-
-            string name, value;
-            var equals = arg.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0)
-            {
-                name = arg[2..equals];
-                value = arg[(equals + 1)..];
-            }
-            else if (i + 1 < args.Length)
-            {
-                name = arg[2..];
-                value = args[++i];
-            }
-            else
-            {
-                error = $"{arg} needs a value";
-                return false;
-            }
-
-            if (name is not ("url" or "key" or "concurrency" or "duration" or "batch-size" or "warmup" or "server-pid" or "latencies-out"))
-            {
-                error = $"unknown option --{name}";
-                return false;
-            }
-
-            values[name] = value;
-        }
-
-        if (!values.TryGetValue("url", out var url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            || uri.Scheme is not ("http" or "https"))
-        {
-            error = "--url must be an absolute http(s) URL";
-            return false;
-        }
-
-        if (!IsLoopback(uri))
-        {
-            error = $"--url must point at this machine (loopback), not '{uri.Host}'";
-            return false;
-        }
-
-        if (!values.TryGetValue("key", out var key) || key.Length == 0)
-        {
-            error = "--key is required";
-            return false;
-        }
-
-        if (!TryInt(values, "concurrency", 16, 1, 1024, out var concurrency, out error)
-            || !TryInt(values, "duration", 20, 1, 3600, out var duration, out error)
-            || !TryInt(values, "batch-size", 100, 1, 100, out var batchSize, out error)
-            || !TryInt(values, "warmup", 2, 0, 600, out var warmup, out error)
-            || !TryInt(values, "server-pid", 0, 1, int.MaxValue, out var pid, out error))
-        {
-            return false;
-        }
-
-        options = new BenchOptions
-        {
-            Url = uri,
-            Key = key,
-            Concurrency = concurrency,
-            DurationSeconds = duration,
-            BatchSize = batchSize,
-            WarmupSeconds = warmup,
-            ServerPid = values.ContainsKey("server-pid") ? pid : null,
-            LatenciesOut = values.GetValueOrDefault("latencies-out"),
+            Description = "Base URL of a server of yours (loopback only: 127.0.0.0/8, ::1 or localhost)",
+            HelpName = "URL",
+            CustomParser = ParseLoopbackUrl,
         };
-        error = "";
-        return true;
+        var key = new Option<string>("--key") { Description = "With --url: its API key, sent as the Authorization header", HelpName = "KEY" };
+        var serverPid = new Option<int?>("--server-pid")
+        {
+            Description = "With --url: the server's process ID, to report its peak memory (VmHWM) and CPU",
+            HelpName = "PID",
+            CustomParser = result => int.TryParse(result.Tokens[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid >= 1
+                ? pid
+                : Error<int?>(result, $"--server-pid takes a process ID, not '{result.Tokens[0].Value}'"),
+        };
+        var server = new BenchServerOptions();
+        server.ServerDll.Description = "Instead of --url: start this build of the server (its PeopleEnrich.dll) on a fresh SQLite file, or on --postgres";
+        var postgres = new Option<string>("--postgres")
+        {
+            Description = "With --server-dll: an empty, throw-away PostgreSQL database instead of SQLite (the bench key is only created on first start)",
+            HelpName = "CONNECTION_STRING",
+        };
+        var concurrency = BenchCommandLine.WholeNumber("--concurrency", "Requests in flight at once", 16, 1, 1024);
+        var duration = BenchCommandLine.WholeNumber("--duration", "Measured seconds", 20, 1, 3600);
+        var batchSize = BenchCommandLine.WholeNumber("--batch-size", "People per POST", 100, 1, 100);
+        var warmup = BenchCommandLine.WholeNumber("--warmup", "Unmeasured warm-up seconds first", 2, 0, 600);
+        var latenciesOut = new Option<string>("--latencies-out") { Description = "Also write every measured latency (ms, one a line) to this file", HelpName = "FILE" };
+
+        var command = BenchCommandLine.Root(
+            "Drives POST /api/v2/people/enrich at a fixed concurrency for a fixed time and reports what the server accepted, " +
+            "how fast it answered and how much memory it needed at peak. Loopback only.",
+            server, url, key, serverPid, postgres, concurrency, duration, batchSize, warmup, latenciesOut);
+        command.Validators.Add(result =>
+        {
+            bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+            if (Given(url) == Given(server.ServerDll))
+            {
+                result.AddError("give either --url and --key (a server of yours) or --server-dll (a server started here)");
+            }
+            else if (Given(url) && !Given(key))
+            {
+                result.AddError("--url needs --key");
+            }
+            else if (Given(url) && (Given(postgres) || Given(server.PidFile) || Given(server.KeepLogs)))
+            {
+                result.AddError("--postgres, --pid-file and --keep-logs go with --server-dll");
+            }
+            else if (Given(server.ServerDll) && (Given(key) || Given(serverPid)))
+            {
+                result.AddError("--key and --server-pid go with --url: the server started here has its own key and PID");
+            }
+        });
+        command.SetAction((parsed, cancellationToken) => run(new BenchOptions
+        {
+            Target = parsed.GetValue(url) is { } target ? new LoadTarget(target, parsed.GetRequiredValue(key), parsed.GetValue(serverPid)) : null,
+            OwnServer = parsed.GetValue(server.ServerDll) is null ? null : new OwnServer(server.From(parsed), parsed.GetValue(postgres)),
+            Concurrency = parsed.GetValue(concurrency),
+            DurationSeconds = parsed.GetValue(duration),
+            BatchSize = parsed.GetValue(batchSize),
+            WarmupSeconds = parsed.GetValue(warmup),
+            LatenciesOut = parsed.GetValue(latenciesOut),
+        }, cancellationToken));
+        return command;
     }
 
-    private static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback
-        || (IPAddress.TryParse(uri.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
-
-    private static bool TryInt(Dictionary<string, string> values, string name, int fallback, int min, int max, out int value, out string error)
+    private static Uri? ParseLoopbackUrl(ArgumentResult result)
     {
-        error = "";
-        if (!values.TryGetValue(name, out var text))
+        var text = result.Tokens[0].Value;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            value = fallback;
-            return true;
+            return Error<Uri?>(result, "--url must be an absolute http(s) URL");
         }
 
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max)
-        {
-            return true;
-        }
+        var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
+        return loopback ? uri : Error<Uri?>(result, $"--url must point at this machine (loopback), not '{uri.Host}'");
+    }
 
-        error = $"--{name} must be a whole number from {min} to {max}";
-        return false;
+    private static T? Error<T>(ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default;
     }
 }
 

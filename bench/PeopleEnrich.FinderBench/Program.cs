@@ -1,13 +1,13 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using PeopleEnrich.MailWorld;
+using PeopleEnrich.Testing;
 
 namespace PeopleEnrich.FinderBench;
 
@@ -28,29 +28,13 @@ internal static partial class Program
     internal const string ApiKey = "pe_finder_bench_key_0123456789abcdef";
     internal const string HeloName = "bench.peopleenrich.test";
 
-    private static async Task<int> Main(string[] args)
+    private static Task<int> Main(string[] args) => BenchCommandLine.InvokeAsync(Options.Command(RunBoundedAsync), args);
+
+    /// <summary>Everything is bounded: past --timeout (or on Ctrl+C) the run is abandoned and its server stopped.</summary>
+    private static async Task<int> RunBoundedAsync(Options options, CancellationToken interrupted)
     {
-        if (args.Any(a => a is "-h" or "--help"))
-        {
-            Console.WriteLine(Options.Usage);
-            return 0;
-        }
-
-        if (!Options.TryParse(args, out var options, out var error))
-        {
-            Console.Error.WriteLine($"error: {error}");
-            Console.Error.WriteLine(Options.Usage);
-            return 2;
-        }
-
-        // Everything is bounded: past this the run is abandoned (and the server stopped).
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds));
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            deadline.Cancel();
-        };
-
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(interrupted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
         try
         {
             return await RunAsync(options, deadline.Token);
@@ -111,8 +95,9 @@ internal static partial class Program
     {
         Console.WriteLine();
         Console.WriteLine($"== Workers:Concurrency {concurrency}");
-        await using var server = await ServerProcess.StartAsync(options, world, concurrency, cancellationToken);
-        Console.WriteLine($"server      PID {server.Pid} at {server.Url}, log {server.LogPath}; workers: {server.WorkersLine ?? "?"}");
+        await using var server = await ServerProcess.StartAsync(options.Server with { Settings = ServerSettings(world, concurrency) }, cancellationToken);
+        var workersLine = await WorkersLineAsync(server, cancellationToken);
+        Console.WriteLine($"server      PID {server.Pid} at {server.Url}, log {server.LogPath}; workers: {workersLine ?? "?"}");
 
         using var handler = new SocketsHttpHandler { UseProxy = false, UseCookies = false, ConnectTimeout = TimeSpan.FromSeconds(5) };
         using var client = new HttpClient(handler) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(60) };
@@ -132,9 +117,41 @@ internal static partial class Program
         var warm = await RunBatchAsync("warm", client, world, plan.Warm, options.BatchTimeoutSeconds, cancellationToken);
         var cached = options.Websites ? await RunBatchAsync("cached", client, world, plan.Cold, options.BatchTimeoutSeconds, cancellationToken) : null;
         // "default" is labelled with what the server says it runs with, since the default may change.
-        var effective = server.WorkersLine is { } line && EffectiveConcurrency().Match(line) is { Success: true } m ? m.Groups[1].Value : "?";
+        var effective = workersLine is { } line && EffectiveConcurrency().Match(line) is { Success: true } m ? m.Groups[1].Value : "?";
         var label = concurrency == "default" ? $"default={effective}" : concurrency;
-        return new ConfigResult(label, server.WorkersLine, cold, warm, floorMs, cached);
+        return new ConfigResult(label, workersLine, cold, warm, floorMs, cached);
+    }
+
+    /// <summary>
+    /// The world's settings, a fresh SQLite file in the server's own folder (no domain knowledge, an empty
+    /// DNS cache), credits and a rate limit that never get in the way, and the Workers:Concurrency measured.
+    /// </summary>
+    private static Dictionary<string, string?> ServerSettings(MailWorld.MailWorld world, string concurrency)
+    {
+        var settings = WorldSettings.For(world);
+        settings["ConnectionStrings:Sqlite"] = "Data Source=pe.db";
+        settings["Bootstrap:ApiKey"] = ApiKey;
+        settings["Bootstrap:Credits"] = "1000000";
+        settings["RateLimit:PermitsPerSecond"] = "100000";
+        settings["Smtp:HeloName"] = HeloName;
+        settings["Smtp:ConnectTimeout"] = "00:00:05";
+        settings["Smtp:CommandTimeout"] = "00:00:05";
+        // "default": unset, even if the caller's environment sets it.
+        settings["Workers:Concurrency"] = concurrency == "default" ? null : concurrency;
+        return settings;
+    }
+
+    /// <summary>The workers' start-up line ("… with concurrency N"); it may come a moment after /readyz answers.</summary>
+    private static async Task<string?> WorkersLineAsync(ServerProcess server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await server.WaitForLineAsync("Workers started as", TimeSpan.FromSeconds(1), cancellationToken)).Trim();
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -662,218 +679,6 @@ internal static class RawSmtp
     }
 }
 
-/// <summary>The real server (its built DLL) as a child process with a fresh SQLite file, pointed at the world.</summary>
-internal sealed partial class ServerProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly string _folder;
-    private readonly StreamWriter _log;
-    private readonly bool _keepLog;
-
-    private ServerProcess(Process process, string folder, StreamWriter log, bool keepLog)
-    {
-        _process = process;
-        _folder = folder;
-        _log = log;
-        _keepLog = keepLog;
-    }
-
-    public Uri Url { get; private set; } = new("http://127.0.0.1/");
-
-    public int Pid => _process.Id;
-
-    public string? WorkersLine { get; private set; }
-
-    public string LogPath => Path.Combine(_folder, "server.log");
-
-    public static async Task<ServerProcess> StartAsync(Options options, MailWorld.MailWorld world, string concurrency, CancellationToken cancellationToken)
-    {
-        var folder = Directory.CreateTempSubdirectory("pe-finder-bench.").FullName;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(options.ServerDll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
-        var env = start.Environment;
-        env["ConnectionStrings__Sqlite"] = $"Data Source={Path.Combine(folder, "pe.db")}";
-        env["Bootstrap__ApiKey"] = Program.ApiKey;
-        env["Bootstrap__Credits"] = "1000000";
-        env["RateLimit__PermitsPerSecond"] = "100000";
-        env["Smtp__Enabled"] = "true";
-        env["Smtp__Port"] = world.SmtpPort.ToString(CultureInfo.InvariantCulture);
-        env["Smtp__HeloName"] = Program.HeloName;
-        env["Smtp__ConnectTimeout"] = "00:00:05";
-        env["Smtp__CommandTimeout"] = "00:00:05";
-        env["Dns__Servers__0"] = world.DnsEndPoint.ToString();
-        env["Dns__Timeout"] = "00:00:03";
-        env["Network__AllowLoopbackAddresses"] = "true";
-        if (world.Websites.Count > 0)
-        {
-            env["Crawler__Enabled"] = "true";
-            env["Crawler__HttpPort"] = world.HttpPort.ToString(CultureInfo.InvariantCulture);
-            env["Crawler__HttpsPort"] = world.HttpsPort.ToString(CultureInfo.InvariantCulture);
-            env["Crawler__TrustedCertificatePem"] = world.CertificatePem;
-        }
-        else
-        {
-            env["Crawler__Enabled"] = "false";
-        }
-
-        env["ASPNETCORE_ENVIRONMENT"] = "Production";
-        env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        if (concurrency != "default")
-        {
-            env["Workers__Concurrency"] = concurrency;
-        }
-        else
-        {
-            env.Remove("Workers__Concurrency");
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
-        if (options.PidFile is { } pidFile)
-        {
-            await File.AppendAllTextAsync(pidFile, process.Id.ToString(CultureInfo.InvariantCulture) + "\n", cancellationToken);
-        }
-
-        var log = new StreamWriter(Path.Combine(folder, "server.log")) { AutoFlush = true };
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        string? workersLine = null;
-        void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (log)
-            {
-                log.WriteLine(line);
-            }
-
-            if (ListeningLine().Match(line) is { Success: true } m)
-            {
-                listening.TrySetResult(new Uri(m.Groups[1].Value));
-            }
-
-            if (line.Contains("Workers started as", StringComparison.Ordinal))
-            {
-                workersLine = line.Trim();
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new ServerProcess(process, folder, log, options.KeepLogs);
-        try
-        {
-            using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            startTimeout.CancelAfter(TimeSpan.FromSeconds(60));
-            var exited = process.WaitForExitAsync(startTimeout.Token);
-            var first = await Task.WhenAny(listening.Task, exited);
-            if (first != listening.Task)
-            {
-                throw new InvalidOperationException($"the server exited during start-up (or did not say where it listens within 60 s); see {server.LogPath}");
-            }
-
-            var url = await listening.Task;
-            using var probe = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(2) };
-            while (true)
-            {
-                startTimeout.Token.ThrowIfCancellationRequested();
-                try
-                {
-                    using var ready = await probe.GetAsync("/readyz", startTimeout.Token);
-                    if (ready.IsSuccessStatusCode)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                await Task.Delay(100, startTimeout.Token);
-            }
-
-            // The workers' line comes during start-up; give it a moment if /readyz was quicker.
-            for (var i = 0; i < 20 && workersLine is null; i++)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
-
-            server.Url = url;
-            server.WorkersLine = workersLine;
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync(keepFolder: true);
-            PrintTail(Path.Combine(folder, "server.log"));
-            throw;
-        }
-    }
-
-    public ValueTask DisposeAsync() => DisposeAsync(_keepLog);
-
-    private async ValueTask DisposeAsync(bool keepFolder)
-    {
-        if (!_process.HasExited)
-        {
-            _ = Kill(_process.Id, 15); // SIGTERM: a graceful stop
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(CancellationToken.None);
-            }
-        }
-
-        _process.Dispose();
-        lock (_log)
-        {
-            _log.Dispose();
-        }
-
-        if (!keepFolder)
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
-
-    private static void PrintTail(string path)
-    {
-        try
-        {
-            Console.Error.WriteLine($"== last lines of {path}");
-            foreach (var line in File.ReadLines(path).TakeLast(40))
-            {
-                Console.Error.WriteLine(line);
-            }
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
-    private static partial System.Text.RegularExpressions.Regex ListeningLine();
-}
-
 internal static class Stats
 {
     public static double Median(IReadOnlyList<double> values)
@@ -883,104 +688,81 @@ internal static class Stats
     }
 }
 
+/// <summary>The command line (System.CommandLine) and what it gives.</summary>
 internal sealed record Options
 {
-    public const string Usage = """
-        usage: PeopleEnrich.FinderBench --server-dll PATH [options]
-          --server-dll PATH           the server's built PeopleEnrich.dll (Release)
-          --concurrency LIST          Workers:Concurrency values, comma-separated; "default" leaves it unset (default: default,100)
-          --domains N                 domains in the world (default 20)
-          --people-per-domain N       people per domain in each batch (default 5: 100 cold, 100 warm)
-          --reply-delay-ms N          delay before every SMTP reply (default 30)
-          --floor-repeats N           minimal sessions timed for the floor; the median counts (default 5)
-          --no-naive                  skip the naive one-address-per-session comparison
-          --websites                  give every domain a website (home page, team page with each person's direct line),
-                                      ask for phones too, and resubmit the cold batch to time it from the results cache
-          --batch-timeout N           seconds a batch may take before the run fails (default 180)
-          --timeout N                 seconds the whole run may take (default 900)
-          --pid-file PATH             append each server's PID here (for the script's clean-up)
-          --keep-logs                 keep each server's temporary folder (database and log)
-        """;
-
-    public string ServerDll { get; init; } = "";
-    public IReadOnlyList<string> Concurrencies { get; init; } = ["default", "100"];
-    public int Domains { get; init; } = 20;
-    public int PeoplePerDomain { get; init; } = 5;
-    public int ReplyDelayMs { get; init; } = 30;
-    public int FloorRepeats { get; init; } = 5;
-    public bool Naive { get; init; } = true;
-
-    public bool Websites { get; init; }
-    public int BatchTimeoutSeconds { get; init; } = 180;
-    public int TimeoutSeconds { get; init; } = 900;
-    public string? PidFile { get; init; }
-    public bool KeepLogs { get; init; }
+    public required ServerOptions Server { get; init; }
+    public required IReadOnlyList<string> Concurrencies { get; init; }
+    public required int Domains { get; init; }
+    public required int PeoplePerDomain { get; init; }
+    public required int ReplyDelayMs { get; init; }
+    public required int FloorRepeats { get; init; }
+    public required bool Naive { get; init; }
+    public required bool Websites { get; init; }
+    public required int BatchTimeoutSeconds { get; init; }
+    public required int TimeoutSeconds { get; init; }
     public double TargetRatio => 3;
     public double TargetWarmRcpt => 1.5;
 
-    public static bool TryParse(string[] args, out Options options, out string error)
+    public static RootCommand Command(Func<Options, CancellationToken, Task<int>> run)
     {
-        options = new Options();
-        error = "";
-        for (var i = 0; i < args.Length; i++)
+        var server = new BenchServerOptions();
+        server.ServerDll.Required = true;
+        var concurrencies = new Option<IReadOnlyList<string>>("--concurrency")
         {
-            var arg = args[i];
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value");
-            int Int(int min, int max)
-            {
-                var text = Next();
-                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-                    ? v
-                    : throw new ArgumentException($"{arg} takes a whole number from {min} to {max}, not '{text}'");
-            }
-
-            try
-            {
-                options = arg switch
-                {
-                    "--server-dll" => options with { ServerDll = Next() },
-                    "--concurrency" => options with { Concurrencies = ParseConcurrencies(Next()) },
-                    "--domains" => options with { Domains = Int(1, 200) },
-                    "--people-per-domain" => options with { PeoplePerDomain = Int(1, 20) },
-                    "--reply-delay-ms" => options with { ReplyDelayMs = Int(0, 5000) },
-                    "--floor-repeats" => options with { FloorRepeats = Int(1, 100) },
-                    "--no-naive" => options with { Naive = false },
-                    "--websites" => options with { Websites = true },
-                    "--batch-timeout" => options with { BatchTimeoutSeconds = Int(1, 3600) },
-                    "--timeout" => options with { TimeoutSeconds = Int(1, 86400) },
-                    "--pid-file" => options with { PidFile = Next() },
-                    "--keep-logs" => options with { KeepLogs = true },
-                    _ => throw new ArgumentException($"unknown argument '{arg}'"),
-                };
-            }
-            catch (ArgumentException exception)
-            {
-                error = exception.Message;
-                return false;
-            }
-        }
-
-        if (options.ServerDll.Length == 0 || !File.Exists(options.ServerDll))
+            Description = "Workers:Concurrency values, comma-separated; \"default\" leaves it unset",
+            HelpName = "LIST",
+            Arity = ArgumentArity.ExactlyOne,
+            DefaultValueFactory = _ => ["default", "100"],
+            CustomParser = ParseConcurrencies,
+        };
+        var domains = BenchCommandLine.WholeNumber("--domains", "Domains in the world", 20, 1, 200);
+        var peoplePerDomain = BenchCommandLine.WholeNumber("--people-per-domain", "People per domain in each batch (5: 100 cold, 100 warm)", 5, 1, 20);
+        var replyDelayMs = BenchCommandLine.WholeNumber("--reply-delay-ms", "Delay before every SMTP reply", 30, 0, 5000);
+        var floorRepeats = BenchCommandLine.WholeNumber("--floor-repeats", "Minimal sessions timed for the floor; the median counts", 5, 1, 100);
+        var noNaive = new Option<bool>("--no-naive") { Description = "Skip the naive one-address-per-session comparison" };
+        var websites = new Option<bool>("--websites")
         {
-            error = $"--server-dll must name the built server ({(options.ServerDll.Length == 0 ? "missing" : options.ServerDll + " does not exist")})";
-            return false;
-        }
+            Description = "Give every domain a website (home page, team page with each person's direct line), ask for phones too, " +
+                          "and resubmit the cold batch to time it from the results cache",
+        };
+        var batchTimeout = BenchCommandLine.WholeNumber("--batch-timeout", "Seconds a batch may take before the run fails", 180, 1, 3600);
+        var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds the whole run may take", 900, 1, 86400);
 
-        if (options.Domains * options.PeoplePerDomain > 100)
+        var command = BenchCommandLine.Root(
+            "Email-finder benchmark: a simulated mail world in this process, the real server (--server-dll) as a child process " +
+            "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.",
+            server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout);
+        command.Validators.Add(result =>
         {
-            error = "a batch holds at most 100 people (domains x people-per-domain)";
-            return false;
-        }
-
-        return true;
+            if (result.GetValue(domains) * result.GetValue(peoplePerDomain) > 100)
+            {
+                result.AddError("a batch holds at most 100 people (domains x people-per-domain)");
+            }
+        });
+        command.SetAction((parsed, cancellationToken) => run(new Options
+        {
+            Server = server.From(parsed),
+            Concurrencies = parsed.GetRequiredValue(concurrencies),
+            Domains = parsed.GetValue(domains),
+            PeoplePerDomain = parsed.GetValue(peoplePerDomain),
+            ReplyDelayMs = parsed.GetValue(replyDelayMs),
+            FloorRepeats = parsed.GetValue(floorRepeats),
+            Naive = !parsed.GetValue(noNaive),
+            Websites = parsed.GetValue(websites),
+            BatchTimeoutSeconds = parsed.GetValue(batchTimeout),
+            TimeoutSeconds = parsed.GetValue(timeout),
+        }, cancellationToken));
+        return command;
     }
 
-    private static string[] ParseConcurrencies(string text)
+    private static IReadOnlyList<string> ParseConcurrencies(ArgumentResult result)
     {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
         var values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (values.Length == 0 || values.Any(v => v != "default" && !(int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1000)))
         {
-            throw new ArgumentException($"--concurrency takes 'default' or numbers from 1 to 1000, comma-separated, not '{text}'");
+            result.AddError($"--concurrency takes 'default' or numbers from 1 to 1000, comma-separated, not '{text}'");
         }
 
         return values;

@@ -4,13 +4,14 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Testing;
 using PeopleEnrich.Tests.Infrastructure;
 
 namespace PeopleEnrich.Tests.Hosting;
 
 /// <summary>
-/// The server as a child process, killed with SIGKILL while items are in flight, then restarted:
-/// nothing accepted is lost, every item is settled exactly once, and the credits add up.
+/// The server as a child process, killed with SIGKILL while items are in flight, then restarted on the
+/// same database: nothing accepted is lost, every item is settled exactly once, and the credits add up.
 /// </summary>
 public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
 {
@@ -27,28 +28,27 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         await ImportPhonesAsync(database);
 
         var requestIds = new List<string>();
-        await using (var first = StartServer(database))
+        await using var server = await StartServerAsync(database);
+        using (var http = Client(server.Url))
         {
-            using var http = Client(await first.WaitForListeningAddressAsync());
             for (var b = 0; b < Batches; b++)
             {
                 using var response = await http.PostAsJsonAsync("/api/v2/people/enrich", Batch(b));
                 Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
                 requestIds.Add((await response.Content.ReadFromJsonAsync<JsonNode>())!["request_id"]!.GetValue<string>());
             }
-
-            first.Kill();
-            await first.WaitForExitAsync();
         }
+
+        await server.KillAsync();
 
         // The precondition that makes this a crash test: the kill left work unfinished.
         var unfinished = await ScalarAsync(data, "SELECT COUNT(*) FROM items WHERE status = 'PROCESSING'");
         Assert.True(unfinished > 0, "every item was settled before the kill; the test did not crash anything in flight");
         Assert.Equal(Batches * PerBatch, await ScalarAsync(data, "SELECT COUNT(*) FROM items"));
 
-        await using (var second = StartServer(database))
+        await server.RestartAsync();
+        using (var http = Client(server.Url))
         {
-            using var http = Client(await second.WaitForListeningAddressAsync());
             foreach (var id in requestIds)
             {
                 var batch = await WaitForCompletionAsync(http, id);
@@ -79,10 +79,10 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         await using var data = Open(database);
         await ImportPhonesAsync(database);
 
-        await using var first = StartServer(database);
-        using var firstHttp = Client(await first.WaitForListeningAddressAsync());
-        await using var second = StartServer(database);
-        using var secondHttp = Client(await second.WaitForListeningAddressAsync());
+        await using var first = await StartServerAsync(database);
+        using var firstHttp = Client(first.Url);
+        await using var second = await StartServerAsync(database);
+        using var secondHttp = Client(second.Url);
 
         // Each batch is submitted to one server; both servers' workers claim from the one queue.
         var requestIds = new List<string>();
@@ -103,17 +103,15 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         Assert.Equal(0, await ScalarAsync(data, "SELECT reserved_credits FROM accounts"));
     }
 
-    private static RunningProgram StartServer(TestDatabase database)
+    private static Task<ServerProcess> StartServerAsync(TestDatabase database) => ProgramRunner.StartServerAsync(database, new Dictionary<string, string?>
     {
-        var environment = ProgramRunner.EnvironmentFor(database);
-        environment["Bootstrap__ApiKey"] = Key;
-        environment["Bootstrap__Credits"] = Credits.ToString(CultureInfo.InvariantCulture);
-        environment["RateLimit__PermitsPerSecond"] = "1000";
-        environment["Workers__Concurrency"] = "2";
+        ["Bootstrap:ApiKey"] = Key,
+        ["Bootstrap:Credits"] = Credits.ToString(CultureInfo.InvariantCulture),
+        ["RateLimit:PermitsPerSecond"] = "1000",
+        ["Workers:Concurrency"] = "2",
         // Short leases, so that the killed server's items come back within the test.
-        environment["Workers__LeaseDuration"] = "00:00:02";
-        return ProgramRunner.Start(["--urls", "http://127.0.0.1:0"], environment);
-    }
+        ["Workers:LeaseDuration"] = "00:00:02",
+    });
 
     private static async Task ImportPhonesAsync(TestDatabase database)
     {

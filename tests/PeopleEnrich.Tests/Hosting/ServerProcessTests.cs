@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using PeopleEnrich.Testing;
 using PeopleEnrich.Tests.Infrastructure;
 
 namespace PeopleEnrich.Tests.Hosting;
 
 /// <summary>
-/// The server as an operator runs it, in a process of its own (through <see cref="ProgramRunner"/>,
-/// which these tests also hold to its word: the address it reports, SIGTERM, kill on dispose).
+/// The server as an operator runs it, in a process of its own (through <see cref="ServerProcess"/>,
+/// which these tests also hold to its word: the address it reports, SIGTERM, stopped on dispose).
 /// </summary>
 public abstract class ServerProcessTests<TProvider> where TProvider : IDatabaseProvider
 {
-    private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task The_server_started_as_a_process_on_a_database_prepared_by_the_admin_commands_serves_its_accounts_and_stops_on_SIGTERM()
     {
@@ -20,9 +19,9 @@ public abstract class ServerProcessTests<TProvider> where TProvider : IDatabaseP
         await using var database = await TestDatabase.CreateAsync(TProvider.Name);
         var created = (await ProgramRunner.RunAsync(database, "accounts", "create", "--name", "first", "--credits", "50", "--json")).AssertSucceeded();
         var apiKey = JsonNode.Parse(created.StandardOutput)!["api_key"]!.GetValue<string>();
-        await using var server = StartServer(database);
+        await using var server = await StartServerAsync(database);
 
-        var address = await server.WaitForListeningAddressAsync(StartupLimit);
+        var address = server.Url;
         Assert.True(IPAddress.IsLoopback(IPAddress.Parse(address.Host)), address.ToString());
         using (var http = Client(address, apiKey))
         {
@@ -37,37 +36,31 @@ public abstract class ServerProcessTests<TProvider> where TProvider : IDatabaseP
             await (await bootstrap.GetAsync("/api/v2/credits")).AssertUnauthorizedAsync("unknown or revoked");
         }
 
-        server.Terminate();
-        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await server.StopAsync());
         Assert.Contains(server.Lines, line => line.Contains("Application is shutting down", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Disposing_the_handle_kills_the_server_and_a_wait_that_runs_out_kills_it_too()
+    public async Task Disposing_the_handle_stops_the_server_and_a_wait_that_runs_out_kills_it()
     {
         await using var database = await TestDatabase.CreateAsync(TProvider.Name);
         int firstPid;
-        await using (var first = StartServer(database))
+        await using (var first = await StartServerAsync(database))
         {
-            await first.WaitForListeningAddressAsync(StartupLimit);
-            firstPid = first.Process.Id;
+            firstPid = first.Pid;
         }
 
         Assert.True(HasEnded(firstPid), $"process {firstPid} still runs after its handle was disposed");
 
-        await using var second = StartServer(database);
-        await second.WaitForListeningAddressAsync(StartupLimit);
+        await using var second = await StartServerAsync(database);
         await Assert.ThrowsAsync<TimeoutException>(() => second.WaitForExitAsync(TimeSpan.FromMilliseconds(300)));
-        await second.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await second.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(second.HasExited);
     }
 
-    private static RunningProgram StartServer(TestDatabase database)
-    {
-        var environment = ProgramRunner.EnvironmentFor(database);
-        environment["Bootstrap__ApiKey"] = TestApp.BootstrapKey;
-        return ProgramRunner.Start(["--urls", "http://127.0.0.1:0"], environment);
-    }
+    /// <remarks>A SIGTERM is given a minute, as an operator's service manager would.</remarks>
+    private static Task<ServerProcess> StartServerAsync(TestDatabase database) =>
+        ProgramRunner.StartServerAsync(database, new Dictionary<string, string?> { ["Bootstrap:ApiKey"] = TestApp.BootstrapKey }, stopTimeout: TimeSpan.FromSeconds(60));
 
     private static HttpClient Client(Uri address, string apiKey)
     {

@@ -1,16 +1,15 @@
 extern alias SimulatedWorld;
 
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using PeopleEnrich.Testing;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using World = SimulatedWorld::PeopleEnrich.MailWorld.MailWorld;
 
 namespace PeopleEnrich.Tests.Infrastructure;
 
 /// <summary>
-/// A simulated mail world on loopback and the real app pointed at it: its DNS server is the app's
-/// only resolver, its SMTP and web servers the only ones the app may reach (loopback only: a world's
-/// MX or website at 10.0.0.5 is still refused). The crawler runs only in worlds that have websites.
+/// A simulated mail world on loopback and the real app (in this process) pointed at it by
+/// <see cref="WorldSettings"/>.
 /// </summary>
 public sealed class WorldApp : IAsyncDisposable
 {
@@ -46,38 +45,18 @@ public sealed class WorldApp : IAsyncDisposable
         }
     }
 
-    public static IReadOnlyDictionary<string, string?> SettingsFor(World world) => new Dictionary<string, string?>(world.Websites.Count == 0 ? [] : CrawlerSettingsFor(world))
+    /// <summary><see cref="WorldSettings.For"/>, with the tests' HELO name, and time-outs short enough for a test to see them run out.</summary>
+    public static IReadOnlyDictionary<string, string?> SettingsFor(World world)
     {
-        ["Smtp:Enabled"] = "true",
-        ["Smtp:Port"] = world.SmtpPort.ToString(CultureInfo.InvariantCulture),
-        ["Smtp:HeloName"] = "verifier.peopleenrich.test",
-        ["Smtp:ConnectTimeout"] = "00:00:03",
-        ["Smtp:CommandTimeout"] = "00:00:03",
-        ["Smtp:GreylistRetryAfter"] = "00:00:03",
-        ["Dns:Servers:0"] = world.DnsEndPoint.ToString(),
-        ["Dns:Timeout"] = "00:00:03",
-        ["Network:AllowLoopbackAddresses"] = "true",
-        ["Workers:Concurrency"] = "8",
-    };
-
-    /// <summary>The crawler on, at the world's web ports (for URLs that name none), trusting the world's certificate.</summary>
-    public static IReadOnlyDictionary<string, string?> CrawlerSettingsFor(World world)
-    {
-        var settings = new Dictionary<string, string?>
+        var settings = WorldSettings.For(world);
+        settings["Smtp:HeloName"] = "verifier.peopleenrich.test";
+        settings["Smtp:ConnectTimeout"] = "00:00:03";
+        settings["Smtp:CommandTimeout"] = "00:00:03";
+        settings["Smtp:GreylistRetryAfter"] = "00:00:03";
+        settings["Workers:Concurrency"] = "8";
+        if (world.Websites.Count > 0)
         {
-            ["Crawler:Enabled"] = "true",
-            ["Crawler:TrustedCertificatePem"] = world.CertificatePem,
-            ["Crawler:Timeout"] = "00:00:05",
-        };
-        // A world whose sites all refuse one scheme binds no port for it: the default stays, and nothing answers there.
-        if (world.HttpPort > 0)
-        {
-            settings["Crawler:HttpPort"] = world.HttpPort.ToString(CultureInfo.InvariantCulture);
-        }
-
-        if (world.HttpsPort > 0)
-        {
-            settings["Crawler:HttpsPort"] = world.HttpsPort.ToString(CultureInfo.InvariantCulture);
+            settings["Crawler:Timeout"] = "00:00:05";
         }
 
         return settings;
