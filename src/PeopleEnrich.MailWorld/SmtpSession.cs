@@ -22,6 +22,7 @@ internal sealed partial class SmtpSession
     private readonly MailHost _host;
     private readonly TcpClient _client;
     private readonly long _id;
+    private readonly IPAddress _clientAddress;
     private readonly string _clientIp;
     private readonly DomainDescription _settings;
     private Stream _stream;
@@ -33,6 +34,7 @@ internal sealed partial class SmtpSession
     private string? _mailFrom;
     private readonly List<string> _recipients = [];
     private int _sessionRcpts;
+    private SessionRecord _record = null!; // set first thing in RunAsync
 
     public SmtpSession(MailWorld world, MailHost host, TcpClient client, long id)
     {
@@ -41,16 +43,17 @@ internal sealed partial class SmtpSession
         _client = client;
         _id = id;
         _settings = host.Owner;
-        _clientIp = ((IPEndPoint)client.Client.RemoteEndPoint!).Address.ToString();
+        _clientAddress = ((IPEndPoint)client.Client.RemoteEndPoint!).Address;
+        _clientIp = _clientAddress.ToString();
         _stream = client.GetStream();
     }
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var active = _host.NewSession();
+        _record = _host.NewSession(_id, _clientAddress, _world.Time.GetUtcNow());
         try
         {
-            await DialogueAsync(active, stop);
+            await DialogueAsync(_record.ActiveAtStart, stop);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException)
         {
@@ -58,13 +61,14 @@ internal sealed partial class SmtpSession
         }
         finally
         {
-            _host.EndSession();
+            // Ended before the connection closes: a client that sees the close finds the session ended in the log.
+            _host.EndSession(_record, _world.Time.GetUtcNow());
             await _stream.DisposeAsync();
             _client.Dispose();
         }
     }
 
-    private async Task DialogueAsync(long active, CancellationToken stop)
+    private async Task DialogueAsync(int active, CancellationToken stop)
     {
         if (_settings.Behaviour == Behaviour.Busy && active > _settings.MaxSessions)
         {
@@ -188,7 +192,7 @@ internal sealed partial class SmtpSession
 
     private async Task RcptAsync(string arg, CancellationToken stop)
     {
-        _host.CountRcpt();
+        _host.CountRcpt(_record);
         if (_mailFrom is null) { await ReplyAsync(stop, "503 5.5.1 Error: need MAIL command"); return; }
         var m = RcptToPattern().Match(arg);
         if (!m.Success || m.Groups["addr"].Value.LastIndexOf('@') is var at && at <= 0)
