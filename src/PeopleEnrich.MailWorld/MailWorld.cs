@@ -198,6 +198,8 @@ public sealed class MailWorld : IAsyncDisposable
                 throw new InvalidDataException($"Domain '{name}': an MX record has no host.");
             if (domain.Behaviour == Behaviour.RateLimited && !SmtpReply.IsValid(domain.RateLimitReply))
                 throw new InvalidDataException($"Domain '{name}': rate_limit_reply '{domain.RateLimitReply}' is not an SMTP reply (3 digits, a space, text).");
+            if (domain.ErrorLimits is { } limits && (limits.SoftErrorLimit < 1 || limits.HardErrorLimit < 1 || limits.ErrorSleepMs < 0))
+                throw new InvalidDataException($"Domain '{name}': error_limits need soft_error_limit and hard_error_limit of at least 1 (as Postfix) and error_sleep_ms of at least 0.");
             if (domain.Website is { } site)
             {
                 foreach (var problem in PeopleEnrich.MailWorld.Website.Problems(site))

@@ -35,6 +35,8 @@ internal sealed partial class SmtpSession
     private readonly List<string> _recipients = [];
     private int _sessionRcpts;
     private SessionRecord _record = null!; // set first thing in RunAsync
+    private readonly ErrorLimits? _limits;
+    private int _lastCode;
 
     public SmtpSession(MailWorld world, MailHost host, TcpClient client, long id)
     {
@@ -43,6 +45,7 @@ internal sealed partial class SmtpSession
         _client = client;
         _id = id;
         _settings = host.Owner;
+        _limits = _settings.EffectiveErrorLimits;
         _clientAddress = ((IPEndPoint)client.Client.RemoteEndPoint!).Address;
         _clientIp = _clientAddress.ToString();
         _stream = client.GetStream();
@@ -83,16 +86,34 @@ internal sealed partial class SmtpSession
             await ReplyAsync(stop, $"554 5.7.1 Service unavailable; Client host [{_clientIp}] blocked using zen.spamhaus.org");
             while (await ReadLineAsync(stop) is { } blocked)
             {
+                _lastCode = 0;
                 if (Verb(blocked) == "QUIT") { await ReplyAsync(stop, "221 2.0.0 Bye"); return; }
                 await ReplyAsync(stop, "503 5.5.1 No SMTP service here");
+                if (!await CountErrorAsync(stop)) return;
             }
             return;
         }
         await ReplyAsync(stop, $"220 {_host.Name} ESMTP MailWorld");
         while (await ReadLineAsync(stop) is { } line)
         {
+            _lastCode = 0;
             if (!await HandleAsync(line, stop)) return;
+            if (!await CountErrorAsync(stop)) return;
         }
+    }
+
+    /// <summary>
+    /// Counts the command just answered as an error when its reply was 4xx or 5xx, as Postfix's smtpd does (any command
+    /// whose handler fails: a rejected recipient, a refused sender, an unknown command, bad syntax). With error limits,
+    /// reaching the hard limit answers 421 at once, without waiting for another command, and ends the session (false).
+    /// </summary>
+    private async Task<bool> CountErrorAsync(CancellationToken stop)
+    {
+        if (_lastCode < 400) return true;
+        var errors = _record.CountError();
+        if (_limits is null || errors < _limits.HardErrorLimit) return true;
+        await ReplyAsync(stop, $"421 4.7.0 {_host.Name} Error: too many errors");
+        return false;
     }
 
     /// <summary>Answers one command line; false ends the session.</summary>
@@ -258,6 +279,10 @@ internal sealed partial class SmtpSession
     private async Task ReplyAsync(CancellationToken stop, params string[] lines)
     {
         if (_settings.EffectiveReplyDelayMs > 0) await Task.Delay(_settings.EffectiveReplyDelayMs, stop);
+        // Postfix sleeps before every reply, whatever it says, once the session has made the soft limit's errors.
+        if (_limits is not null && _record.Errors >= _limits.SoftErrorLimit && _limits.ErrorSleepMs > 0)
+            await Task.Delay(_limits.ErrorSleepMs, stop);
+        _lastCode = lines[^1].Length >= 3 && int.TryParse(lines[^1].AsSpan(0, 3), out var code) ? code : 0;
         var sb = new StringBuilder();
         foreach (var l in lines)
         {

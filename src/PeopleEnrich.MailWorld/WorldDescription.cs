@@ -84,6 +84,13 @@ public sealed record DomainDescription
     /// <summary>tarpit: delay before the banner, in milliseconds.</summary>
     public int TarpitMs { get; init; } = 10_000;
 
+    /// <summary>
+    /// Postfix's per-session error limits, any behaviour; null: none, except for <see cref="Behaviour.Postfix"/>, which has
+    /// Postfix's defaults (see <see cref="EffectiveErrorLimits"/>). In JSON, <c>"error_limits": {}</c> turns them on with
+    /// those defaults.
+    /// </summary>
+    public ErrorLimits? ErrorLimits { get; init; }
+
     /// <summary>Delay before DNS answers about this domain and names under it, added to the world's.</summary>
     public int DnsDelayMs { get; init; }
 
@@ -97,6 +104,27 @@ public sealed record DomainDescription
     public WebsiteDescription? Website { get; init; }
 
     internal int EffectiveReplyDelayMs => ReplyDelayMs ?? (Behaviour == Behaviour.Slow ? 1000 : 0);
+
+    /// <summary>The error limits the domain's hosts apply: <see cref="ErrorLimits"/>, or Postfix's defaults for behaviour postfix.</summary>
+    public ErrorLimits? EffectiveErrorLimits => ErrorLimits ?? (Behaviour == Behaviour.Postfix ? new ErrorLimits() : null);
+}
+
+/// <summary>
+/// Postfix smtpd's error limits. A session's error count goes up by one for every command answered 4xx or 5xx (a
+/// rejected recipient, an unknown command, …). Once it reaches <see cref="SoftErrorLimit"/>, every reply waits
+/// <see cref="ErrorSleepMs"/> first; when it reaches <see cref="HardErrorLimit"/>, the server answers
+/// "421 4.7.0 &lt;host&gt; Error: too many errors" and closes the connection. The defaults are Postfix's.
+/// </summary>
+public sealed record ErrorLimits
+{
+    /// <summary>smtpd_soft_error_limit: errors after which every reply is delayed (Postfix: 10).</summary>
+    public int SoftErrorLimit { get; init; } = 10;
+
+    /// <summary>smtpd_error_sleep_time, in milliseconds: the delay before each reply past the soft limit (Postfix: 1s).</summary>
+    public int ErrorSleepMs { get; init; } = 1000;
+
+    /// <summary>smtpd_hard_error_limit: errors at which the server says 421 and hangs up (Postfix: 20).</summary>
+    public int HardErrorLimit { get; init; } = 20;
 }
 
 public sealed record MxDescription
@@ -171,6 +199,9 @@ public enum Behaviour
     [JsonStringEnumMemberName("policy_block")] PolicyBlock,
     [JsonStringEnumMemberName("tarpit")] Tarpit,
     [JsonStringEnumMemberName("m365")] M365,
+
+    /// <summary>A normal server with Postfix's error limits (<see cref="ErrorLimits"/>) on by default.</summary>
+    [JsonStringEnumMemberName("postfix")] Postfix,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<BlockAt>))]

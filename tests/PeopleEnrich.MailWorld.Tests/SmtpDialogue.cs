@@ -61,6 +61,16 @@ internal sealed class SmtpDialogue : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// True when the server sends nothing for that long (the read still waiting then is abandoned, so the dialogue can
+    /// only be disposed after a true); false when a line or the close comes sooner.
+    /// </summary>
+    public async Task<bool> SilentForAsync(TimeSpan time)
+    {
+        var read = ReadLineAsync();
+        return await Task.WhenAny(read, Task.Delay(time)) != read;
+    }
+
     /// <summary>True when the server closes the connection (reads nothing more) within the bounded wait.</summary>
     public async Task<bool> ClosedByServerAsync() => await ReadLineAsync() is null;
 
