@@ -226,6 +226,13 @@ internal sealed partial class SmtpSession
         var domainName = Names.Normalize(address[(at + 1)..]);
         _sessionRcpts++;
 
+        if (_settings.Behaviour == Behaviour.PolicyBlock && _settings.BlockAt == BlockAt.Rcpt)
+        {
+            // Client restrictions come before the recipient's: every recipient, ours or not, gets the same refusal.
+            await ReplyAsync(stop, $"554 5.7.1 Service unavailable; Client host [{_clientIp}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{_clientIp}");
+            return;
+        }
+
         if (_settings.Behaviour == Behaviour.RateLimited && _sessionRcpts > _settings.MaxRecipients)
         {
             await ReplyAsync(stop, _settings.RateLimitReply);

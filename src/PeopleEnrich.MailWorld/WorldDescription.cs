@@ -209,6 +209,9 @@ public enum BlockAt
 {
     [JsonStringEnumMemberName("connect")] Connect,
     [JsonStringEnumMemberName("mail_from")] MailFrom,
+
+    /// <summary>Every RCPT is refused as Postfix's reject_rbl_client refuses a listed client (smtpd_delay_reject, the default, puts client checks at RCPT).</summary>
+    [JsonStringEnumMemberName("rcpt")] Rcpt,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<StartTls>))]

@@ -22,18 +22,20 @@ internal sealed class SmtpDialogue : IAsyncDisposable
         _stream = client.GetStream();
     }
 
-    public static async Task<SmtpDialogue> ConnectAsync(IPEndPoint endPoint)
+    /// <summary>Connects, from <paramref name="from"/> when given (any 127.x.y.z is this machine's, so a test can be another client).</summary>
+    public static async Task<SmtpDialogue> ConnectAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
         var client = new TcpClient(AddressFamily.InterNetwork);
+        if (from is not null) client.Client.Bind(new IPEndPoint(from, 0));
         using var cts = new CancellationTokenSource(Wait);
         await client.ConnectAsync(endPoint, cts.Token);
         return new SmtpDialogue(client);
     }
 
     /// <summary>Connects and reads the greeting.</summary>
-    public static async Task<(SmtpDialogue Dialogue, Reply Greeting)> OpenAsync(IPEndPoint endPoint)
+    public static async Task<(SmtpDialogue Dialogue, Reply Greeting)> OpenAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
-        var d = await ConnectAsync(endPoint);
+        var d = await ConnectAsync(endPoint, from);
         return (d, await d.ReadReplyAsync());
     }
 
