@@ -175,7 +175,11 @@ public sealed class MailWorld : IAsyncDisposable
         _violations.Enqueue($"{Time.GetUtcNow():O} {host.Name}: {client} sent '{line}'");
     }
 
-    /// <summary>True when the triple must still be greylisted (first seen less than the delay ago; first sight records it).</summary>
+    /// <summary>
+    /// True when the triple must still be greylisted: first seen less than the delay ago (the first sight records it; a
+    /// retry does not move it). Keyed like postgrey --lookup-by-host: the client's whole address, the sender and the
+    /// recipient, both without regard to case.
+    /// </summary>
     internal bool IsGreylisted(string client, string from, string to, TimeSpan delay)
     {
         var now = Time.GetUtcNow();

@@ -252,7 +252,8 @@ internal sealed partial class SmtpSession
         if (_settings.Behaviour == Behaviour.Greylist
             && _world.IsGreylisted(_clientIp, _mailFrom, address, TimeSpan.FromSeconds(_settings.GreylistSeconds)))
         {
-            await ReplyAsync(stop, "450 4.7.1 Greylisted, try again later");
+            // Postgrey's default text (its %r is the recipient's domain), as Postfix words a DEFER_IF_PERMIT at RCPT.
+            await ReplyAsync(stop, $"450 4.2.0 <{address}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{domainName}.html");
             return;
         }
         var exists = domain.Behaviour == Behaviour.CatchAll

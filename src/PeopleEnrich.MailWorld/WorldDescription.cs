@@ -62,8 +62,11 @@ public sealed record DomainDescription
 
     public Behaviour Behaviour { get; init; } = Behaviour.Normal;
 
-    /// <summary>greylist: a (client IP, MAIL FROM, RCPT TO) triple first seen less than this long ago gets 450.</summary>
-    public int GreylistSeconds { get; init; } = 60;
+    /// <summary>
+    /// greylist: a (client IP, MAIL FROM, RCPT TO) triple first seen less than this long ago gets postgrey's 450; the
+    /// default is postgrey's --delay.
+    /// </summary>
+    public int GreylistSeconds { get; init; } = 300;
 
     /// <summary>Delay before every SMTP reply, banner included. Default 1000 for behaviour slow, 0 otherwise.</summary>
     public int? ReplyDelayMs { get; init; }

@@ -111,7 +111,7 @@ public sealed class GeneratorTests
         var world = WorldDescription.Parse("""{"domains":[{"name":"a.test","mx":[{"host":"mx.a.test"}],"website":{"pages":[{"path":"/"}]}}]}""");
         Assert.Equal((300, 60, 0, 0), (world.Ttl, world.IdleTimeoutSeconds, world.HttpPort, world.HttpsPort));
         var domain = world.Domains.Single();
-        Assert.Equal((60, 1, 3, "452 4.5.3 Too many recipients", 10_000), (domain.GreylistSeconds, domain.MaxSessions, domain.MaxRecipients, domain.RateLimitReply, domain.TarpitMs));
+        Assert.Equal((300, 1, 3, "452 4.5.3 Too many recipients", 10_000), (domain.GreylistSeconds, domain.MaxSessions, domain.MaxRecipients, domain.RateLimitReply, domain.TarpitMs));
         Assert.Equal(10, domain.Mx!.Single().Preference);
         Assert.True(domain.Website!.Http);
         Assert.True(domain.Website.Https);

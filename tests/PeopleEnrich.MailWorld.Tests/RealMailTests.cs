@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 
 namespace PeopleEnrich.MailWorld.Tests;
 
@@ -30,5 +31,47 @@ public sealed class RealMailTests
         Assert.Equal(4, world.TotalRcptCommands);
         var session = host.SessionLog.Single();
         Assert.Equal((4, 4, client), (session.RcptCommands, session.Errors, session.Client.ToString()));
+    }
+
+    [Fact]
+    public async Task Postgrey_lets_a_triple_through_once_its_delay_has_passed_since_it_was_first_seen()
+    {
+        // greylist_seconds left out: postgrey's 300 s.
+        var description = WorldDescription.Parse("""
+            {"domains":[{"name":"grey.test","mx":[{"host":"mx.grey.test"}],"behaviour":"greylist","mailboxes":["gail","gus"]}]}
+            """);
+        Assert.Equal(300, description.Domains[0].GreylistSeconds);
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-29T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var world = await MailWorld.StartAsync(description, time);
+        var endPoint = world.Smtp("mx.grey.test");
+
+        // One RCPT in a new session from a client address with a sender: the whole triple is the key.
+        async Task<Reply> Rcpt(string client, string from, string to)
+        {
+            var (smtp, _) = await SmtpDialogue.OpenAsync(endPoint, IPAddress.Parse(client));
+            await using var __ = smtp;
+            await smtp.SendAsync("EHLO me");
+            await smtp.SendAsync($"MAIL FROM:<{from}>");
+            return await smtp.SendAsync($"RCPT TO:<{to}>");
+        }
+
+        Assert.Equal("450 4.2.0 <gail@grey.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/grey.test.html",
+            (await Rcpt("127.0.0.1", "a@b.example", "gail@grey.test")).Last);
+        time.Advance(TimeSpan.FromSeconds(200));
+        Assert.Equal(450, (await Rcpt("127.0.0.1", "a@b.example", "gail@grey.test")).Code); // a retry too soon
+        Assert.Equal(450, (await Rcpt("127.0.0.1", "a@b.example", "gus@grey.test")).Code);   // first sight of this triple, at 200 s
+        time.Advance(TimeSpan.FromSeconds(100));
+        // 300 s after its first sighting (the retry at 200 s did not move it), the first triple passes, in any case.
+        Assert.Equal("250 2.1.5 Ok", (await Rcpt("127.0.0.1", "A@B.example", "Gail@Grey.test")).Last);
+        // Each part of the triple is its own key: another client address, another sender, another recipient.
+        Assert.Equal(450, (await Rcpt("127.0.0.7", "a@b.example", "gail@grey.test")).Code);
+        Assert.Equal(450, (await Rcpt("127.0.0.1", "c@b.example", "gail@grey.test")).Code);
+        Assert.Equal(450, (await Rcpt("127.0.0.1", "a@b.example", "gus@grey.test")).Code);
+        time.Advance(TimeSpan.FromSeconds(200));
+        Assert.Equal(250, (await Rcpt("127.0.0.1", "a@b.example", "gus@grey.test")).Code);   // seen first at 200 s, now 500 s
+        Assert.Equal(450, (await Rcpt("127.0.0.7", "a@b.example", "gail@grey.test")).Code);  // seen first at 300 s
+        time.Advance(TimeSpan.FromSeconds(100));
+        Assert.Equal(250, (await Rcpt("127.0.0.7", "a@b.example", "gail@grey.test")).Code);
+        Assert.Equal(250, (await Rcpt("127.0.0.1", "a@b.example", "gail@grey.test")).Code);
     }
 }
