@@ -7,11 +7,12 @@ public sealed class MailHost
 {
     private int _sessions, _active, _rcpts, _data;
 
-    internal MailHost(string name, IPAddress address, bool listening, DomainDescription owner)
+    internal MailHost(string name, IPAddress address, bool listening, bool refusesConnections, DomainDescription owner)
     {
         Name = name;
         Address = address;
         Listening = listening;
+        RefusesConnections = refusesConnections;
         Owner = owner;
     }
 
@@ -21,8 +22,15 @@ public sealed class MailHost
     /// <summary>What DNS answers for the host's A record: its 127.0.0.x, or the domain's mx_address.</summary>
     public IPAddress Address { get; }
 
-    /// <summary>False for hosts whose address is not ours to bind (mx_address): nothing listens for them.</summary>
+    /// <summary>False for hosts whose address is not ours to bind (mx_address), and for those that refuse connections: nothing listens for them.</summary>
     public bool Listening { get; }
+
+    /// <summary>
+    /// The host's address is a 127.0.0.x of its own where nothing listens (refuse_connections): a connection to it at
+    /// <see cref="MailWorld.SmtpPort"/> is refused. The port is held there (bound, never listening) so that no other
+    /// program can answer in its place.
+    /// </summary>
+    public bool RefusesConnections { get; }
 
     /// <summary>Where the host's SMTP server listens; null when not <see cref="Listening"/>.</summary>
     public IPEndPoint? EndPoint { get; internal set; }

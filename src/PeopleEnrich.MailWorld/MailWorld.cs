@@ -198,6 +198,8 @@ public sealed class MailWorld : IAsyncDisposable
             if (domain.NullMx && domain.Mx is { Count: > 0 }) throw new InvalidDataException($"Domain '{name}': null_mx excludes mx records.");
             if (domain.MxAddress is not null && !IPAddress.TryParse(domain.MxAddress, out _))
                 throw new InvalidDataException($"Domain '{name}': mx_address '{domain.MxAddress}' is not an IP address.");
+            if (domain.MxAddress is not null && domain.RefuseConnections)
+                throw new InvalidDataException($"Domain '{name}': refuse_connections excludes mx_address (that address is not ours to refuse on).");
             if (domain.Mx is not null && domain.Mx.Any(m => string.IsNullOrWhiteSpace(m.Host)))
                 throw new InvalidDataException($"Domain '{name}': an MX record has no host.");
             if (domain.Behaviour == Behaviour.RateLimited && !SmtpReply.IsValid(domain.RateLimitReply))
@@ -229,9 +231,9 @@ public sealed class MailWorld : IAsyncDisposable
             {
                 if (!byName.TryGetValue(name, out var host))
                 {
-                    var listening = domain.MxAddress is null;
-                    var address = listening ? addresses.Next() : IPAddress.Parse(domain.MxAddress!);
-                    host = new MailHost(name, address, listening, domain);
+                    var ours = domain.MxAddress is null;
+                    var address = ours ? addresses.Next() : IPAddress.Parse(domain.MxAddress!);
+                    host = new MailHost(name, address, ours && !domain.RefuseConnections, ours && domain.RefuseConnections, domain);
                     byName[name] = host;
                     hosts.Add(host);
                 }
@@ -256,7 +258,7 @@ public sealed class MailWorld : IAsyncDisposable
             if (host is not null && site.Address is not null && !IPAddress.Parse(site.Address).Equals(host.Address))
                 throw new InvalidDataException($"Domain '{name}': its website shares the address of mail host '{name}' ({host.Address}); set mx_address rather than website.address.");
             var website = host is not null
-                ? new Website(name, host.Address, host.Listening, site)
+                ? new Website(name, host.Address, host.Listening || host.RefusesConnections, site)
                 : site.Address is { } fixedAddress
                     ? new Website(name, IPAddress.Parse(fixedAddress), listening: false, site)
                     : new Website(name, addresses.Next(), listening: true, site);
@@ -267,25 +269,22 @@ public sealed class MailWorld : IAsyncDisposable
         return websites;
     }
 
+    /// <summary>
+    /// Binds every host's address at one port. Listening hosts listen and accept; refusing hosts stay bound without
+    /// listening, so that the kernel resets a connection there (refused) and nothing else can take the port meanwhile.
+    /// </summary>
     private void StartSmtp(int requestedPort)
     {
-        var listening = Hosts.Where(h => h.Listening).ToList();
-        var (port, sockets) = SamePortSockets.Bind(listening.Select(h => h.Address).ToList(), requestedPort);
+        var bound = Hosts.Where(h => h.Listening || h.RefusesConnections).ToList();
+        var (port, sockets) = SamePortSockets.Bind(bound.Select(h => h.Address).ToList(), requestedPort);
         SmtpPort = port;
-        try
+        _listeners.AddRange(sockets);
+        for (var i = 0; i < bound.Count; i++)
         {
-            foreach (var s in sockets) s.Listen(512);
-        }
-        catch
-        {
-            foreach (var s in sockets) s.Dispose();
-            throw;
-        }
-        for (var i = 0; i < listening.Count; i++)
-        {
-            listening[i].EndPoint = new IPEndPoint(listening[i].Address, port);
-            _listeners.Add(sockets[i]);
-            _acceptLoops.Add(AcceptLoop(listening[i], sockets[i]));
+            if (!bound[i].Listening) continue;
+            sockets[i].Listen(512);
+            bound[i].EndPoint = new IPEndPoint(bound[i].Address, port);
+            _acceptLoops.Add(AcceptLoop(bound[i], sockets[i]));
         }
     }
 

@@ -48,7 +48,9 @@ await using var world = await MailWorld.StartAsync(description);
 Console.WriteLine($"DNS {world.DnsEndPoint}");
 foreach (var host in world.Hosts)
 {
-    var where = host.EndPoint is { } ep ? ep.ToString() : $"{host.Address} (DNS only, not listening)";
+    var where = host.EndPoint is { } ep ? ep.ToString()
+        : host.RefusesConnections ? $"{host.Address}:{world.SmtpPort} (refuses connections)"
+        : $"{host.Address} (DNS only, not listening)";
     Console.WriteLine($"SMTP {host.Name} {where} {host.Behaviour.JsonName()}{(host.Owner.Starttls != StartTls.None ? " starttls=" + host.Owner.Starttls.ToString().ToLowerInvariant() : "")} domains={string.Join(',', host.Domains)}");
 }
 if (world.Websites.Count > 0) Console.WriteLine($"HTTP port {world.HttpPort}, HTTPS port {world.HttpsPort}");

@@ -57,6 +57,13 @@ public sealed record DomainDescription
     /// <summary>When set, the A records of this domain's mail hosts answer this address (e.g. 10.0.0.5) and no listener is started for them.</summary>
     public string? MxAddress { get; init; }
 
+    /// <summary>
+    /// Every mail host of the domain refuses connections: it gets its own 127.0.0.x, which DNS answers, but nothing listens
+    /// there (a connection is reset, ECONNREFUSED), as when the server is down. Excludes <see cref="MxAddress"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RefuseConnections { get; init; }
+
     /// <summary>Local parts (before the @) that exist. Compared case-insensitively.</summary>
     public IReadOnlyList<string> Mailboxes { get; init; } = [];
 

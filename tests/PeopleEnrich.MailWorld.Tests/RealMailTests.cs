@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using DnsClient;
 using Microsoft.Extensions.Time.Testing;
 
 namespace PeopleEnrich.MailWorld.Tests;
@@ -73,5 +75,45 @@ public sealed class RealMailTests
         time.Advance(TimeSpan.FromSeconds(100));
         Assert.Equal(250, (await Rcpt("127.0.0.7", "a@b.example", "gail@grey.test")).Code);
         Assert.Equal(250, (await Rcpt("127.0.0.1", "a@b.example", "gail@grey.test")).Code);
+    }
+
+    [Fact]
+    public async Task A_domain_whose_every_MX_refuses_connections_is_still_in_DNS()
+    {
+        var dead = new DomainDescription
+        {
+            Name = "dead.test", RefuseConnections = true, Mailboxes = ["dora"],
+            Mx = [new MxDescription { Preference = 10, Host = "mx1.dead.test" }, new MxDescription { Preference = 20, Host = "mx2.dead.test" }],
+        };
+        await using var world = await MailWorld.StartAsync(Worlds.Of(dead, Worlds.Domain("alive.test", Behaviour.Normal, "al")));
+        var dns = world.Dns(tcp: false);
+        var exchanges = (await dns.QueryAsync("dead.test", QueryType.MX)).Answers.MxRecords().OrderBy(m => m.Preference).Select(m => m.Exchange.Value).ToList();
+        Assert.Equal(["mx1.dead.test.", "mx2.dead.test."], exchanges);
+
+        foreach (var name in new[] { "mx1.dead.test", "mx2.dead.test" })
+        {
+            var host = world.Host(name);
+            Assert.True(host.RefusesConnections);
+            Assert.False(host.Listening);
+            Assert.Null(host.EndPoint);
+            var address = Assert.Single((await dns.QueryAsync(name, QueryType.A)).Answers.ARecords()).Address;
+            Assert.Equal(host.Address, address);
+            Assert.True(IPAddress.IsLoopback(address));
+
+            using var client = new TcpClient(AddressFamily.InterNetwork);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var refused = await Assert.ThrowsAsync<SocketException>(async () => await client.ConnectAsync(new IPEndPoint(address, world.SmtpPort), cts.Token));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+            Assert.Equal(0, host.Sessions);
+        }
+
+        // The other domain's host, at the same port, answers.
+        var (smtp, greeting) = await SmtpDialogue.OpenAsync(world.Smtp("mx.alive.test"));
+        await using (smtp) Assert.Equal(220, greeting.Code);
+        Assert.Equal(world.SmtpPort, world.Smtp("mx.alive.test").Port);
+        Assert.False(world.Host("mx.alive.test").RefusesConnections);
+
+        var contradiction = Worlds.Of(dead with { MxAddress = "10.0.0.5" });
+        await Assert.ThrowsAsync<InvalidDataException>(() => MailWorld.StartAsync(contradiction));
     }
 }
