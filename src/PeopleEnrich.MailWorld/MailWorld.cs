@@ -213,6 +213,7 @@ public sealed class MailWorld : IAsyncDisposable
             }
         }
         if (new[] { d.DnsPort, d.SmtpPort, d.HttpPort, d.HttpsPort }.Any(p => p is < 0 or > 65535)) throw new InvalidDataException("Ports must be 0..65535.");
+        foreach (var problem in AddressZones.Problems(d)) throw new InvalidDataException($"The world's {problem}.");
     }
 
     /// <summary>Hosts in order of first mention; loopback ones get 127.0.0.2, .3, … (skipping .0, .1 and .255 of each /24).</summary>

@@ -46,6 +46,8 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c
 
 await using var world = await MailWorld.StartAsync(description);
 Console.WriteLine($"DNS {world.DnsEndPoint}");
+foreach (var list in description.BlockLists ?? []) Console.WriteLine($"DNSBL {list.Zone} answers {list.Answer} for {string.Join(',', list.Listed)}");
+foreach (var (address, name) in description.Ptr ?? new Dictionary<string, string>()) Console.WriteLine($"PTR {address} {name}");
 foreach (var host in world.Hosts)
 {
     var where = host.EndPoint is { } ep ? ep.ToString()

@@ -31,6 +31,12 @@ public sealed record WorldDescription
 
     public IReadOnlyList<DomainDescription> Domains { get; init; } = [];
 
+    /// <summary>DNS block lists (DNSBLs) the DNS server answers for, such as zen.spamhaus.org; none when null.</summary>
+    public IReadOnlyList<BlockListDescription>? BlockLists { get; init; }
+
+    /// <summary>PTR records: an address (IPv4 or IPv6, e.g. "127.0.0.1") to the name its reverse lookup answers; none when null.</summary>
+    public IReadOnlyDictionary<string, string>? Ptr { get; init; }
+
     public static WorldDescription Parse(string json) =>
         JsonSerializer.Deserialize<WorldDescription>(json, WorldJson.Options)
         ?? throw new InvalidDataException("The world description is JSON null.");
@@ -135,6 +141,22 @@ public sealed record ErrorLimits
 
     /// <summary>smtpd_hard_error_limit: errors at which the server says 421 and hangs up (Postfix: 20).</summary>
     public int HardErrorLimit { get; init; } = 20;
+}
+
+/// <summary>
+/// A DNS block list: a query for an address's reversed octets under the zone (1.0.0.127.zen.spamhaus.org for
+/// 127.0.0.1) answers A <see cref="Answer"/> when the address is listed and NXDOMAIN when it is not, as DNSBLs do.
+/// </summary>
+public sealed record BlockListDescription
+{
+    /// <summary>The zone, e.g. "zen.spamhaus.org".</summary>
+    public required string Zone { get; init; }
+
+    /// <summary>The listed addresses (IPv4, or IPv6 written as nibbles under the zone).</summary>
+    public IReadOnlyList<string> Listed { get; init; } = [];
+
+    /// <summary>The A record a listed address answers: its return code (Spamhaus: 127.0.0.2 for the SBL, 127.0.0.4 for the XBL, …).</summary>
+    public string Answer { get; init; } = "127.0.0.2";
 }
 
 public sealed record MxDescription

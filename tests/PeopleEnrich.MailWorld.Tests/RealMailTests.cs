@@ -116,4 +116,17 @@ public sealed class RealMailTests
         var contradiction = Worlds.Of(dead with { MxAddress = "10.0.0.5" });
         await Assert.ThrowsAsync<InvalidDataException>(() => MailWorld.StartAsync(contradiction));
     }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.9")]
+    public async Task EHLO_echoes_the_address_the_server_sees_the_client_at(string client)
+    {
+        await using var world = await MailWorld.StartAsync(Worlds.Of(Worlds.Domain("acme.test", Behaviour.Postfix, "jane")));
+        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx.acme.test"), IPAddress.Parse(client));
+        await using var __ = smtp;
+        var ehlo = await smtp.SendAsync("EHLO client.name");
+        Assert.Equal($"250-mx.acme.test Hello client.name [{client}]", ehlo.Lines[0]);
+        Assert.Equal(client, world.Host("mx.acme.test").SessionLog.Single().Client.ToString());
+    }
 }
