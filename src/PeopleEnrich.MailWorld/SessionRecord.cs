@@ -13,13 +13,8 @@ public sealed class SessionRecord
     private DateTimeOffset? _ended;
     private int _rcpts, _errors;
 
-    internal SessionRecord(long id, IPAddress client, DateTimeOffset started, int activeAtStart)
-    {
-        Id = id;
-        Client = client;
-        Started = started;
-        ActiveAtStart = activeAtStart;
-    }
+    internal SessionRecord(long id, IPAddress client, DateTimeOffset started, int activeAtStart) =>
+        (Id, Client, Started, ActiveAtStart) = (id, client, started, activeAtStart);
 
     /// <summary>The session number, as in <see cref="TranscriptLine.Session"/>.</summary>
     public long Id { get; }

@@ -15,10 +15,7 @@ public sealed class ErrorLimitTests
         var limits = new ErrorLimits { SoftErrorLimit = 2, ErrorSleepMs = sleepMs, HardErrorLimit = 4 };
         await using var world = await MailWorld.StartAsync(Worlds.Of(Worlds.Domain("acme.test", Behaviour.Normal, "jane") with { ErrorLimits = limits }));
         var host = world.Host("mx.acme.test");
-        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx.acme.test"));
-        await using var __ = smtp;
-        await smtp.SendAsync("EHLO me");
-        await smtp.SendAsync("MAIL FROM:<a@b.example>");
+        await using var smtp = await SmtpDialogue.OpenForRcptAsync(world.Smtp("mx.acme.test"));
         Assert.Equal(250, (await smtp.SendAsync("RCPT TO:<jane@acme.test>")).Code);
         Assert.Equal(550, (await smtp.SendAsync("RCPT TO:<x1@acme.test>")).Code);
         Assert.Equal(502, (await smtp.SendAsync("XYZZY")).Code); // any error counts, not only recipients
@@ -57,11 +54,8 @@ public sealed class ErrorLimitTests
         var limits = new ErrorLimits { SoftErrorLimit = 3, ErrorSleepMs = 120_000, HardErrorLimit = 20 };
         await using var world = await MailWorld.StartAsync(Worlds.Of(Worlds.Domain("acme.test", Behaviour.Normal, "jane") with { ErrorLimits = limits }));
         var endPoint = world.Smtp("mx.acme.test");
-        var (one, _) = await SmtpDialogue.OpenAsync(endPoint);
-        await using (one)
+        await using (var one = await SmtpDialogue.OpenForRcptAsync(endPoint))
         {
-            await one.SendAsync("EHLO me");
-            await one.SendAsync("MAIL FROM:<a@b.example>");
             Assert.Equal(550, (await one.SendAsync("RCPT TO:<x1@acme.test>")).Code);
             Assert.Equal(550, (await one.SendAsync("RCPT TO:<x2@acme.test>")).Code);
             Assert.Equal(550, (await one.SendAsync("RCPT TO:<x3@acme.test>")).Code);
@@ -71,11 +65,8 @@ public sealed class ErrorLimitTests
         }
 
         // A new session starts from no error.
-        var (two, _) = await SmtpDialogue.OpenAsync(endPoint);
-        await using (two)
+        await using (var two = await SmtpDialogue.OpenForRcptAsync(endPoint))
         {
-            await two.SendAsync("EHLO me");
-            await two.SendAsync("MAIL FROM:<a@b.example>");
             Assert.Equal(550, (await two.SendAsync("RCPT TO:<x4@acme.test>")).Code);
             Assert.Equal(250, (await two.SendAsync("RCPT TO:<jane@acme.test>")).Code);
         }
@@ -86,10 +77,7 @@ public sealed class ErrorLimitTests
     {
         await using var world = await MailWorld.StartAsync(Worlds.Of(Worlds.Domain("pf.test", Behaviour.Postfix, "pat")));
         Assert.Equal(new ErrorLimits { SoftErrorLimit = 10, ErrorSleepMs = 1000, HardErrorLimit = 20 }, world.Host("mx.pf.test").Owner.EffectiveErrorLimits);
-        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx.pf.test"));
-        await using var __ = smtp;
-        await smtp.SendAsync("EHLO me");
-        await smtp.SendAsync("MAIL FROM:<a@b.example>");
+        await using var smtp = await SmtpDialogue.OpenForRcptAsync(world.Smtp("mx.pf.test"));
         Assert.Equal(250, (await smtp.SendAsync("RCPT TO:<pat@pf.test>")).Code);
         for (var i = 0; i < 10; i++) Assert.Equal(550, (await smtp.SendAsync($"RCPT TO:<x{i}@pf.test>")).Code);
         var clock = Stopwatch.StartNew();
@@ -123,10 +111,7 @@ public sealed class ErrorLimitTests
     public async Task Without_error_limits_a_session_may_make_any_number_of_errors()
     {
         await using var world = await MailWorld.StartAsync(Worlds.Of(Worlds.Domain("acme.test", Behaviour.Normal, "jane")));
-        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx.acme.test"));
-        await using var __ = smtp;
-        await smtp.SendAsync("EHLO me");
-        await smtp.SendAsync("MAIL FROM:<a@b.example>");
+        await using var smtp = await SmtpDialogue.OpenForRcptAsync(world.Smtp("mx.acme.test"));
         for (var i = 0; i < 30; i++) Assert.Equal(550, (await smtp.SendAsync($"RCPT TO:<x{i}@acme.test>")).Code);
         Assert.Equal(250, (await smtp.SendAsync("RCPT TO:<jane@acme.test>")).Code);
         Assert.Equal(30, world.Host("mx.acme.test").SessionLog.Single().Errors);

@@ -15,11 +15,7 @@ public sealed class RealMailTests
     {
         var blocked = Worlds.Domain("rbl.test", Behaviour.PolicyBlock, "rita") with { BlockAt = BlockAt.Rcpt };
         await using var world = await MailWorld.StartAsync(Worlds.Of(blocked, Worlds.Domain("other.test", Behaviour.Normal, "olga")));
-        var (smtp, greeting) = await SmtpDialogue.OpenAsync(world.Smtp("mx.rbl.test"), IPAddress.Parse(client));
-        await using var __ = smtp;
-        Assert.Equal(220, greeting.Code);
-        Assert.Equal(250, (await smtp.SendAsync("EHLO me")).Code);
-        Assert.Equal(250, (await smtp.SendAsync("MAIL FROM:<a@b.example>")).Code);
+        await using var smtp = await SmtpDialogue.OpenForRcptAsync(world.Smtp("mx.rbl.test"), IPAddress.Parse(client));
         var refusal = $"554 5.7.1 Service unavailable; Client host [{client}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{client}";
         Assert.Equal(refusal, (await smtp.SendAsync("RCPT TO:<rita@rbl.test>")).Last);
         Assert.Equal(refusal, (await smtp.SendAsync("RCPT TO:<nobody@rbl.test>")).Last);
@@ -50,10 +46,7 @@ public sealed class RealMailTests
         // One RCPT in a new session from a client address with a sender: the whole triple is the key.
         async Task<Reply> Rcpt(string client, string from, string to)
         {
-            var (smtp, _) = await SmtpDialogue.OpenAsync(endPoint, IPAddress.Parse(client));
-            await using var __ = smtp;
-            await smtp.SendAsync("EHLO me");
-            await smtp.SendAsync($"MAIL FROM:<{from}>");
+            await using var smtp = await SmtpDialogue.OpenForRcptAsync(endPoint, IPAddress.Parse(client), from);
             return await smtp.SendAsync($"RCPT TO:<{to}>");
         }
 

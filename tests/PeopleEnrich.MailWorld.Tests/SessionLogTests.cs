@@ -13,10 +13,8 @@ public sealed class SessionLogTests
         var open = new List<SmtpDialogue>();
         foreach (var rcpts in new[] { 2, 0, 1 })
         {
-            var (smtp, _) = await SmtpDialogue.OpenAsync(endPoint);
+            var smtp = await SmtpDialogue.OpenForRcptAsync(endPoint);
             open.Add(smtp);
-            await smtp.SendAsync("EHLO me");
-            await smtp.SendAsync("MAIL FROM:<a@b.example>");
             for (var i = 0; i < rcpts; i++) await smtp.SendAsync($"RCPT TO:<x{i}@acme.test>");
         }
         Assert.Equal(3, host.ActiveSessions);

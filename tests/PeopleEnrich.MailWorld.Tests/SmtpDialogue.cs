@@ -39,6 +39,16 @@ internal sealed class SmtpDialogue : IAsyncDisposable
         return (d, await d.ReadReplyAsync());
     }
 
+    /// <summary>Connects (from <paramref name="from"/> when given), then greeting, EHLO and MAIL FROM, each asserted accepted: ready for RCPT.</summary>
+    public static async Task<SmtpDialogue> OpenForRcptAsync(IPEndPoint endPoint, IPAddress? from = null, string sender = "a@b.example")
+    {
+        var (d, greeting) = await OpenAsync(endPoint, from);
+        Assert.Equal(220, greeting.Code);
+        Assert.Equal(250, (await d.SendAsync("EHLO me")).Code);
+        Assert.Equal(250, (await d.SendAsync($"MAIL FROM:<{sender}>")).Code);
+        return d;
+    }
+
     public async Task<Reply> SendAsync(string line)
     {
         await SendRawAsync(line + "\r\n");
