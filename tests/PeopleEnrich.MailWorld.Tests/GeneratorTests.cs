@@ -103,6 +103,12 @@ public sealed class GeneratorTests
         Assert.Contains(sample.Domains, d => d.NullMx);
         Assert.Contains(sample.Domains, d => d is { Behaviour: Behaviour.PolicyBlock, BlockAt: BlockAt.MailFrom });
         Assert.Contains(sample.Domains, d => d.Starttls == StartTls.Required);
+        Assert.Contains(sample.Domains, d => d.Behaviour == Behaviour.Postfix);
+        Assert.Contains(sample.Domains, d => d is { Behaviour: Behaviour.PolicyBlock, BlockAt: BlockAt.Rcpt });
+        Assert.Contains(sample.Domains, d => d.RefuseConnections);
+        Assert.Equal(["127.0.0.2"], Assert.Single(sample.BlockLists!).Listed);
+        Assert.Equal("client.peopleenrich.test", sample.Ptr!["127.0.0.1"]);
+        Assert.Equal(sample.ToJson(), WorldDescription.Parse(sample.ToJson()).ToJson());
 
         var json = WorldGenerator.Generate(Big).Description.ToJson();
         Assert.Contains("\"null_mx\": true", json);
@@ -118,6 +124,14 @@ public sealed class GeneratorTests
         var domain = world.Domains.Single();
         Assert.Equal((300, 1, 3, "452 4.5.3 Too many recipients", 10_000), (domain.GreylistSeconds, domain.MaxSessions, domain.MaxRecipients, domain.RateLimitReply, domain.TarpitMs));
         Assert.Equal(10, domain.Mx!.Single().Preference);
+        Assert.Equal((null, null, false, null, BlockAt.Connect), (domain.ErrorLimits, domain.EffectiveErrorLimits, domain.RefuseConnections, domain.ReplyDelayMs, domain.BlockAt));
+        Assert.Null(world.BlockLists);
+        Assert.Null(world.Ptr);
+        var refusing = WorldDescription.Parse("""{"domains":[{"name":"a.test","a":true,"refuse_connections":true}]}""");
+        Assert.True(refusing.Domains.Single().RefuseConnections);
+        Assert.Contains("\"refuse_connections\": true", refusing.ToJson());
+        Assert.DoesNotContain("refuse_connections", world.ToJson());
+        Assert.DoesNotContain("error_limits", world.ToJson());
         Assert.True(domain.Website!.Http);
         Assert.True(domain.Website.Https);
         Assert.Equal((200, "text/html; charset=utf-8"), (domain.Website.Pages[0].Status, domain.Website.Pages[0].ContentType));
@@ -184,10 +198,7 @@ public sealed class GeneratorTests
         async Task<Reply> Ask(Scenario s)
         {
             var person = generated.People.First(p => p.Domain == generated.Domains.First(d => d.Scenario == s).Name && p.Address is not null);
-            var (smtp, _) = await SmtpDialogue.OpenAsync(world.HostsOf(person.Domain)[0].EndPoint!);
-            await using var __ = smtp;
-            await smtp.SendAsync("EHLO me");
-            await smtp.SendAsync("MAIL FROM:<a@b.example>");
+            await using var smtp = await SmtpDialogue.OpenForRcptAsync(world.HostsOf(person.Domain)[0].EndPoint!);
             return await smtp.SendAsync($"RCPT TO:<{person.Address}>");
         }
         Assert.Equal("250 2.1.5 Ok", (await Ask(Scenario.Postfix)).Last);
@@ -220,10 +231,7 @@ public sealed class GeneratorTests
         // Over SMTP at an ordinary domain: every guess at someone without a mailbox is refused, their colleagues accepted.
         await using var world = await MailWorld.StartAsync(generated.Description);
         var normal = generated.Domains.Where(d => d.Scenario == Scenario.Normal).First(d => without.Any(p => p.Domain == d.Name));
-        var (smtp, _) = await SmtpDialogue.OpenAsync(world.HostsOf(normal.Name)[0].EndPoint!);
-        await using var __ = smtp;
-        await smtp.SendAsync("EHLO me");
-        await smtp.SendAsync("MAIL FROM:<>");
+        await using var smtp = await SmtpDialogue.OpenForRcptAsync(world.HostsOf(normal.Name)[0].EndPoint!, sender: "");
         foreach (var person in generated.People.Where(p => p.Domain == normal.Name))
         {
             if (person.Address is { } address) Assert.Equal(250, (await smtp.SendAsync($"RCPT TO:<{address}>")).Code);
