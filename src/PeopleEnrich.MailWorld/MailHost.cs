@@ -6,6 +6,7 @@ namespace PeopleEnrich.MailWorld;
 public sealed class MailHost
 {
     private int _sessions, _active, _rcpts, _data;
+    private readonly List<SessionRecord> _log = [];
 
     internal MailHost(string name, IPAddress address, bool listening, bool refusesConnections, DomainDescription owner)
     {
@@ -62,8 +63,6 @@ public sealed class MailHost
     /// <summary>The most sessions open at once in <see cref="SessionLog"/> (0 when it is empty).</summary>
     public int PeakActiveSessions => SessionLog.Select(s => s.ActiveAtStart).DefaultIfEmpty(0).Max();
 
-    private readonly List<SessionRecord> _log = [];
-
     /// <summary>RCPT commands received (whatever was answered).</summary>
     public int RcptCommands => Volatile.Read(ref _rcpts);
 
@@ -91,6 +90,7 @@ public sealed class MailHost
         Interlocked.Increment(ref _rcpts);
         session.CountRcpt();
     }
+
     internal void CountData() => Interlocked.Increment(ref _data);
 
     internal void ResetCounters()
