@@ -7,17 +7,20 @@ namespace PeopleEnrich.MailWorld;
 
 /// <summary>
 /// The world's authoritative DNS server (ARSoft.Tools.Net), UDP and TCP on 127.0.0.1 at one port. Answers MX, A (mail
-/// hosts, domains, websites and their www. names), the null MX, NODATA (with an SOA) for known names without the asked type, and NXDOMAIN for every other name.
+/// hosts, domains, websites and their www. names), the null MX, NODATA (with an SOA) for known names without the asked type, and NXDOMAIN for every other name;
+/// block-list zones and PTR records are answered by <see cref="AddressZones"/>.
 /// </summary>
 internal sealed class DnsService
 {
     private readonly MailWorld _world;
     private readonly DnsServer _server;
+    private readonly AddressZones _addressZones;
 
     private DnsService(MailWorld world, DnsServer server, IPEndPoint endPoint)
     {
         _world = world;
         _server = server;
+        _addressZones = new AddressZones(world.Description);
         EndPoint = endPoint;
     }
 
@@ -112,6 +115,7 @@ internal sealed class DnsService
     private void Answer(DnsMessage response, DnsQuestion question, string name, DomainDescription? zone)
     {
         var ttl = zone?.Ttl ?? _world.Description.Ttl;
+        if (_addressZones.TryAnswer(response, question, name, _world.Description.Ttl)) return;
         var qname = question.Name;
         var exact = _world.Domain(name);
         var host = _world.HostByName(name);
@@ -150,7 +154,7 @@ internal sealed class DnsService
 
     private static string LastLabel(string name) => name.Contains('.') ? name[(name.LastIndexOf('.') + 1)..] : name;
 
-    private static SoaRecord Soa(string zone, int ttl)
+    internal static SoaRecord Soa(string zone, int ttl)
     {
         var z = DomainName.Parse(zone.Length == 0 ? "." : zone);
         return new SoaRecord(z, ttl, DomainName.Parse("ns." + zone), DomainName.Parse("hostmaster." + zone), 1, 3600, 600, 86400, ttl);

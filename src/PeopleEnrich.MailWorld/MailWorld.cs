@@ -175,7 +175,11 @@ public sealed class MailWorld : IAsyncDisposable
         _violations.Enqueue($"{Time.GetUtcNow():O} {host.Name}: {client} sent '{line}'");
     }
 
-    /// <summary>True when the triple must still be greylisted (first seen less than the delay ago; first sight records it).</summary>
+    /// <summary>
+    /// True when the triple must still be greylisted: first seen less than the delay ago (the first sight records it; a
+    /// retry does not move it). Keyed like postgrey --lookup-by-host: the client's whole address, the sender and the
+    /// recipient, both without regard to case.
+    /// </summary>
     internal bool IsGreylisted(string client, string from, string to, TimeSpan delay)
     {
         var now = Time.GetUtcNow();
@@ -194,10 +198,14 @@ public sealed class MailWorld : IAsyncDisposable
             if (domain.NullMx && domain.Mx is { Count: > 0 }) throw new InvalidDataException($"Domain '{name}': null_mx excludes mx records.");
             if (domain.MxAddress is not null && !IPAddress.TryParse(domain.MxAddress, out _))
                 throw new InvalidDataException($"Domain '{name}': mx_address '{domain.MxAddress}' is not an IP address.");
+            if (domain.MxAddress is not null && domain.RefuseConnections)
+                throw new InvalidDataException($"Domain '{name}': refuse_connections excludes mx_address (that address is not ours to refuse on).");
             if (domain.Mx is not null && domain.Mx.Any(m => string.IsNullOrWhiteSpace(m.Host)))
                 throw new InvalidDataException($"Domain '{name}': an MX record has no host.");
             if (domain.Behaviour == Behaviour.RateLimited && !SmtpReply.IsValid(domain.RateLimitReply))
                 throw new InvalidDataException($"Domain '{name}': rate_limit_reply '{domain.RateLimitReply}' is not an SMTP reply (3 digits, a space, text).");
+            if (domain.ErrorLimits is { } limits && (limits.SoftErrorLimit < 1 || limits.HardErrorLimit < 1 || limits.ErrorSleepMs < 0))
+                throw new InvalidDataException($"Domain '{name}': error_limits need soft_error_limit and hard_error_limit of at least 1 (as Postfix) and error_sleep_ms of at least 0.");
             if (domain.Website is { } site)
             {
                 foreach (var problem in PeopleEnrich.MailWorld.Website.Problems(site))
@@ -205,6 +213,7 @@ public sealed class MailWorld : IAsyncDisposable
             }
         }
         if (new[] { d.DnsPort, d.SmtpPort, d.HttpPort, d.HttpsPort }.Any(p => p is < 0 or > 65535)) throw new InvalidDataException("Ports must be 0..65535.");
+        foreach (var problem in AddressZones.Problems(d)) throw new InvalidDataException($"The world's {problem}.");
     }
 
     /// <summary>Hosts in order of first mention; loopback ones get 127.0.0.2, .3, … (skipping .0, .1 and .255 of each /24).</summary>
@@ -223,9 +232,9 @@ public sealed class MailWorld : IAsyncDisposable
             {
                 if (!byName.TryGetValue(name, out var host))
                 {
-                    var listening = domain.MxAddress is null;
-                    var address = listening ? addresses.Next() : IPAddress.Parse(domain.MxAddress!);
-                    host = new MailHost(name, address, listening, domain);
+                    var ours = domain.MxAddress is null;
+                    var address = ours ? addresses.Next() : IPAddress.Parse(domain.MxAddress!);
+                    host = new MailHost(name, address, ours && !domain.RefuseConnections, ours && domain.RefuseConnections, domain);
                     byName[name] = host;
                     hosts.Add(host);
                 }
@@ -250,7 +259,7 @@ public sealed class MailWorld : IAsyncDisposable
             if (host is not null && site.Address is not null && !IPAddress.Parse(site.Address).Equals(host.Address))
                 throw new InvalidDataException($"Domain '{name}': its website shares the address of mail host '{name}' ({host.Address}); set mx_address rather than website.address.");
             var website = host is not null
-                ? new Website(name, host.Address, host.Listening, site)
+                ? new Website(name, host.Address, host.Listening || host.RefusesConnections, site)
                 : site.Address is { } fixedAddress
                     ? new Website(name, IPAddress.Parse(fixedAddress), listening: false, site)
                     : new Website(name, addresses.Next(), listening: true, site);
@@ -261,25 +270,22 @@ public sealed class MailWorld : IAsyncDisposable
         return websites;
     }
 
+    /// <summary>
+    /// Binds every host's address at one port. Listening hosts listen and accept; refusing hosts stay bound without
+    /// listening, so that the kernel resets a connection there (refused) and nothing else can take the port meanwhile.
+    /// </summary>
     private void StartSmtp(int requestedPort)
     {
-        var listening = Hosts.Where(h => h.Listening).ToList();
-        var (port, sockets) = SamePortSockets.Bind(listening.Select(h => h.Address).ToList(), requestedPort);
+        var bound = Hosts.Where(h => h.Listening || h.RefusesConnections).ToList();
+        var (port, sockets) = SamePortSockets.Bind(bound.Select(h => h.Address).ToList(), requestedPort);
         SmtpPort = port;
-        try
+        _listeners.AddRange(sockets);
+        for (var i = 0; i < bound.Count; i++)
         {
-            foreach (var s in sockets) s.Listen(512);
-        }
-        catch
-        {
-            foreach (var s in sockets) s.Dispose();
-            throw;
-        }
-        for (var i = 0; i < listening.Count; i++)
-        {
-            listening[i].EndPoint = new IPEndPoint(listening[i].Address, port);
-            _listeners.Add(sockets[i]);
-            _acceptLoops.Add(AcceptLoop(listening[i], sockets[i]));
+            if (!bound[i].Listening) continue;
+            sockets[i].Listen(512);
+            bound[i].EndPoint = new IPEndPoint(bound[i].Address, port);
+            _acceptLoops.Add(AcceptLoop(bound[i], sockets[i]));
         }
     }
 

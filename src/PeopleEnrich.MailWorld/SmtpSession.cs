@@ -22,6 +22,7 @@ internal sealed partial class SmtpSession
     private readonly MailHost _host;
     private readonly TcpClient _client;
     private readonly long _id;
+    private readonly IPAddress _clientAddress;
     private readonly string _clientIp;
     private readonly DomainDescription _settings;
     private Stream _stream;
@@ -33,6 +34,9 @@ internal sealed partial class SmtpSession
     private string? _mailFrom;
     private readonly List<string> _recipients = [];
     private int _sessionRcpts;
+    private SessionRecord _record = null!; // set first thing in RunAsync
+    private readonly ErrorLimits? _limits;
+    private int _lastCode;
 
     public SmtpSession(MailWorld world, MailHost host, TcpClient client, long id)
     {
@@ -41,16 +45,18 @@ internal sealed partial class SmtpSession
         _client = client;
         _id = id;
         _settings = host.Owner;
-        _clientIp = ((IPEndPoint)client.Client.RemoteEndPoint!).Address.ToString();
+        _limits = _settings.EffectiveErrorLimits;
+        _clientAddress = ((IPEndPoint)client.Client.RemoteEndPoint!).Address;
+        _clientIp = _clientAddress.ToString();
         _stream = client.GetStream();
     }
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var active = _host.NewSession();
+        _record = _host.NewSession(_id, _clientAddress, _world.Time.GetUtcNow());
         try
         {
-            await DialogueAsync(active, stop);
+            await DialogueAsync(_record.ActiveAtStart, stop);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException)
         {
@@ -58,13 +64,14 @@ internal sealed partial class SmtpSession
         }
         finally
         {
-            _host.EndSession();
+            // Ended before the connection closes: a client that sees the close finds the session ended in the log.
+            _host.EndSession(_record, _world.Time.GetUtcNow());
             await _stream.DisposeAsync();
             _client.Dispose();
         }
     }
 
-    private async Task DialogueAsync(long active, CancellationToken stop)
+    private async Task DialogueAsync(int active, CancellationToken stop)
     {
         if (_settings.Behaviour == Behaviour.Busy && active > _settings.MaxSessions)
         {
@@ -79,16 +86,34 @@ internal sealed partial class SmtpSession
             await ReplyAsync(stop, $"554 5.7.1 Service unavailable; Client host [{_clientIp}] blocked using zen.spamhaus.org");
             while (await ReadLineAsync(stop) is { } blocked)
             {
+                _lastCode = 0;
                 if (Verb(blocked) == "QUIT") { await ReplyAsync(stop, "221 2.0.0 Bye"); return; }
                 await ReplyAsync(stop, "503 5.5.1 No SMTP service here");
+                if (!await CountErrorAsync(stop)) return;
             }
             return;
         }
         await ReplyAsync(stop, $"220 {_host.Name} ESMTP MailWorld");
         while (await ReadLineAsync(stop) is { } line)
         {
+            _lastCode = 0;
             if (!await HandleAsync(line, stop)) return;
+            if (!await CountErrorAsync(stop)) return;
         }
+    }
+
+    /// <summary>
+    /// Counts the command just answered as an error when its reply was 4xx or 5xx, as Postfix's smtpd does (any command
+    /// whose handler fails: a rejected recipient, a refused sender, an unknown command, bad syntax). With error limits,
+    /// reaching the hard limit answers 421 at once, without waiting for another command, and ends the session (false).
+    /// </summary>
+    private async Task<bool> CountErrorAsync(CancellationToken stop)
+    {
+        if (_lastCode < 400) return true;
+        var errors = _record.CountError();
+        if (_limits is null || errors < _limits.HardErrorLimit) return true;
+        await ReplyAsync(stop, $"421 4.7.0 {_host.Name} Error: too many errors");
+        return false;
     }
 
     /// <summary>Answers one command line; false ends the session.</summary>
@@ -188,7 +213,7 @@ internal sealed partial class SmtpSession
 
     private async Task RcptAsync(string arg, CancellationToken stop)
     {
-        _host.CountRcpt();
+        _host.CountRcpt(_record);
         if (_mailFrom is null) { await ReplyAsync(stop, "503 5.5.1 Error: need MAIL command"); return; }
         var m = RcptToPattern().Match(arg);
         if (!m.Success || m.Groups["addr"].Value.LastIndexOf('@') is var at && at <= 0)
@@ -200,6 +225,13 @@ internal sealed partial class SmtpSession
         var local = address[..at];
         var domainName = Names.Normalize(address[(at + 1)..]);
         _sessionRcpts++;
+
+        if (_settings.Behaviour == Behaviour.PolicyBlock && _settings.BlockAt == BlockAt.Rcpt)
+        {
+            // Client restrictions come before the recipient's: every recipient, ours or not, gets the same refusal.
+            await ReplyAsync(stop, $"554 5.7.1 Service unavailable; Client host [{_clientIp}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{_clientIp}");
+            return;
+        }
 
         if (_settings.Behaviour == Behaviour.RateLimited && _sessionRcpts > _settings.MaxRecipients)
         {
@@ -220,7 +252,8 @@ internal sealed partial class SmtpSession
         if (_settings.Behaviour == Behaviour.Greylist
             && _world.IsGreylisted(_clientIp, _mailFrom, address, TimeSpan.FromSeconds(_settings.GreylistSeconds)))
         {
-            await ReplyAsync(stop, "450 4.7.1 Greylisted, try again later");
+            // Postgrey's default text (its %r is the recipient's domain), as Postfix words a DEFER_IF_PERMIT at RCPT.
+            await ReplyAsync(stop, $"450 4.2.0 <{address}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{domainName}.html");
             return;
         }
         var exists = domain.Behaviour == Behaviour.CatchAll
@@ -254,6 +287,10 @@ internal sealed partial class SmtpSession
     private async Task ReplyAsync(CancellationToken stop, params string[] lines)
     {
         if (_settings.EffectiveReplyDelayMs > 0) await Task.Delay(_settings.EffectiveReplyDelayMs, stop);
+        // Postfix sleeps before every reply, whatever it says, once the session has made the soft limit's errors.
+        if (_limits is not null && _record.Errors >= _limits.SoftErrorLimit && _limits.ErrorSleepMs > 0)
+            await Task.Delay(_limits.ErrorSleepMs, stop);
+        _lastCode = lines[^1].Length >= 3 && int.TryParse(lines[^1].AsSpan(0, 3), out var code) ? code : 0;
         var sb = new StringBuilder();
         foreach (var l in lines)
         {

@@ -31,6 +31,12 @@ public sealed record WorldDescription
 
     public IReadOnlyList<DomainDescription> Domains { get; init; } = [];
 
+    /// <summary>DNS block lists (DNSBLs) the DNS server answers for, such as zen.spamhaus.org; none when null.</summary>
+    public IReadOnlyList<BlockListDescription>? BlockLists { get; init; }
+
+    /// <summary>PTR records: an address (IPv4 or IPv6, e.g. "127.0.0.1") to the name its reverse lookup answers; none when null.</summary>
+    public IReadOnlyDictionary<string, string>? Ptr { get; init; }
+
     public static WorldDescription Parse(string json) =>
         JsonSerializer.Deserialize<WorldDescription>(json, WorldJson.Options)
         ?? throw new InvalidDataException("The world description is JSON null.");
@@ -57,13 +63,23 @@ public sealed record DomainDescription
     /// <summary>When set, the A records of this domain's mail hosts answer this address (e.g. 10.0.0.5) and no listener is started for them.</summary>
     public string? MxAddress { get; init; }
 
+    /// <summary>
+    /// Every mail host of the domain refuses connections: it gets its own 127.0.0.x, which DNS answers, but nothing listens
+    /// there (a connection is reset, ECONNREFUSED), as when the server is down. Excludes <see cref="MxAddress"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RefuseConnections { get; init; }
+
     /// <summary>Local parts (before the @) that exist. Compared case-insensitively.</summary>
     public IReadOnlyList<string> Mailboxes { get; init; } = [];
 
     public Behaviour Behaviour { get; init; } = Behaviour.Normal;
 
-    /// <summary>greylist: a (client IP, MAIL FROM, RCPT TO) triple first seen less than this long ago gets 450.</summary>
-    public int GreylistSeconds { get; init; } = 60;
+    /// <summary>
+    /// greylist: a (client IP, MAIL FROM, RCPT TO) triple first seen less than this long ago gets postgrey's 450; the
+    /// default is postgrey's --delay.
+    /// </summary>
+    public int GreylistSeconds { get; init; } = 300;
 
     /// <summary>Delay before every SMTP reply, banner included. Default 1000 for behaviour slow, 0 otherwise.</summary>
     public int? ReplyDelayMs { get; init; }
@@ -84,6 +100,13 @@ public sealed record DomainDescription
     /// <summary>tarpit: delay before the banner, in milliseconds.</summary>
     public int TarpitMs { get; init; } = 10_000;
 
+    /// <summary>
+    /// Postfix's per-session error limits, any behaviour; null: none, except for <see cref="Behaviour.Postfix"/>, which has
+    /// Postfix's defaults (see <see cref="EffectiveErrorLimits"/>). In JSON, <c>"error_limits": {}</c> turns them on with
+    /// those defaults.
+    /// </summary>
+    public ErrorLimits? ErrorLimits { get; init; }
+
     /// <summary>Delay before DNS answers about this domain and names under it, added to the world's.</summary>
     public int DnsDelayMs { get; init; }
 
@@ -97,6 +120,43 @@ public sealed record DomainDescription
     public WebsiteDescription? Website { get; init; }
 
     internal int EffectiveReplyDelayMs => ReplyDelayMs ?? (Behaviour == Behaviour.Slow ? 1000 : 0);
+
+    /// <summary>The error limits the domain's hosts apply: <see cref="ErrorLimits"/>, or Postfix's defaults for behaviour postfix.</summary>
+    public ErrorLimits? EffectiveErrorLimits => ErrorLimits ?? (Behaviour == Behaviour.Postfix ? new ErrorLimits() : null);
+}
+
+/// <summary>
+/// Postfix smtpd's error limits. A session's error count goes up by one for every command answered 4xx or 5xx (a
+/// rejected recipient, an unknown command, …). Once it reaches <see cref="SoftErrorLimit"/>, every reply waits
+/// <see cref="ErrorSleepMs"/> first; when it reaches <see cref="HardErrorLimit"/>, the server answers
+/// "421 4.7.0 &lt;host&gt; Error: too many errors" and closes the connection. The defaults are Postfix's.
+/// </summary>
+public sealed record ErrorLimits
+{
+    /// <summary>smtpd_soft_error_limit: errors after which every reply is delayed (Postfix: 10).</summary>
+    public int SoftErrorLimit { get; init; } = 10;
+
+    /// <summary>smtpd_error_sleep_time, in milliseconds: the delay before each reply past the soft limit (Postfix: 1s).</summary>
+    public int ErrorSleepMs { get; init; } = 1000;
+
+    /// <summary>smtpd_hard_error_limit: errors at which the server says 421 and hangs up (Postfix: 20).</summary>
+    public int HardErrorLimit { get; init; } = 20;
+}
+
+/// <summary>
+/// A DNS block list: a query for an address's reversed octets under the zone (1.0.0.127.zen.spamhaus.org for
+/// 127.0.0.1) answers A <see cref="Answer"/> when the address is listed and NXDOMAIN when it is not, as DNSBLs do.
+/// </summary>
+public sealed record BlockListDescription
+{
+    /// <summary>The zone, e.g. "zen.spamhaus.org".</summary>
+    public required string Zone { get; init; }
+
+    /// <summary>The listed addresses (IPv4, or IPv6 written as nibbles under the zone).</summary>
+    public IReadOnlyList<string> Listed { get; init; } = [];
+
+    /// <summary>The A record a listed address answers: its return code (Spamhaus: 127.0.0.2 for the SBL, 127.0.0.4 for the XBL, …).</summary>
+    public string Answer { get; init; } = "127.0.0.2";
 }
 
 public sealed record MxDescription
@@ -171,6 +231,9 @@ public enum Behaviour
     [JsonStringEnumMemberName("policy_block")] PolicyBlock,
     [JsonStringEnumMemberName("tarpit")] Tarpit,
     [JsonStringEnumMemberName("m365")] M365,
+
+    /// <summary>A normal server with Postfix's error limits (<see cref="ErrorLimits"/>) on by default.</summary>
+    [JsonStringEnumMemberName("postfix")] Postfix,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<BlockAt>))]
@@ -178,6 +241,9 @@ public enum BlockAt
 {
     [JsonStringEnumMemberName("connect")] Connect,
     [JsonStringEnumMemberName("mail_from")] MailFrom,
+
+    /// <summary>Every RCPT is refused as Postfix's reject_rbl_client refuses a listed client (smtpd_delay_reject, the default, puts client checks at RCPT).</summary>
+    [JsonStringEnumMemberName("rcpt")] Rcpt,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<StartTls>))]

@@ -51,11 +51,26 @@ public static class AddressPatterns
     };
 }
 
-/// <summary>What kind of domain a generated one is; every kind appears at least once when there are enough domains.</summary>
+/// <summary>
+/// What kind of domain a generated one is; every kind appears at least once when there are enough domains, the last
+/// four only with <see cref="WorldGeneratorOptions.RealWorldBehaviours"/>.
+/// </summary>
 public enum Scenario
 {
     Normal, TwoMx, CatchAll, Greylist, Slow, Busy, RateLimited, PolicyBlockConnect, PolicyBlockMailFrom,
     StartTlsOffered, StartTlsRequired, Tarpit, M365, ImplicitMx, NullMx, PrivateMx, NoSuchDomain,
+
+    /// <summary>Behaviour postfix: Postfix's error limits at their defaults (10 errors, then 1 s per reply; 421 at 20).</summary>
+    Postfix,
+
+    /// <summary>Greylisting at postgrey's default delay (<see cref="WorldGeneratorOptions.PostgreySeconds"/>, 300 s).</summary>
+    Postgrey,
+
+    /// <summary>Our client is on a block list: every RCPT gets Postfix's reject_rbl_client 554 (policy_block at rcpt).</summary>
+    BlockListed,
+
+    /// <summary>Two MX hosts in DNS, both refusing connections (refuse_connections).</summary>
+    DeadMx,
 }
 
 public sealed record WorldGeneratorOptions
@@ -63,8 +78,33 @@ public sealed record WorldGeneratorOptions
     public int Seed { get; init; } = 1;
     public int DomainCount { get; init; } = 40;
     public int PeopleCount { get; init; } = 400;
-    /// <summary>Share of people at mail-accepting domains who have no mailbox (left the company, never had one).</summary>
+
+    /// <summary>
+    /// Share of people at mail-accepting domains who have no mailbox (left the company, never had one), when
+    /// <see cref="PeopleWithoutMailbox"/> is not set. One of them may share a guess with a colleague's mailbox (John
+    /// Smith's "john@" is John Doe's): worlds drawn before that option are kept as they were.
+    /// </summary>
     public double NoMailboxShare { get; init; } = 0.1;
+
+    /// <summary>
+    /// When set, the share of people at mail-accepting domains who have no mailbox (instead of <see cref="NoMailboxShare"/>),
+    /// drawn so that no address any <see cref="AddressPattern"/> makes of their name is a mailbox at their domain: its
+    /// server rejects every candidate of theirs (unless it accepts everything, as a catch-all does). Names are drawn
+    /// again until they fit, 100 times at most; past that (a domain with more people than names) the person gets a
+    /// mailbox, so a crowded domain may have fewer people without one. Changes the world drawn from a seed.
+    /// </summary>
+    public double? PeopleWithoutMailbox { get; init; }
+
+    /// <summary>
+    /// Add the scenarios copied from real mail software (<see cref="Scenario.Postfix"/>, <see cref="Scenario.Postgrey"/>,
+    /// <see cref="Scenario.BlockListed"/>, <see cref="Scenario.DeadMx"/>), each at least once when there are enough
+    /// domains. Off by default, so that a seed gives the world it always gave; on, it draws another one.
+    /// </summary>
+    public bool RealWorldBehaviours { get; init; }
+
+    /// <summary>With <see cref="RealWorldBehaviours"/>: the greylisting delay of <see cref="Scenario.Postgrey"/> domains (postgrey's default).</summary>
+    public int PostgreySeconds { get; init; } = 300;
+
     public int TarpitMs { get; init; } = 10_000;
     public int SlowReplyDelayMs { get; init; } = 200;
     public int GreylistSeconds { get; init; } = 2;
@@ -97,11 +137,12 @@ public sealed record GeneratedDomain(string Name, Scenario Scenario, AddressPatt
 
     /// <summary>
     /// A finder that honours the rules (one RCPT per session where needed, retry after greylisting, STARTTLS, patience with
-    /// slow servers) can tell an existing mailbox from a missing one. False for catch-all, policy blocks, tarpits (unless
-    /// the finder waits the whole delay), private MX addresses, null MX and unknown domains.
+    /// slow servers, fewer errors per session than Postfix's hard limit) can tell an existing mailbox from a missing one.
+    /// False for catch-all, policy blocks (block-listed included), tarpits (unless the finder waits the whole delay),
+    /// private MX addresses, MX hosts refusing connections, null MX and unknown domains.
     /// </summary>
     public bool Verifiable => Scenario is not (Scenario.CatchAll or Scenario.PolicyBlockConnect or Scenario.PolicyBlockMailFrom
-        or Scenario.Tarpit or Scenario.PrivateMx or Scenario.NullMx or Scenario.NoSuchDomain);
+        or Scenario.Tarpit or Scenario.PrivateMx or Scenario.NullMx or Scenario.NoSuchDomain or Scenario.BlockListed or Scenario.DeadMx);
 }
 
 /// <summary>One person of the ground truth: <see cref="Address"/> is their real address, or null when they have none.</summary>
@@ -155,6 +196,9 @@ public static class WorldGenerator
         "studio", "networks", "analytics", "farms", "motors", "bank", "press", "designs", "ventures", "dynamics", "supply", "bio",
     ];
 
+    /// <summary>The scenarios added by <see cref="WorldGeneratorOptions.RealWorldBehaviours"/>.</summary>
+    private static readonly Scenario[] RealWorldScenarios = [Scenario.Postfix, Scenario.Postgrey, Scenario.BlockListed, Scenario.DeadMx];
+
     /// <summary>Scenarios filling the domains after each has appeared once, weighted towards ordinary servers.</summary>
     private static readonly Scenario[] FillMix =
     [
@@ -168,7 +212,9 @@ public static class WorldGenerator
         ArgumentOutOfRangeException.ThrowIfNegative(options.PeopleCount);
         var random = new Random(options.Seed);
 
-        var scenarios = Enum.GetValues<Scenario>().ToList();
+        // The list shuffled must stay the one it was (every scenario before the real-world ones, in order) for a seed
+        // to keep giving its world.
+        var scenarios = Enum.GetValues<Scenario>().Where(s => options.RealWorldBehaviours || !RealWorldScenarios.Contains(s)).ToList();
         Shuffle(scenarios, random);
         while (scenarios.Count < options.DomainCount) scenarios.Add(FillMix[random.Next(FillMix.Length)]);
         scenarios = scenarios.Take(options.DomainCount).ToList();
@@ -188,22 +234,34 @@ public static class WorldGenerator
         var sites = options.Websites ? WebsiteGenerator.ChooseSites(domains, options, webRandom) : [];
 
         var mailboxes = domains.ToDictionary(d => d.Name, _ => new List<string>());
+        // With PeopleWithoutMailbox: every local part a person without a mailbox would be guessed at, per domain.
+        var guessed = domains.ToDictionary(d => d.Name, _ => new HashSet<string>());
         var people = new List<Person>();
         var seenPeople = new HashSet<(string, string, string)>();
         for (var i = 0; i < options.PeopleCount && domains.Count > 0; i++)
         {
             var domain = i < domains.Count ? domains[i] : domains[random.Next(domains.Count)];
             string first, last;
-            do { first = FirstNames[random.Next(FirstNames.Length)]; last = LastNames[random.Next(LastNames.Length)]; }
-            while (!seenPeople.Add((first, last, domain.Name)));
-            var hasMailbox = domain.AcceptsMail && random.NextDouble() >= options.NoMailboxShare;
+            bool hasMailbox;
+            if (options.PeopleWithoutMailbox is { } share)
+            {
+                (first, last, hasMailbox) = DrawApart(domain, share, mailboxes[domain.Name], guessed[domain.Name], seenPeople, random);
+            }
+            else
+            {
+                do { first = FirstNames[random.Next(FirstNames.Length)]; last = LastNames[random.Next(LastNames.Length)]; }
+                while (!seenPeople.Add((first, last, domain.Name)));
+                hasMailbox = domain.AcceptsMail && random.NextDouble() >= options.NoMailboxShare;
+            }
             string? address = null;
             if (hasMailbox)
             {
                 var boxes = mailboxes[domain.Name];
                 var local = domain.Pattern.Apply(first, last);
-                // Two people whose pattern collides: the later one gets a number, as real companies do.
-                for (var n = 2; boxes.Contains(local); n++) local = domain.Pattern.Apply(first, last) + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Two people whose pattern collides: the later one gets a number, as real companies do (and so does one
+                // whose pattern is a guess at someone without a mailbox, when no other name fitted: digits are nobody's guess).
+                for (var n = 2; boxes.Contains(local) || guessed[domain.Name].Contains(local); n++)
+                    local = domain.Pattern.Apply(first, last) + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 boxes.Add(local);
                 address = $"{local}@{domain.Name}";
             }
@@ -236,6 +294,31 @@ public static class WorldGenerator
         return new GeneratedWorld(description, domains, people) { Websites = websites };
     }
 
+    /// <summary>
+    /// A person for <see cref="WorldGeneratorOptions.PeopleWithoutMailbox"/>: whether they have a mailbox is drawn
+    /// first, then a name that keeps people without a mailbox apart from the domain's mailboxes: none of their guesses
+    /// (every pattern of their name) is a mailbox, and a mailbox is none of their guesses. A name that does not fit is
+    /// drawn again, 100 times at most; then the person gets a mailbox (numbered, if its local part is someone's guess).
+    /// </summary>
+    private static (string First, string Last, bool HasMailbox) DrawApart(
+        GeneratedDomain domain, double share, List<string> boxes, HashSet<string> guessed, HashSet<(string, string, string)> seen, Random random)
+    {
+        var hasMailbox = domain.AcceptsMail && random.NextDouble() >= share;
+        for (var attempt = 1; ; attempt++)
+        {
+            var first = FirstNames[random.Next(FirstNames.Length)];
+            var last = LastNames[random.Next(LastNames.Length)];
+            if (seen.Contains((first, last, domain.Name))) continue;
+            var guesses = AddressPatterns.All.Select(p => p.Apply(first, last)).ToList();
+            var fits = hasMailbox ? !guessed.Contains(domain.Pattern.Apply(first, last)) : !guesses.Any(boxes.Contains);
+            if (!fits && attempt < 100) continue;
+            seen.Add((first, last, domain.Name));
+            if (!fits) return (first, last, true);
+            if (!hasMailbox) guessed.UnionWith(guesses);
+            return (first, last, hasMailbox);
+        }
+    }
+
     private static DomainDescription Describe(GeneratedDomain d, List<string> boxes, WorldGeneratorOptions o)
     {
         var mx1 = new MxDescription { Preference = 10, Host = $"mx1.{d.Name}" };
@@ -262,6 +345,10 @@ public static class WorldGenerator
             Scenario.ImplicitMx => basic with { Mx = null, A = true },
             Scenario.NullMx => basic with { Mx = null, NullMx = true, Mailboxes = [] },
             Scenario.PrivateMx => basic with { MxAddress = "10.0.0.5" },
+            Scenario.Postfix => basic with { Behaviour = Behaviour.Postfix },
+            Scenario.Postgrey => basic with { Behaviour = Behaviour.Greylist, GreylistSeconds = o.PostgreySeconds },
+            Scenario.BlockListed => basic with { Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt },
+            Scenario.DeadMx => basic with { Mx = [mx1, new MxDescription { Preference = 20, Host = $"mx2.{d.Name}" }], RefuseConnections = true },
             _ => throw new ArgumentOutOfRangeException(nameof(d)),
         };
     }

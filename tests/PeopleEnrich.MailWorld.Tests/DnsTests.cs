@@ -134,4 +134,95 @@ public sealed class DnsTests
         Assert.Single((await world.Dns(tcp: true).QueryAsync("tls.test", QueryType.MX)).Answers.MxRecords());
         Assert.Single((await world.Dns(tcp: false).QueryAsync("tls.test", QueryType.MX)).Answers.MxRecords());
     }
+
+    private static WorldDescription WithAddressZones() => Worlds.Of(Worlds.Domain("acme.test")) with
+    {
+        BlockLists =
+        [
+            new BlockListDescription { Zone = "zen.spamhaus.org", Listed = ["127.0.0.1", "::1"] },
+            new BlockListDescription { Zone = "bl.example.test", Listed = ["127.0.0.9"], Answer = "127.0.0.4" },
+        ],
+        Ptr = new Dictionary<string, string> { ["127.0.0.1"] = "client.peopleenrich.test", ["::1"] = "v6.peopleenrich.test." },
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_block_list_zone_answers_A_for_a_listed_address_and_NXDOMAIN_for_any_other(bool tcp)
+    {
+        await using var world = await MailWorld.StartAsync(WithAddressZones());
+        var dns = world.Dns(tcp);
+
+        var listed = await dns.QueryAsync("1.0.0.127.zen.spamhaus.org", QueryType.A);
+        Assert.Equal(DnsHeaderResponseCode.NoError, listed.Header.ResponseCode);
+        Assert.Equal(IPAddress.Parse("127.0.0.2"), Assert.Single(listed.Answers.ARecords()).Address);
+        Assert.Equal(IPAddress.Parse("127.0.0.4"), Assert.Single((await dns.QueryAsync("9.0.0.127.BL.example.test.", QueryType.A)).Answers.ARecords()).Address);
+        var v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.zen.spamhaus.org";
+        Assert.Single((await dns.QueryAsync(v6, QueryType.A)).Answers.ARecords());
+
+        foreach (var unlisted in new[] { "9.0.0.127.zen.spamhaus.org", "1.0.0.127.bl.example.test", "2.0.0.127.zen.spamhaus.org" })
+        {
+            var answer = await dns.QueryAsync(unlisted, QueryType.A);
+            Assert.Equal(DnsHeaderResponseCode.NotExistentDomain, answer.Header.ResponseCode);
+            Assert.Empty(answer.Answers);
+        }
+        var soa = Assert.Single((await dns.QueryAsync("9.0.0.127.zen.spamhaus.org", QueryType.A)).Authorities.SoaRecords());
+        Assert.Equal("zen.spamhaus.org.", soa.DomainName.Value);
+
+        // A listed name asked for another type, and the zone itself: NODATA.
+        var txt = await dns.QueryAsync("1.0.0.127.zen.spamhaus.org", QueryType.TXT);
+        Assert.Equal((DnsHeaderResponseCode.NoError, 0), (txt.Header.ResponseCode, txt.Answers.Count));
+        Assert.Equal(DnsHeaderResponseCode.NoError, (await dns.QueryAsync("zen.spamhaus.org", QueryType.A)).Header.ResponseCode);
+        Assert.Equal(1, world.DnsQueryCount("1.0.0.127.zen.spamhaus.org", "A"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PTR_records_answer_reverse_lookups_of_the_configured_addresses(bool tcp)
+    {
+        await using var world = await MailWorld.StartAsync(WithAddressZones());
+        var dns = world.Dns(tcp);
+
+        var v4 = await dns.QueryReverseAsync(IPAddress.Parse("127.0.0.1"));
+        Assert.Equal("client.peopleenrich.test.", Assert.Single(v4.Answers.PtrRecords()).PtrDomainName.Value);
+        Assert.True(v4.Header.HasAuthorityAnswer);
+        var v6 = await dns.QueryReverseAsync(IPAddress.IPv6Loopback);
+        Assert.Equal("v6.peopleenrich.test.", Assert.Single(v6.Answers.PtrRecords()).PtrDomainName.Value);
+
+        var unknown = await dns.QueryReverseAsync(IPAddress.Parse("127.0.0.2"));
+        Assert.Equal(DnsHeaderResponseCode.NotExistentDomain, unknown.Header.ResponseCode);
+        Assert.Equal("in-addr.arpa.", Assert.Single(unknown.Authorities.SoaRecords()).DomainName.Value);
+        var nodata = await dns.QueryAsync("1.0.0.127.in-addr.arpa", QueryType.A);
+        Assert.Equal((DnsHeaderResponseCode.NoError, 0), (nodata.Header.ResponseCode, nodata.Answers.Count));
+
+        // A world without PTR records knows no reverse name.
+        await using var plain = await MailWorld.StartAsync(Worlds.Of(Worlds.Domain("acme.test")));
+        Assert.Equal(DnsHeaderResponseCode.NotExistentDomain, (await plain.Dns(tcp).QueryReverseAsync(IPAddress.Parse("127.0.0.1"))).Header.ResponseCode);
+    }
+
+    [Fact]
+    public async Task Block_lists_and_PTR_records_read_from_JSON_and_bad_ones_are_refused()
+    {
+        var world = WorldDescription.Parse("""
+            {"block_lists":[{"zone":"zen.spamhaus.org","listed":["127.0.0.1"]}],"ptr":{"127.0.0.1":"client.test"},"domains":[]}
+            """);
+        Assert.Equal("127.0.0.2", Assert.Single(world.BlockLists!).Answer);
+        Assert.Equal("client.test", world.Ptr!["127.0.0.1"]);
+        Assert.Equal(world.ToJson(), WorldDescription.Parse(world.ToJson()).ToJson());
+        Assert.DoesNotContain("block_lists", Worlds.Of(Worlds.Domain("a.test")).ToJson());
+        Assert.DoesNotContain("ptr", Worlds.Of(Worlds.Domain("a.test")).ToJson());
+
+        foreach (var bad in new[]
+        {
+            world with { BlockLists = [new BlockListDescription { Zone = "zen.spamhaus.org", Listed = ["localhost"] }] },
+            world with { BlockLists = [new BlockListDescription { Zone = "zen.spamhaus.org", Answer = "::1" }] },
+            world with { BlockLists = [new BlockListDescription { Zone = " " }] },
+            world with { Ptr = new Dictionary<string, string> { ["127.0.0.300"] = "x.test" } },
+            world with { Ptr = new Dictionary<string, string> { ["127.0.0.1"] = "" } },
+        })
+        {
+            await Assert.ThrowsAsync<InvalidDataException>(() => MailWorld.StartAsync(bad));
+        }
+    }
 }

@@ -62,4 +62,34 @@ public sealed class ProgramTests
             File.Delete(world);
         }
     }
+
+    [Fact]
+    public async Task Generate_takes_the_share_of_people_without_a_mailbox_and_the_real_world_behaviours()
+    {
+        var (code, output, _) = await RunAsync("generate", "--seed", "3", "--domains", "25", "--people", "120", "--no-mailbox", "0.25", "--real-world", "1");
+        Assert.Equal(0, code);
+        var expected = WorldGenerator.Generate(new WorldGeneratorOptions
+        {
+            Seed = 3, DomainCount = 25, PeopleCount = 120, PeopleWithoutMailbox = 0.25, RealWorldBehaviours = true,
+        });
+        Assert.Equal(expected.Description.ToJson(), output.TrimEnd());
+        Assert.Contains("\"behaviour\": \"postfix\"", output);
+
+        var (bad, _, error) = await RunAsync("generate", "--no-mailbox", "lots");
+        Assert.Equal(2, bad);
+        Assert.Contains("usage:", error);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PeopleEnrich.MailWorld.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var output = process.StandardOutput.ReadToEndAsync(cts.Token);
+        var error = process.StandardError.ReadToEndAsync(cts.Token);
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await output, await error);
+    }
 }

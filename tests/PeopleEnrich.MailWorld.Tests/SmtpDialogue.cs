@@ -22,19 +22,31 @@ internal sealed class SmtpDialogue : IAsyncDisposable
         _stream = client.GetStream();
     }
 
-    public static async Task<SmtpDialogue> ConnectAsync(IPEndPoint endPoint)
+    /// <summary>Connects, from <paramref name="from"/> when given (any 127.x.y.z is this machine's, so a test can be another client).</summary>
+    public static async Task<SmtpDialogue> ConnectAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
         var client = new TcpClient(AddressFamily.InterNetwork);
+        if (from is not null) client.Client.Bind(new IPEndPoint(from, 0));
         using var cts = new CancellationTokenSource(Wait);
         await client.ConnectAsync(endPoint, cts.Token);
         return new SmtpDialogue(client);
     }
 
     /// <summary>Connects and reads the greeting.</summary>
-    public static async Task<(SmtpDialogue Dialogue, Reply Greeting)> OpenAsync(IPEndPoint endPoint)
+    public static async Task<(SmtpDialogue Dialogue, Reply Greeting)> OpenAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
-        var d = await ConnectAsync(endPoint);
+        var d = await ConnectAsync(endPoint, from);
         return (d, await d.ReadReplyAsync());
+    }
+
+    /// <summary>Connects (from <paramref name="from"/> when given), then greeting, EHLO and MAIL FROM, each asserted accepted: ready for RCPT.</summary>
+    public static async Task<SmtpDialogue> OpenForRcptAsync(IPEndPoint endPoint, IPAddress? from = null, string sender = "a@b.example")
+    {
+        var (d, greeting) = await OpenAsync(endPoint, from);
+        Assert.Equal(220, greeting.Code);
+        Assert.Equal(250, (await d.SendAsync("EHLO me")).Code);
+        Assert.Equal(250, (await d.SendAsync($"MAIL FROM:<{sender}>")).Code);
+        return d;
     }
 
     public async Task<Reply> SendAsync(string line)
@@ -59,6 +71,16 @@ internal sealed class SmtpDialogue : IAsyncDisposable
             lines.Add(line);
             if (line.Length < 4 || line[3] == ' ') return new Reply(lines);
         }
+    }
+
+    /// <summary>
+    /// True when the server sends nothing for that long (the read still waiting then is abandoned, so the dialogue can
+    /// only be disposed after a true); false when a line or the close comes sooner.
+    /// </summary>
+    public async Task<bool> SilentForAsync(TimeSpan time)
+    {
+        var read = ReadLineAsync();
+        return await Task.WhenAny(read, Task.Delay(time)) != read;
     }
 
     /// <summary>True when the server closes the connection (reads nothing more) within the bounded wait.</summary>

@@ -21,6 +21,14 @@ internal static class Worlds
 
     public static IPEndPoint Smtp(this MailWorld world, string host) => world.Host(host).EndPoint!;
 
+    /// <summary>Waits (at most 20 s) until the host has no session open: a client's close reaches the server a moment later.</summary>
+    public static async Task WaitIdleAsync(this MailHost host)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (host.ActiveSessions > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(0, host.ActiveSessions);
+    }
+
     public static LookupClient Dns(this MailWorld world, bool tcp) => new(new LookupClientOptions(new NameServer(world.DnsEndPoint))
     {
         UseCache = false,
