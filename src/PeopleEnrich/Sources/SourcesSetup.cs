@@ -44,6 +44,7 @@ public static class SourcesSetup
             .ValidateOnStart();
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();
+        services.AddSingleton<IMailHostMemory, MailHostMemory>();
         services.AddSingleton<MailboxProber>();
         services.AddSingleton<DomainSessions>();
         services.AddSingleton<DomainKnowledge>();

@@ -66,6 +66,12 @@ public sealed class EmailFinderSource(
             .ToList();
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, new CandidateWalk(recipients, probed: probe is not null), cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
+        if (report.Failure is { RefusedUs: true } refused)
+        {
+            // The domain's mail host refused us (at any step): no verdict on anyone there, and a lasting answer.
+            logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, refused.Why);
+            return SourceFindings.Nothing;
+        }
 
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
         if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)

@@ -62,6 +62,13 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 _lanes[domain] = lane;
             }
 
+            if (lane.RefusedBy is { } refusal)
+            {
+                // The host refused us a moment ago: nobody of this domain is asked anything more.
+                request.Done.TrySetResult(new PersonProbeResult(null, [], refusal, null));
+                return request.Done.Task;
+            }
+
             lane.Requests.Add(request);
             lane.Changed.Release();
             if (lane.Sessions == 0)
@@ -155,6 +162,12 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
             {
                 RcptObservation? observation;
                 (open, observation) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, settings);
+                if (observation is { Outcome: RcptOutcome.PolicyRefusal })
+                {
+                    await StopAtRefusalAsync(lane, work, observation);
+                    return;
+                }
+
                 lock (_lanes)
                 {
                     Record(lane, work, observation, open?.Host);
@@ -179,6 +192,29 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 await open.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// The host refused us at RCPT (a block list, our reputation, 5.7.x): the first refusal stops all
+    /// probing of it for everyone at once, in this lane and (through the host memory) in every process,
+    /// so that it sees that one refused recipient and no other until the cool-down ends.
+    /// </summary>
+    private async Task StopAtRefusalAsync(Lane lane, Work work, RcptObservation refused)
+    {
+        var failure = new SessionFailure($"{refused.Host} refused us: {refused.Reply}", Temporary: false, RefusedUs: true);
+        lock (_lanes)
+        {
+            lane.RefusedBy = failure;
+            Record(lane, work, refused, refused.Host);
+            foreach (var request in lane.Requests.ToList())
+            {
+                Finish(lane, request, failure);
+            }
+
+            lane.Changed.Release();
+        }
+
+        await prober.RememberRefusalAsync(refused.Host, refused.Reply.ToString(), CancellationToken.None);
     }
 
     /// <summary>The next recipient this session should ask, waiting up to the linger for one; null when there is none.</summary>
@@ -309,12 +345,15 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         request.Done.TrySetResult(new PersonProbeResult(probe, request.Observations.ToList(), failure, request.Host));
     }
 
-    /// <summary>Asks one recipient, in a new session when there is none, or this one is full or says "too many recipients".</summary>
+    /// <summary>
+    /// Asks one recipient, in a new session when there is none, or this one has met the server's limits
+    /// (recipients, rejections, a throttled or closing session) or says "too many recipients".
+    /// </summary>
     private async Task<(ProbeSession?, RcptObservation?)> AskWithRoomAsync(ProbeSession? session, MailRouting.Hosts routing, string recipient, SmtpOptions settings)
     {
         for (var fresh = false; ; fresh = true)
         {
-            if (session is not null && session.RecipientsAsked < settings.MaxRcptPerSession)
+            if (session is not null && session.HasRoom)
             {
                 RcptObservation observation;
                 try
@@ -330,7 +369,9 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                     return (null, null);
                 }
 
-                if (observation.Outcome != RcptOutcome.TooManyRecipients || (fresh && session.RecipientsAsked == 1))
+                // "Too many recipients" and a 421 say nothing of the recipient: ask it again in a new session.
+                var answered = observation.Outcome != RcptOutcome.TooManyRecipients && !session.Closing;
+                if (answered || (fresh && session.RecipientsAsked == 1))
                 {
                     return (session, observation);
                 }
@@ -338,6 +379,11 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
             if (session is not null)
             {
+                if (session.Throttled)
+                {
+                    logger.LogInformation("{Host} answered slowly after rejecting recipients: it is throttling us; starting a new session", session.Host);
+                }
+
                 await session.DisposeAsync();
             }
 
@@ -366,6 +412,9 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         public RcptObservation? Probe { get; set; }
 
         public bool ProbeInFlight { get; set; }
+
+        /// <summary>The host refused us: everyone of the lane, and whoever joins it, gets this.</summary>
+        public SessionFailure? RefusedBy { get; set; }
 
         /// <summary>Every party's answers, in order (while the lane lives).</summary>
         public List<(Recipient Recipient, RcptObservation Observation)> Answers { get; } = [];

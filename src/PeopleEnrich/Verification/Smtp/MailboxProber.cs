@@ -14,14 +14,18 @@ public sealed record RcptObservation(string Address, RcptOutcome Outcome, SmtpRe
 /// A session could not be had: refused by policy (no verdict from this domain), or not now (worth
 /// coming back for), or no host could be reached at all.
 /// </summary>
-public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs = false);
+public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs = false)
+{
+    /// <summary>No connection could be made at all (refused, timed out), as opposed to a server that answered.</summary>
+    public bool Unreachable { get; init; }
+}
 
 /// <summary>
 /// Opens verification sessions with a domain's mail servers, in preference order: banner, EHLO (HELO
 /// fallback), STARTTLS when offered, MAIL FROM. Every address connected to passes the network guard,
 /// and a mail host sees at most <see cref="SmtpOptions.MaxSessionsPerHost"/> sessions from us at once.
 /// </summary>
-public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
+public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastStart = new(StringComparer.OrdinalIgnoreCase);
@@ -36,6 +40,19 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
         SessionFailure? failure = null;
         foreach (var host in routing.Exchangers)
         {
+            if (await memory.StandingAsync(host.Name, cancellationToken) is { } standing)
+            {
+                if (standing.RefusedUs)
+                {
+                    // Asking a host that blocks us again only deepens the block; its next MX would say the same.
+                    return (null, new SessionFailure($"{host.Name} refused us ({standing.Why}); not asking it again before {standing.Until:u}", Temporary: false, RefusedUs: true));
+                }
+
+                failure = failure is { Temporary: true } ? failure : new SessionFailure($"{host.Name} could not be reached ({standing.Why}); not trying again before {standing.Until:u}", Temporary: true);
+                continue;
+            }
+
+            var unreachable = 0;
             foreach (var address in host.Addresses)
             {
                 if (!guard.IsAllowed(address))
@@ -75,14 +92,28 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
                 if (problem!.RefusedUs)
                 {
                     // A refusal of us is the organisation's policy: its next MX would say the same.
+                    await RememberRefusalAsync(host.Name, problem.Why, cancellationToken);
                     return (null, problem);
                 }
 
+                unreachable += problem.Unreachable ? 1 : 0;
                 failure = failure is { Temporary: true } ? failure : problem;
+            }
+
+            if (unreachable > 0 && unreachable == host.Addresses.Count)
+            {
+                await memory.RememberAsync(host.Name, new HostStanding(false, "no connection could be made", time.GetUtcNow() + settings.UnreachableTtl), cancellationToken);
             }
         }
 
         return (null, failure ?? new SessionFailure("no mail host could be reached", Temporary: false));
+    }
+
+    /// <summary>A refusal of us (at any step, RCPT included): no process asks that host again for the cool-down.</summary>
+    public async Task RememberRefusalAsync(string host, string why, CancellationToken cancellationToken)
+    {
+        logger.LogWarning("Mail host {Host} refused us: {Why}. Not asking it again for {Cooldown}", host, why, options.Value.BlockCooldown);
+        await memory.RememberAsync(host, new HostStanding(true, why, time.GetUtcNow() + options.Value.BlockCooldown), cancellationToken);
     }
 
     /// <summary>Waits, while holding the host's slot, until the last session there started long enough ago.</summary>
@@ -115,7 +146,7 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
         catch (Exception exception) when (exception is System.Net.Sockets.SocketException or BlockedAddressException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return (null, new SessionFailure($"{host.Name}: could not connect ({exception.Message})", Temporary: true));
+            return (null, new SessionFailure($"{host.Name}: could not connect ({exception.Message})", Temporary: true) { Unreachable = exception is not BlockedAddressException });
         }
 
         try
@@ -123,7 +154,7 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
             var refusal = await GreetAsync(conversation, host.Name, settings, cancellationToken);
             if (refusal is null)
             {
-                return (new ProbeSession(conversation, host.Name, slot, time), null);
+                return (new ProbeSession(conversation, host.Name, slot, time, settings), null);
             }
 
             await conversation.DisposeAsync();
@@ -181,11 +212,23 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
 /// One open verification session, ready for RCPT TO. It only ever sends RCPT, RSET and QUIT: never
 /// DATA. Disposing it says goodbye and frees the host's politeness slot.
 /// </summary>
-public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot, TimeProvider time) : IAsyncDisposable
+public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot, TimeProvider time, SmtpOptions settings) : IAsyncDisposable
 {
     public string Host { get; } = host;
 
     public int RecipientsAsked { get; private set; }
+
+    /// <summary>Recipients not accepted in this session: what a server's error limits count (Postfix: every 4xx and 5xx reply).</summary>
+    public int Errors { get; private set; }
+
+    /// <summary>The server answered slowly after rejecting someone: it is throttling us, and this session is spent.</summary>
+    public bool Throttled { get; private set; }
+
+    /// <summary>The server said 421: it is closing this session.</summary>
+    public bool Closing { get; private set; }
+
+    /// <summary>Whether another recipient may be asked in this session without meeting the server's limits.</summary>
+    public bool HasRoom => !Throttled && !Closing && RecipientsAsked < settings.MaxRcptPerSession && Errors < settings.MaxRejectionsPerSession;
 
     public async Task<RcptObservation> AskAsync(string recipient, CancellationToken cancellationToken)
     {
@@ -196,7 +239,11 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
         }
 
         RecipientsAsked++;
+        var asked = time.GetTimestamp();
         var reply = await conversation.SendAsync($"RCPT TO:<{recipient}>", cancellationToken);
+        Throttled |= Errors > 0 && time.GetElapsedTime(asked) >= settings.ThrottledReply;
+        Closing |= reply.Code == 421;
+        Errors += reply.IsPositive ? 0 : 1;
         return new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply, Host, time.GetUtcNow());
     }
 

@@ -27,6 +27,25 @@ public sealed class SmtpOptions
 
     public int MaxRcptPerSession { get; set; } = 20;
 
+    /// <summary>
+    /// Rejected recipients in one session before a new one is started: Postfix slows a client down from its
+    /// 10th error in a session (smtpd_soft_error_limit) and hangs up at its 20th, so by default a session ends
+    /// after its 9th rejection.
+    /// </summary>
+    public int MaxRejectionsPerSession { get; set; } = 9;
+
+    /// <summary>
+    /// A reply this slow after a rejection in the same session is the server throttling us (Postfix's
+    /// smtpd_error_sleep_time is 1 s), not a slow network: the session ends and the next starts afresh.
+    /// </summary>
+    public TimeSpan ThrottledReply { get; set; } = TimeSpan.FromMilliseconds(800);
+
+    /// <summary>How long a mail host that refused us (a block list, our reputation) is not asked again, by any process.</summary>
+    public TimeSpan BlockCooldown { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a mail host that could not be reached at all is not tried again: its domain's other people are answered at once.</summary>
+    public TimeSpan UnreachableTtl { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Candidates asked about per person, at most (once a domain's pattern is known, the first is nearly always it).</summary>
     public int MaxCandidates { get; set; } = 15;
 

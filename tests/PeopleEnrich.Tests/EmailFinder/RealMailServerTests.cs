@@ -1,0 +1,129 @@
+extern alias SimulatedWorld;
+
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PeopleEnrich.Storage;
+using PeopleEnrich.Tests.Infrastructure;
+using SimulatedWorld::PeopleEnrich.MailWorld;
+using static PeopleEnrich.Tests.Infrastructure.Enrichment;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+/// <summary>
+/// The finder against the defaults of real mail software, as the simulated world copies them: Postfix's
+/// error limits (slowed from the 10th rejected recipient of a session, hung up on at the 20th), a server
+/// throttling sooner, a block-list refusal at RCPT, mail hosts that refuse connections.
+/// </summary>
+public abstract class RealMailServerTests<TProvider> where TProvider : IDatabaseProvider
+{
+    private static readonly string[] Nobodies = ["Zed Nobody", "Yan Noone", "Xia Nemo", "Wil Nadie", "Val Niemand", "Uma Personne"];
+
+    [Fact]
+    public async Task Sessions_end_before_postfix_slows_us_down_and_people_without_a_mailbox_never_cost_a_hang_up()
+    {
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = "postfix.test", Mx = [new MxDescription { Host = "mx.postfix.test" }], Behaviour = Behaviour.Postfix, Mailboxes = ["jane.doe"] }],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        // Six people with no mailbox walk their candidates: far more than 20 rejected recipients in all.
+        var results = await account.EnrichAsync([.. Nobodies.Select(n => Query(n.Split(' ')[0], n.Split(' ')[1], "postfix.test", null, Emails)), Query("Jane", "Doe", "postfix.test", null, Emails)]);
+
+        Assert.Equal([("jane.doe@postfix.test", "DELIVERABLE")], EmailsOf(results[^1]));
+        var host = app.World.Host("mx.postfix.test");
+        Assert.True(host.RcptCommands > 20, $"only {host.RcptCommands} RCPT: the test proves nothing");
+        Assert.All(host.SessionLog, session => Assert.True(session.Errors < 10, $"session {session.Id} met {session.Errors} errors: Postfix slows a client from its 10th"));
+        Assert.DoesNotContain(host.Transcript.Lines, line => line.Text.StartsWith("421", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_server_that_answers_slowly_after_rejections_is_throttling_and_the_session_ends_there()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "strict.test", Mx = [new MxDescription { Host = "mx.strict.test" }], Mailboxes = ["jane.doe"],
+                    ErrorLimits = new ErrorLimits { SoftErrorLimit = 3, ErrorSleepMs = 1000, HardErrorLimit = 20 },
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        await account.EnrichAsync(Query("Zed", "Nobody", "strict.test", null, Emails), Query("Yan", "Noone", "strict.test", null, Emails));
+
+        var host = app.World.Host("mx.strict.test");
+        Assert.True(host.SessionLog.Count >= 2, $"{host.SessionLog.Count} session(s): the walk never met the throttle");
+        // The 3rd error's reply is the first slow one: the session ends after it, never dragging on at a second a reply.
+        Assert.All(host.SessionLog, session => Assert.True(session.Errors <= 4, $"session {session.Id} went on to {session.Errors} errors while throttled"));
+    }
+
+    [Fact]
+    public async Task The_first_block_list_refusal_stops_all_probing_of_that_host_for_everyone_and_is_remembered()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "rbl.test", Mx = [new MxDescription { Host = "mx.rbl.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt,
+                    Mailboxes = ["jane.doe", "john.smith"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+        var people = new[] { "Jane Doe", "John Smith", "Ann Lee", "Bob Ray", "Cy Twombly", "Di Fox", "Ed Wood", "Flo Rida" }
+            .Select(n => Query(n.Split(' ')[0], n.Split(' ')[1], "rbl.test", null, Emails)).ToArray();
+
+        var results = await account.EnrichAsync(people);
+
+        Assert.All(results, result => Assert.Empty(EmailsOf(result))); // no verdict, certainly not INVALID
+        var host = app.World.Host("mx.rbl.test");
+        Assert.Equal(1, host.RcptCommands); // the one that was refused, then none
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync()); // nothing was found, nothing is charged
+        await using (var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None))
+        {
+            var standing = await connection.QuerySingleAsync<(long RefusedUs, string Why)>("SELECT refused_us, why FROM mail_host_standing WHERE host = 'mx.rbl.test'");
+            Assert.Equal(1, standing.RefusedUs);
+            Assert.Contains("blocked using zen.spamhaus.org", standing.Why);
+        }
+
+        // Another batch (and any other process on this database) does not ask that host again during the cool-down.
+        app.World.ResetObservations();
+        await account.EnrichAsync(Query("Gil", "Scott", "rbl.test", null, Emails));
+        Assert.Equal(0, app.World.TotalSessions);
+    }
+
+    [Fact]
+    public async Task A_mail_host_that_refuses_connections_is_remembered_and_not_tried_again_meanwhile()
+    {
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = "dead.test", Mx = [new MxDescription { Host = "mx.dead.test" }], RefuseConnections = true, Mailboxes = ["jane.doe"] }],
+        };
+        var logs = new CapturedLogs();
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.App.CreateAccountAsync();
+
+        await account.EnrichAsync(Query("Jane", "Doe", "dead.test", null, Emails));
+        await using (var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None))
+        {
+            Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT refused_us FROM mail_host_standing WHERE host = 'mx.dead.test'"));
+        }
+
+        await account.EnrichAsync(Query("John", "Smith", "dead.test", null, Emails));
+        Assert.Contains(logs.Messages, m => m.Contains("mx.dead.test could not be reached", StringComparison.Ordinal) && m.Contains("not trying again", StringComparison.Ordinal));
+    }
+}
+
+public sealed class SqliteRealMailServerTests : RealMailServerTests<Sqlite>;
+
+public sealed class PostgresRealMailServerTests : RealMailServerTests<Postgres>;
