@@ -45,11 +45,11 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
         var results = await Task.WhenAll(answers).WaitAsync(Patience);
 
         var submission = Assert.Single(_upstream.Submissions);
-        Assert.Equal(people.Select(p => p.Firstname).Order(), submission.People.Select(p => p["firstname"]!.GetValue<string>()).Order());
+        Assert.Equal(people.Select(p => p.Person.FirstName).Order(), submission.People.Select(p => p["firstname"]!.GetValue<string>()).Order());
         for (var i = 0; i < people.Count; i++)
         {
-            var email = Assert.Single(results[i]!.Emails!);
-            Assert.Equal($"ada{i}.king{i}@engines{i}.com", email!.Email);
+            var email = Assert.Single(Reported(results[i]).Emails);
+            Assert.Equal($"ada{i}.king{i}@engines{i}.com", email.Address);
         }
     }
 
@@ -70,7 +70,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
         Assert.Equal([100, 50], _upstream.Submissions.Select(s => s.People.Count));
         Assert.Equal(
             Enumerable.Range(0, 150).Select(i => $"ada{i}.king@engines.com"),
-            first.Concat(rest).Select(result => Assert.Single(result!.Emails!)!.Email));
+            first.Concat(rest).Select(result => Assert.Single(Reported(result).Emails).Address));
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
 
         var result = await batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None).WaitAsync(Patience);
 
-        Assert.Equal("COMPLETED", result!.Status);
+        Reported(result);
         Assert.Equal(["wait=1", "wait=1", "wait=1"], _upstream.PreferHeaders);
     }
 
@@ -112,7 +112,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
 
         var next = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
         _time.Advance(Window);
-        Assert.Equal("COMPLETED", (await next.WaitAsync(Patience))!.Status);
+        Reported(await next.WaitAsync(Patience));
         Assert.Equal([2, 1], _upstream.Submissions.Select(s => s.People.Count));
     }
 
@@ -126,12 +126,14 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
             PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(100),
             BatchWindow = batchWindow ?? Window,
         };
-        var client = new UpstreamClient(_services.GetRequiredService<IHttpClientFactory>(), "upstream", options);
-        return new UpstreamBatcher(client, options, time ?? _time, NullLogger<UpstreamBatcher>.Instance);
+        var adapter = new ContractUpstreamAdapter(new UpstreamChannel(_services.GetRequiredService<IHttpClientFactory>(), "upstream", options));
+        return new UpstreamBatcher(adapter, options, time ?? _time, NullLogger<UpstreamBatcher>.Instance);
     }
 
-    private static UpstreamPerson Person(string first, string last, string domain) =>
-        UpstreamFindings.Request(new Person(first, last, domain, null, null), EnrichFields.Emails);
+    private static UpstreamAsk Person(string first, string last, string domain) => new(new Person(first, last, domain, null, null), EnrichFields.Emails);
+
+    /// <summary>The report in a reply: the item was COMPLETED.</summary>
+    private static UpstreamAnswer.Reported Reported(UpstreamReply? reply) => Assert.IsType<UpstreamAnswer.Reported>(reply?.Answer);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

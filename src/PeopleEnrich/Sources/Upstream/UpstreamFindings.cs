@@ -2,53 +2,32 @@ using System.Net.Mail;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Normalisation;
 using PeopleEnrich.Pipeline.Waterfall;
-using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Upstream;
 
 /// <summary>
-/// Between our people and the contract's items: what an upstream is asked, and what its answer is
-/// worth as evidence. Its statuses become observations (our <see cref="Verdict"/> decides); its phone
-/// numbers are parsed again, and only valid ones with their region are kept.
+/// What a provider's report is worth as evidence, whatever its protocol: only the fields that were asked,
+/// only bare addresses at a host name, and only phone numbers that are valid once parsed again, in E.164
+/// with their region. Its statuses are observations, which our <see cref="Verdict"/> decides on.
 /// </summary>
 public static class UpstreamFindings
 {
-    public static UpstreamPerson Request(Person person, EnrichFields asked) => new(
-        person.FirstName, person.LastName, person.Domain, person.CompanyName, person.LinkedInUrl,
-        EnrichFieldNames.Canonical(asked).Split(','));
-
-    /// <summary>The evidence in a COMPLETED item, for the fields that were asked (and only those).</summary>
-    public static SourceFindings From(UpstreamItemResult result, EnrichFields asked, string source)
+    /// <summary>The evidence in a report, for the fields that were asked (and only those).</summary>
+    public static SourceFindings From(UpstreamAnswer.Reported report, EnrichFields asked, string source)
     {
         var emails = asked.HasFlag(EnrichFields.Emails)
-            ? (result.Emails ?? []).OfType<UpstreamEmail>().Select(email => Evidence(email, source)).OfType<EmailEvidence>().ToList()
+            ? report.Emails.Select(email => Evidence(email, source)).OfType<EmailEvidence>().ToList()
             : [];
         var phones = asked.HasFlag(EnrichFields.Phones)
-            ? (result.Phones ?? []).OfType<UpstreamPhone>().Select(phone => Evidence(phone, source)).OfType<PhoneEvidence>().ToList()
+            ? report.Phones.Select(phone => Evidence(phone, source)).OfType<PhoneEvidence>().ToList()
             : [];
         return new SourceFindings(emails, phones);
     }
 
-    private static EmailEvidence? Evidence(UpstreamEmail email, string source)
-    {
-        if (Address(email.Email) is not { } address)
-        {
-            return null;
-        }
+    private static EmailEvidence? Evidence(ReportedEmail email, string source) =>
+        Address(email.Address) is { } address ? new EmailEvidence(address, source, email.Observation) : null;
 
-        var observation = email.Status switch
-        {
-            EmailStatus.Deliverable => EmailObservation.UpstreamDeliverable,
-            EmailStatus.HighProbability => EmailObservation.UpstreamHighProbability,
-            EmailStatus.CatchAll => EmailObservation.UpstreamCatchAll,
-            EmailStatus.Invalid => EmailObservation.UpstreamInvalid,
-            // UNKNOWN, or a status the contract does not know: the upstream names the address, with no verdict.
-            _ => EmailObservation.Listed,
-        };
-        return new EmailEvidence(address, source, observation);
-    }
-
-    private static PhoneEvidence? Evidence(UpstreamPhone phone, string source) =>
+    private static PhoneEvidence? Evidence(ReportedPhone phone, string source) =>
         phone.Number is { Length: > 0 } number
         && PhoneNumberParser.TryParse(number, PhoneNumberParser.IsRegion(phone.Region) ? phone.Region : null, out var parsed, out _)
             ? new PhoneEvidence(parsed!.E164, parsed.Region, source)

@@ -30,11 +30,11 @@ public static class UpstreamSetup
 
     private static void AddUpstream(IServiceCollection services, int index)
     {
-        var clientName = UpstreamClient.ClientName(index);
+        var clientName = UpstreamChannel.ClientName(index);
         services.AddHttpClient(clientName, (provider, http) =>
             {
                 var upstream = Upstream(provider, index);
-                // A trailing slash, so that the contract's paths go after the BaseUrl's own path (…/api/v2/people/enrich).
+                // A trailing slash, so that the provider's paths go after the BaseUrl's own path (…/api/v2/people/enrich).
                 http.BaseAddress = new Uri(upstream.BaseUrl.TrimEnd('/') + "/");
                 http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline's time-outs are the ones that count
                 http.MaxResponseContentBufferSize = MaxAnswerBytes;
@@ -51,8 +51,8 @@ public static class UpstreamSetup
         services.AddSingleton<IEnrichmentSource>(provider =>
         {
             var upstream = Upstream(provider, index);
-            var client = new UpstreamClient(provider.GetRequiredService<IHttpClientFactory>(), clientName, upstream);
-            var batcher = new UpstreamBatcher(client, upstream, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<UpstreamBatcher>>());
+            var channel = new UpstreamChannel(provider.GetRequiredService<IHttpClientFactory>(), clientName, upstream);
+            var batcher = new UpstreamBatcher(new ContractUpstreamAdapter(channel), upstream, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<UpstreamBatcher>>());
             return new UpstreamSource(upstream, batcher, provider.GetRequiredService<ILogger<UpstreamSource>>());
         });
     }
