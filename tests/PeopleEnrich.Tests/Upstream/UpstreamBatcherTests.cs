@@ -50,6 +50,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
         {
             var email = Assert.Single(Reported(results[i]).Emails);
             Assert.Equal($"ada{i}.king{i}@engines{i}.com", email.Address);
+            Assert.Equal(_time.GetUtcNow(), results[i]!.ReceivedAt); // by the clock it was given
         }
     }
 
@@ -99,6 +100,28 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
 
         Reported(result);
         Assert.Equal(["wait=1", "wait=1", "wait=1"], _upstream.PreferHeaders);
+    }
+
+    [Fact]
+    public async Task A_reply_is_stamped_with_when_its_answer_came_not_when_the_person_was_submitted()
+    {
+        _upstream.ProcessingPolls = 1;
+        using var batcher = Batcher(pollInterval: TimeSpan.FromSeconds(1));
+        var asked = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
+        _time.Advance(Window);
+        var windowClosed = _time.GetUtcNow();
+
+        // The second poll waits out the poll interval on the fake clock: move it on until the answer is in.
+        var deadline = DateTime.UtcNow + Patience;
+        while (!asked.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        var reply = await asked.WaitAsync(Patience);
+        Assert.Equal(2, _upstream.PreferHeaders.Count);
+        Assert.InRange(reply!.ReceivedAt, windowClosed + TimeSpan.FromSeconds(1), _time.GetUtcNow());
     }
 
     [Fact]

@@ -9,6 +9,8 @@ namespace PeopleEnrich.Tests.Upstream;
 public sealed class UpstreamFindingsTests
 {
     private static readonly Person Ada = new("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king");
+    private static readonly UpstreamOptions Peer = new() { Name = "peer", ApiKey = "pe_upstream_secret_0123456789" };
+    private static readonly DateTimeOffset ReceivedAt = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
 
     [Theory]
     [InlineData(EnrichFields.Emails, new[] { "contact.emails" })]
@@ -36,7 +38,20 @@ public sealed class UpstreamFindingsTests
 
         var evidence = Assert.Single(findings.Emails);
         Assert.Equal(("ada.king@engines.com", "peer"), (evidence.Address, evidence.Source));
-        Assert.Equal(decided, Assert.Single(Verdict.Decide(findings.Emails, []).Emails).Status);
+        Assert.Equal(new UpstreamProvenance(ReceivedAt, "peer", reported), evidence.Provenance); // its own word, whatever we make of it
+        var found = Assert.Single(Verdict.Decide(findings.Emails, []).Emails);
+        Assert.Equal(decided, found.Status);
+        Assert.Equal([evidence.Provenance!], found.Evidence);
+    }
+
+    [Fact]
+    public void A_status_that_repeats_our_key_is_kept_without_it()
+    {
+        var findings = Map(new ContractItemResult(null, "COMPLETED", [new ContractEmail("ada@engines.com", $"DELIVERABLE for {Peer.ApiKey}\r\nX")], null, null, null), EnrichFields.Emails);
+
+        var provenance = Assert.IsType<UpstreamProvenance>(Assert.Single(findings.Emails).Provenance);
+        Assert.Equal("DELIVERABLE for [api key]  X", provenance.Status);
+        Assert.Equal(EmailObservation.Listed, Assert.Single(findings.Emails).Observation);
     }
 
     [Fact]
@@ -65,6 +80,7 @@ public sealed class UpstreamFindingsTests
             [("+33612345678", "FR"), ("+12025550143", "US"), ("+442079460018", "GB"), ("+442079460018", "GB")],
             findings.Phones.Select(p => (p.E164, p.Region)));
         Assert.All(findings.Phones, p => Assert.Equal("peer", p.Source));
+        Assert.All(findings.Phones, p => Assert.Equal(new UpstreamProvenance(ReceivedAt, "peer", null), p.Provenance)); // a number has no status
     }
 
     [Fact]
@@ -106,5 +122,5 @@ public sealed class UpstreamFindingsTests
     }
 
     private static SourceFindings Map(ContractItemResult result, EnrichFields asked) =>
-        UpstreamFindings.From(Assert.IsType<UpstreamAnswer.Reported>(ContractUpstreamAdapter.Read(result)), asked, "peer");
+        UpstreamFindings.From(Assert.IsType<UpstreamAnswer.Reported>(ContractUpstreamAdapter.Read(result)), asked, Peer, ReceivedAt);
 }

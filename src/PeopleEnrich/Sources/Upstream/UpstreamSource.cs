@@ -27,7 +27,7 @@ public sealed class UpstreamSource(UpstreamOptions upstream, UpstreamBatcher bat
         switch (reply?.Answer)
         {
             case UpstreamAnswer.Reported report:
-                return UpstreamFindings.From(report, asked, Name);
+                return UpstreamFindings.From(report, asked, upstream, reply.ReceivedAt);
             case UpstreamAnswer.Declined declined:
                 logger.LogInformation("Upstream {Upstream} answered {Status} for a person at {Domain}: {Error}",
                     Name, ForeignText.Loggable(declined.Status, upstream.ApiKey), person.Domain, ForeignText.Loggable(declined.Reason ?? "no reason given", upstream.ApiKey));
