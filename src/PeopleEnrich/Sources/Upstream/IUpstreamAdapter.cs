@@ -36,10 +36,15 @@ public sealed record UpstreamAsk(Person Person, EnrichFields Fields);
 /// One poll's answers, one per person in the order submitted; null for a person the provider is still
 /// working on. <see cref="StillWorking"/> is false once the provider says it is done with the submission.
 /// </summary>
-public sealed record UpstreamProgress(IReadOnlyList<UpstreamAnswer?> Answers, bool StillWorking)
+public sealed record UpstreamProgress(IReadOnlyList<UpstreamAnswer?> Answers, bool StillWorking);
+
+/// <summary>
+/// A submission answered while it was made, as a provider without batches to poll answers (one lookup per
+/// person): its one poll gives every answer, and the batcher is done with it.
+/// </summary>
+public sealed class AnsweredSubmission(IReadOnlyList<UpstreamAnswer> answers) : IUpstreamSubmission
 {
-    /// <summary>Every person answered at once, as a provider that answers while it is asked does.</summary>
-    public static UpstreamProgress Done(IReadOnlyList<UpstreamAnswer> answers) => new(answers, StillWorking: false);
+    public Task<UpstreamProgress> PollAsync(CancellationToken cancellationToken) => Task.FromResult(new UpstreamProgress(answers, StillWorking: false));
 }
 
 /// <summary>What a provider answered for one person, in our terms: its own shapes stay inside its adapter.</summary>
