@@ -14,7 +14,7 @@ public sealed class UpstreamOptions
     /// <summary>The provider's server URL (the one its paths hang from), e.g. https://peer.example/api.</summary>
     public string BaseUrl { get; set; } = "";
 
-    /// <summary>Sent in Authorization; never logged.</summary>
+    /// <summary>Sent in a header, the adapter's way (Authorization, for the contract); never logged.</summary>
     public string ApiKey { get; set; } = "";
 
     /// <summary>The contract's field names this upstream is trusted for; none listed means every field.</summary>

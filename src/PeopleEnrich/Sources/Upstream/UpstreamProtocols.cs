@@ -25,7 +25,7 @@ public sealed class UpstreamProtocols
     /// <summary>The names, in a stable order, for messages.</summary>
     public IReadOnlyList<string> Names => _byName.Keys.Order(StringComparer.Ordinal).ToList();
 
-    public bool Knows(string name) => _byName.ContainsKey(name);
+    public bool Knows(string? name) => name is not null && _byName.ContainsKey(name);
 
     /// <summary>The adapter of the protocol <paramref name="name"/> for the upstream of <paramref name="channel"/>.</summary>
     public IUpstreamAdapter Create(string name, UpstreamChannel channel) => _byName.TryGetValue(name, out var protocol)

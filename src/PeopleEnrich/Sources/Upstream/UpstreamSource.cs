@@ -6,8 +6,9 @@ namespace PeopleEnrich.Sources.Upstream;
 
 /// <summary>
 /// Another API of people (one speaking our contract, Tamtam's v2, another PeopleEnrich, or any provider
-/// with an adapter), asked for what the sources before it did not find, and only for the fields it is trusted for. An upstream that fails never
-/// fails the item: no answer from it is no findings (and an answer not kept in the results cache).
+/// with an adapter), asked for what the sources before it did not find, and only for the fields it is
+/// trusted for. An upstream that fails never fails the item: no answer from it is no findings (and an
+/// answer not kept in the results cache).
 /// </summary>
 public sealed class UpstreamSource(UpstreamOptions upstream, UpstreamBatcher batcher, ILogger<UpstreamSource> logger) : IEnrichmentSource, IDisposable
 {
