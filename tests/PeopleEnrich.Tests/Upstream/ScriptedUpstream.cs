@@ -1,22 +1,32 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace PeopleEnrich.Tests.Upstream;
 
-/// <summary>What the scripted upstream answers a submission instead of accepting it; <see cref="Hang"/>: nothing, ever.</summary>
+/// <summary>What a scripted provider answers a request instead of accepting it; <see cref="Hang"/>: nothing, ever.</summary>
 public sealed record ScriptedReply(int Status, string? RetryAfter = null, string? ProblemDetail = null, bool Hang = false)
 {
     public static ScriptedReply Silence { get; } = new(0, Hang: true);
+
+    /// <summary>This reply: its status, Retry-After and problem; or, for <see cref="Silence"/>, nothing until the client gives up.</summary>
+    public async Task<IResult> RespondAsync(HttpContext http)
+    {
+        if (Hang)
+        {
+            await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return Results.Empty;
+        }
+
+        if (RetryAfter is not null)
+        {
+            http.Response.Headers.RetryAfter = RetryAfter;
+        }
+
+        return Results.Problem(statusCode: Status, detail: ProblemDetail);
+    }
 }
 
 /// <summary>A submission as the scripted upstream received it (<see cref="ReceivedAt"/> is a Stopwatch timestamp).</summary>
@@ -33,15 +43,12 @@ public sealed record ReceivedSubmission(long ReceivedAt, string? IdempotencyKey,
 /// </summary>
 public sealed class ScriptedUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<ScriptedReply> _replies = new();
     private readonly ConcurrentQueue<ReceivedSubmission> _submissions = new();
     private readonly ConcurrentQueue<string?> _preferHeaders = new();
-    private readonly ConcurrentQueue<long> _requestTimes = new();
     private readonly ConcurrentDictionary<string, AcceptedBatch> _batches = new();
     private readonly ConcurrentDictionary<string, string> _keys = new();
-
-    private ScriptedUpstream(WebApplication app) => _app = app;
+    private LoopbackServer _server = null!;
 
     /// <summary>http://127.0.0.1:port/api: the contract's server URL.</summary>
     public Uri BaseUrl { get; private set; } = null!;
@@ -58,7 +65,7 @@ public sealed class ScriptedUpstream : IAsyncDisposable
     public IReadOnlyList<ReceivedSubmission> Submissions => _submissions.ToArray();
 
     /// <summary>When each request (of any kind) arrived, as Stopwatch timestamps.</summary>
-    public IReadOnlyList<long> RequestTimes => _requestTimes.ToArray();
+    public IReadOnlyList<long> RequestTimes => _server.RequestTimes;
 
     /// <summary>The Prefer header of each poll, in order (null when none was sent).</summary>
     public IReadOnlyList<string?> PreferHeaders => _preferHeaders.ToArray();
@@ -68,21 +75,13 @@ public sealed class ScriptedUpstream : IAsyncDisposable
 
     public static async Task<ScriptedUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var upstream = new ScriptedUpstream(app);
-        app.Use(next => http =>
+        var upstream = new ScriptedUpstream();
+        upstream._server = await LoopbackServer.StartAsync(app =>
         {
-            upstream._requestTimes.Enqueue(Stopwatch.GetTimestamp());
-            return next(http);
+            app.MapPost("/api/v2/people/enrich", (Func<HttpContext, Task<IResult>>)upstream.SubmitAsync);
+            app.MapGet("/api/v2/people/enrich/{id}", (Func<string, HttpContext, IResult>)upstream.Poll);
         });
-        app.MapPost("/api/v2/people/enrich", (Func<HttpContext, Task<IResult>>)upstream.SubmitAsync);
-        app.MapGet("/api/v2/people/enrich/{id}", (Func<string, HttpContext, IResult>)upstream.Poll);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        upstream.BaseUrl = new Uri(new Uri(address), "/api");
+        upstream.BaseUrl = new Uri(upstream._server.Address, "/api");
         return upstream;
     }
 
@@ -104,18 +103,7 @@ public sealed class ScriptedUpstream : IAsyncDisposable
         _submissions.Enqueue(submission);
         if (_replies.TryDequeue(out var reply))
         {
-            if (reply.Hang)
-            {
-                await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
-                return Results.Empty;
-            }
-
-            if (reply.RetryAfter is not null)
-            {
-                http.Response.Headers.RetryAfter = reply.RetryAfter;
-            }
-
-            return Results.Problem(statusCode: reply.Status, detail: reply.ProblemDetail);
+            return await reply.RespondAsync(http);
         }
 
         var people = submission.People;
@@ -155,11 +143,7 @@ public sealed class ScriptedUpstream : IAsyncDisposable
         });
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private sealed class AcceptedBatch(IReadOnlyList<JsonObject> people)
     {

@@ -45,11 +45,12 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
         var results = await Task.WhenAll(answers).WaitAsync(Patience);
 
         var submission = Assert.Single(_upstream.Submissions);
-        Assert.Equal(people.Select(p => p.Firstname).Order(), submission.People.Select(p => p["firstname"]!.GetValue<string>()).Order());
+        Assert.Equal(people.Select(p => p.Person.FirstName).Order(), submission.People.Select(p => p["firstname"]!.GetValue<string>()).Order());
         for (var i = 0; i < people.Count; i++)
         {
-            var email = Assert.Single(results[i]!.Emails!);
-            Assert.Equal($"ada{i}.king{i}@engines{i}.com", email!.Email);
+            var email = Assert.Single(Reported(results[i]).Emails);
+            Assert.Equal($"ada{i}.king{i}@engines{i}.com", email.Address);
+            Assert.Equal(_time.GetUtcNow(), results[i]!.ReceivedAt); // by the clock it was given
         }
     }
 
@@ -70,7 +71,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
         Assert.Equal([100, 50], _upstream.Submissions.Select(s => s.People.Count));
         Assert.Equal(
             Enumerable.Range(0, 150).Select(i => $"ada{i}.king@engines.com"),
-            first.Concat(rest).Select(result => Assert.Single(result!.Emails!)!.Email));
+            first.Concat(rest).Select(result => Assert.Single(Reported(result).Emails).Address));
     }
 
     [Fact]
@@ -97,8 +98,30 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
 
         var result = await batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None).WaitAsync(Patience);
 
-        Assert.Equal("COMPLETED", result!.Status);
+        Reported(result);
         Assert.Equal(["wait=1", "wait=1", "wait=1"], _upstream.PreferHeaders);
+    }
+
+    [Fact]
+    public async Task A_reply_is_stamped_with_when_its_answer_came_not_when_the_person_was_submitted()
+    {
+        _upstream.ProcessingPolls = 1;
+        using var batcher = Batcher(pollInterval: TimeSpan.FromSeconds(1));
+        var asked = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
+        _time.Advance(Window);
+        var windowClosed = _time.GetUtcNow();
+
+        // The second poll waits out the poll interval on the fake clock: move it on until the answer is in.
+        var deadline = DateTime.UtcNow + Patience;
+        while (!asked.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        var reply = await asked.WaitAsync(Patience);
+        Assert.Equal(2, _upstream.PreferHeaders.Count);
+        Assert.InRange(reply!.ReceivedAt, windowClosed + TimeSpan.FromSeconds(1), _time.GetUtcNow());
     }
 
     [Fact]
@@ -112,7 +135,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
 
         var next = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
         _time.Advance(Window);
-        Assert.Equal("COMPLETED", (await next.WaitAsync(Patience))!.Status);
+        Reported(await next.WaitAsync(Patience));
         Assert.Equal([2, 1], _upstream.Submissions.Select(s => s.People.Count));
     }
 
@@ -126,12 +149,14 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
             PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(100),
             BatchWindow = batchWindow ?? Window,
         };
-        var client = new UpstreamClient(_services.GetRequiredService<IHttpClientFactory>(), "upstream", options);
-        return new UpstreamBatcher(client, options, time ?? _time, NullLogger<UpstreamBatcher>.Instance);
+        var adapter = new ContractUpstreamAdapter(new UpstreamChannel(_services.GetRequiredService<IHttpClientFactory>(), "upstream", options));
+        return new UpstreamBatcher(adapter, options, time ?? _time, NullLogger<UpstreamBatcher>.Instance);
     }
 
-    private static UpstreamPerson Person(string first, string last, string domain) =>
-        UpstreamFindings.Request(new Person(first, last, domain, null, null), EnrichFields.Emails);
+    private static UpstreamAsk Person(string first, string last, string domain) => new(new Person(first, last, domain, null, null), EnrichFields.Emails);
+
+    /// <summary>The report in a reply: the item was COMPLETED.</summary>
+    private static UpstreamAnswer.Reported Reported(UpstreamReply? reply) => Assert.IsType<UpstreamAnswer.Reported>(reply?.Answer);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -9,6 +9,8 @@ namespace PeopleEnrich.Tests.Upstream;
 public sealed class UpstreamFindingsTests
 {
     private static readonly Person Ada = new("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king");
+    private static readonly UpstreamOptions Peer = new() { Name = "peer", ApiKey = "pe_upstream_secret_0123456789" };
+    private static readonly DateTimeOffset ReceivedAt = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
 
     [Theory]
     [InlineData(EnrichFields.Emails, new[] { "contact.emails" })]
@@ -16,7 +18,7 @@ public sealed class UpstreamFindingsTests
     [InlineData(EnrichFields.Emails | EnrichFields.Phones, new[] { "contact.emails", "contact.phones" })]
     public void The_request_carries_the_person_and_only_the_fields_asked(EnrichFields asked, string[] names)
     {
-        var request = UpstreamFindings.Request(Ada, asked);
+        var request = ContractUpstreamAdapter.Request(new UpstreamAsk(Ada, asked));
         Assert.Equal(("Ada", "King", "engines.com", "Analytical Engines", "https://www.linkedin.com/in/ada-king"),
             (request.Firstname, request.Lastname, request.Domain, request.CompanyName, request.LinkedinUrl));
         Assert.Equal(names, request.EnrichFields);
@@ -32,26 +34,45 @@ public sealed class UpstreamFindingsTests
     [InlineData(null, "UNKNOWN")]
     public void An_upstreams_status_is_carried_to_our_verdict(string? reported, string decided)
     {
-        var findings = Map(new UpstreamItemResult(null, "COMPLETED", [new UpstreamEmail("Ada.King@Engines.com", reported)], null, null, null), EnrichFields.Emails);
+        var findings = Map(new ContractItemResult(null, "COMPLETED", [new ContractEmail("Ada.King@Engines.com", reported)], null, null, null), EnrichFields.Emails);
 
         var evidence = Assert.Single(findings.Emails);
         Assert.Equal(("ada.king@engines.com", "peer"), (evidence.Address, evidence.Source));
-        Assert.Equal(decided, Assert.Single(Verdict.Decide(findings.Emails, []).Emails).Status);
+        Assert.Equal(new UpstreamProvenance(ReceivedAt, "peer", reported), evidence.Provenance); // its own word, whatever we make of it
+        var found = Assert.Single(Verdict.Decide(findings.Emails, []).Emails);
+        Assert.Equal(decided, found.Status);
+        Assert.Equal([evidence.Provenance!], found.Evidence);
     }
+
+    [Fact]
+    public void A_status_that_repeats_our_key_is_kept_without_it()
+    {
+        var findings = Map(new ContractItemResult(null, "COMPLETED", [new ContractEmail("ada@engines.com", $"DELIVERABLE for {Peer.ApiKey}\r\nX")], null, null, null), EnrichFields.Emails);
+
+        var provenance = Assert.IsType<UpstreamProvenance>(Assert.Single(findings.Emails).Provenance);
+        Assert.Equal("DELIVERABLE for [api key]  X", provenance.Status);
+        Assert.Equal(EmailObservation.Listed, Assert.Single(findings.Emails).Observation);
+    }
+
+    [Fact]
+    public void An_item_that_did_not_complete_is_declined_with_its_error() =>
+        Assert.Equal(
+            new UpstreamAnswer.Declined("FAILED", "no credits left"),
+            ContractUpstreamAdapter.Read(new ContractItemResult(null, "FAILED", [new ContractEmail("ada@engines.com", "DELIVERABLE")], null, null, "no credits left")));
 
     [Fact]
     public void Phones_are_parsed_again_and_only_valid_numbers_with_their_region_are_kept()
     {
-        var findings = Map(new UpstreamItemResult(null, "COMPLETED", null, null,
+        var findings = Map(new ContractItemResult(null, "COMPLETED", null, null,
         [
-            new UpstreamPhone("+33612345678", "FR"),
-            new UpstreamPhone("+1 202-555-0143", null), // not E.164 as written: normalised
-            new UpstreamPhone("020 7946 0018", "GB"), // national, read in its region
-            new UpstreamPhone("+44 20 7946 0018", "US"), // the number's own region wins
-            new UpstreamPhone("12345", "FR"), // not a valid number
-            new UpstreamPhone("06 12 34 56 78", null), // no country code and no region
-            new UpstreamPhone("not a phone", "FR"),
-            new UpstreamPhone(null, "FR"),
+            new ContractPhone("+33612345678", "FR"),
+            new ContractPhone("+1 202-555-0143", null), // not E.164 as written: normalised
+            new ContractPhone("020 7946 0018", "GB"), // national, read in its region
+            new ContractPhone("+44 20 7946 0018", "US"), // the number's own region wins
+            new ContractPhone("12345", "FR"), // not a valid number
+            new ContractPhone("06 12 34 56 78", null), // no country code and no region
+            new ContractPhone("not a phone", "FR"),
+            new ContractPhone(null, "FR"),
             null,
         ], null), EnrichFields.Phones);
 
@@ -59,21 +80,22 @@ public sealed class UpstreamFindingsTests
             [("+33612345678", "FR"), ("+12025550143", "US"), ("+442079460018", "GB"), ("+442079460018", "GB")],
             findings.Phones.Select(p => (p.E164, p.Region)));
         Assert.All(findings.Phones, p => Assert.Equal("peer", p.Source));
+        Assert.All(findings.Phones, p => Assert.Equal(new UpstreamProvenance(ReceivedAt, "peer", null), p.Provenance)); // a number has no status
     }
 
     [Fact]
     public void Only_bare_addresses_at_a_host_name_are_kept()
     {
-        var findings = Map(new UpstreamItemResult(null, "COMPLETED",
+        var findings = Map(new ContractItemResult(null, "COMPLETED",
         [
-            new UpstreamEmail(" ada.king@engines.com ", "DELIVERABLE"),
-            new UpstreamEmail("Ada King <ada@engines.com>", "DELIVERABLE"),
-            new UpstreamEmail("\"ada king\"@engines.com", "DELIVERABLE"),
-            new UpstreamEmail("ada@", "DELIVERABLE"),
-            new UpstreamEmail("ada@127.0.0.1", "DELIVERABLE"),
-            new UpstreamEmail("ada@localhost", "DELIVERABLE"),
-            new UpstreamEmail("ada king@engines.com", "DELIVERABLE"),
-            new UpstreamEmail(null, "DELIVERABLE"),
+            new ContractEmail(" ada.king@engines.com ", "DELIVERABLE"),
+            new ContractEmail("Ada King <ada@engines.com>", "DELIVERABLE"),
+            new ContractEmail("\"ada king\"@engines.com", "DELIVERABLE"),
+            new ContractEmail("ada@", "DELIVERABLE"),
+            new ContractEmail("ada@127.0.0.1", "DELIVERABLE"),
+            new ContractEmail("ada@localhost", "DELIVERABLE"),
+            new ContractEmail("ada king@engines.com", "DELIVERABLE"),
+            new ContractEmail(null, "DELIVERABLE"),
             null,
         ], null, null, null), EnrichFields.Emails);
 
@@ -83,7 +105,7 @@ public sealed class UpstreamFindingsTests
     [Fact]
     public void Fields_that_were_not_asked_are_ignored_whatever_the_upstream_sends()
     {
-        var result = new UpstreamItemResult(null, "COMPLETED", [new UpstreamEmail("ada@engines.com", "DELIVERABLE")], null, [new UpstreamPhone("+33612345678", "FR")], null);
+        var result = new ContractItemResult(null, "COMPLETED", [new ContractEmail("ada@engines.com", "DELIVERABLE")], null, [new ContractPhone("+33612345678", "FR")], null);
 
         Assert.Empty(Map(result, EnrichFields.Phones).Emails);
         Assert.Single(Map(result, EnrichFields.Phones).Phones);
@@ -99,5 +121,6 @@ public sealed class UpstreamFindingsTests
         Assert.Equal(EnrichFields.Emails | EnrichFields.Phones, new UpstreamOptions().TrustedFields);
     }
 
-    private static SourceFindings Map(UpstreamItemResult result, EnrichFields asked) => UpstreamFindings.From(result, asked, "peer");
+    private static SourceFindings Map(ContractItemResult result, EnrichFields asked) =>
+        UpstreamFindings.From(Assert.IsType<UpstreamAnswer.Reported>(ContractUpstreamAdapter.Read(result)), asked, Peer, ReceivedAt);
 }

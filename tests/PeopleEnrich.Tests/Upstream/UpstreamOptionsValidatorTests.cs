@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using PeopleEnrich.Sources.Upstream;
 
 namespace PeopleEnrich.Tests.Upstream;
@@ -90,6 +92,28 @@ public sealed class UpstreamOptionsValidatorTests
         Assert.Equal(7, failures.Count);
     }
 
+    [Theory]
+    [InlineData("contract")]
+    [InlineData("Contract")]
+    [InlineData("lookup")]
+    public void The_protocol_is_any_registered_one_whatever_its_case_and_the_contract_by_default(string protocol)
+    {
+        Assert.Equal("contract", new UpstreamOptions().Protocol);
+        var upstream = Good("peer");
+        upstream.Protocol = protocol;
+        Assert.True(Validate(upstream).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("carrier-pigeon")]
+    public void An_unknown_protocol_is_refused_with_the_ones_there_are(string protocol)
+    {
+        var upstream = Good("peer");
+        upstream.Protocol = protocol;
+        Assert.Equal(["Upstreams:0:Protocol must be one of: contract, lookup."], Validate(upstream).Failures!);
+    }
+
     [Fact]
     public void An_attempt_may_not_take_longer_than_the_whole_request()
     {
@@ -100,6 +124,13 @@ public sealed class UpstreamOptionsValidatorTests
 
     private static UpstreamOptions Good(string name, string url = "http://127.0.0.1:8080/api") => new() { Name = name, BaseUrl = url, ApiKey = Key };
 
-    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(params UpstreamOptions[] upstreams) =>
-        new UpstreamOptionsValidator().Validate(null, new UpstreamsOptions { Upstreams = [.. upstreams] });
+    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(params UpstreamOptions[] upstreams)
+    {
+        // The protocols as the app registers them, and one more as a test (or a new provider) adds it.
+        using var services = new ServiceCollection()
+            .AddUpstreams(new ConfigurationBuilder().Build())
+            .AddUpstreamProtocol("lookup", channel => new ContractUpstreamAdapter(channel))
+            .BuildServiceProvider();
+        return new UpstreamOptionsValidator(services.GetRequiredService<UpstreamProtocols>()).Validate(null, new UpstreamsOptions { Upstreams = [.. upstreams] });
+    }
 }

@@ -60,7 +60,7 @@ public sealed class UpstreamResilienceTests
         settings["Upstreams:0:MaxRequestsPerSecond"] = "1";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         await using var services = new ServiceCollection().AddSingleton(TimeProvider.System).AddLogging().AddUpstreams(configuration).BuildServiceProvider();
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(UpstreamClient.ClientName(0));
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(UpstreamChannel.ClientName(0));
 
         // The first request takes the bucket's one token (and warms the connection). The bucket holds one
         // token and gets one a second, so the fifth request left more than two seconds after the second

@@ -155,6 +155,7 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
         environment["Upstreams__0__BaseUrl"] = "ftp://peer.example/api";
         environment["Upstreams__0__ApiKey"] = key;
         environment["Upstreams__0__Fields__0"] = "contact.phone";
+        environment["Upstreams__0__Protocol"] = "carrier-pigeon";
 
         var result = await ProgramRunner.RunAsync(["--urls", "http://127.0.0.1:0"], environment);
 
@@ -162,6 +163,7 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
         var output = result.StandardOutput + result.StandardError;
         Assert.Contains("Upstreams:0:BaseUrl must be an absolute http:// or https:// URL", output);
         Assert.Contains("Upstreams:0:Fields:0 must be contact.emails or contact.phones.", output);
+        Assert.Contains("Upstreams:0:Protocol must be one of: contract.", output);
         Assert.DoesNotContain(key, output);
     }
 }

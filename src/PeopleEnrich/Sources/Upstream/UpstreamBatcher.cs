@@ -5,20 +5,17 @@ using Polly.Timeout;
 namespace PeopleEnrich.Sources.Upstream;
 
 /// <summary>
-/// Turns the waterfall's one-person-at-a-time asks of one upstream into the contract's batches: the
+/// Turns the waterfall's one-person-at-a-time asks of one upstream into its adapter's submissions: the
 /// first person asked opens a batch that others join for <see cref="UpstreamOptions.BatchWindow"/>, or
-/// until it holds <see cref="MaxBatchSize"/>; it is then submitted and polled, and each caller is
-/// answered with its own item as soon as that item is done. A caller's answer is null when the
-/// upstream gave none (an outage, an answer outside the contract): that is logged here, once per batch.
+/// until it holds the adapter's <see cref="IUpstreamAdapter.MaxBatchSize"/> (a provider asked one person
+/// at a time holds one: each leaves at once); it is then submitted and polled, at most once every
+/// <see cref="UpstreamOptions.PollInterval"/>, and each caller is answered with its own answer as soon as
+/// there is one. A caller's reply is null when the upstream gave none (an outage, an answer outside its
+/// API): that is logged here, once per batch.
 /// </summary>
 public sealed class UpstreamBatcher : IDisposable
 {
-    /// <summary>The contract's largest batch.</summary>
-    public const int MaxBatchSize = 100;
-
-    private static readonly TimeSpan LongestPreferredWait = TimeSpan.FromSeconds(30);
-
-    private readonly UpstreamClient _client;
+    private readonly IUpstreamAdapter _adapter;
     private readonly UpstreamOptions _upstream;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -26,9 +23,14 @@ public sealed class UpstreamBatcher : IDisposable
     private readonly Lock _lock = new();
     private List<PendingAsk>? _open;
 
-    public UpstreamBatcher(UpstreamClient client, UpstreamOptions upstream, TimeProvider time, ILogger<UpstreamBatcher> logger)
+    public UpstreamBatcher(IUpstreamAdapter adapter, UpstreamOptions upstream, TimeProvider time, ILogger<UpstreamBatcher> logger)
     {
-        _client = client;
+        if (adapter.MaxBatchSize < 1)
+        {
+            throw new ArgumentException($"The adapter of {upstream.Name} takes batches of {adapter.MaxBatchSize}: it must take at least one person.", nameof(adapter));
+        }
+
+        _adapter = adapter;
         _upstream = upstream;
         _time = time;
         _logger = logger;
@@ -46,8 +48,8 @@ public sealed class UpstreamBatcher : IDisposable
         }
     }
 
-    /// <summary>The upstream's result for this person, or null when it gave none.</summary>
-    public async Task<UpstreamItemResult?> AskAsync(UpstreamPerson person, CancellationToken cancellationToken)
+    /// <summary>The upstream's answer for this person, or null when it gave none.</summary>
+    public async Task<UpstreamReply?> AskAsync(UpstreamAsk person, CancellationToken cancellationToken)
     {
         var ask = new PendingAsk(person);
         List<PendingAsk>? opened = null;
@@ -60,7 +62,7 @@ public sealed class UpstreamBatcher : IDisposable
             }
 
             _open.Add(ask);
-            if (_open.Count == MaxBatchSize)
+            if (_open.Count >= _adapter.MaxBatchSize)
             {
                 full = _open;
                 _open = null;
@@ -154,33 +156,25 @@ public sealed class UpstreamBatcher : IDisposable
 
     private async Task SubmitAndPollAsync(List<PendingAsk> asks, CancellationToken cancellationToken)
     {
-        var requestId = await _client.SubmitAsync(asks.Select(ask => ask.Person).ToList(), "peopleenrich-" + Guid.CreateVersion7().ToString("N"), cancellationToken);
+        var submission = await _adapter.SubmitAsync(asks.Select(ask => ask.Person).ToList(), cancellationToken);
         var pending = Enumerable.Range(0, asks.Count).ToList();
         while (true)
         {
             var started = _time.GetTimestamp();
-            var batch = await _client.PollAsync(requestId, PreferredWait, cancellationToken);
-            var processing = batch.Status == UpstreamStatus.Processing;
-            if (batch.Results is { } results)
+            var progress = await submission.PollAsync(cancellationToken);
+            var receivedAt = _time.GetUtcNow();
+            if (progress.Answers.Count != asks.Count)
             {
-                if (results.Count != asks.Count)
-                {
-                    throw new UpstreamException($"answered {results.Count} results for a batch of {asks.Count}");
-                }
-
-                foreach (var i in pending.ToList())
-                {
-                    // An item without a status is not done: if the batch is, that is an answer outside the contract.
-                    if (results[i] is { Status: { } status } result && status != UpstreamStatus.Processing)
-                    {
-                        asks[i].Settle(result);
-                        pending.Remove(i);
-                    }
-                }
+                throw new UpstreamException($"answered {progress.Answers.Count} results for a batch of {asks.Count}");
             }
-            else if (!processing)
+
+            foreach (var i in pending.ToList())
             {
-                throw new UpstreamException($"answered {batch.Status ?? "no status"} without results");
+                if (progress.Answers[i] is { } answer)
+                {
+                    asks[i].Settle(new UpstreamReply(answer, receivedAt));
+                    pending.Remove(i);
+                }
             }
 
             if (pending.Count == 0)
@@ -188,9 +182,9 @@ public sealed class UpstreamBatcher : IDisposable
                 return;
             }
 
-            if (!processing)
+            if (!progress.StillWorking)
             {
-                throw new UpstreamException($"answered {batch.Status ?? "no status"} with {pending.Count} items still processing");
+                throw new UpstreamException($"said it was done with {pending.Count} items still unanswered");
             }
 
             var rest = _upstream.PollInterval - _time.GetElapsedTime(started);
@@ -198,16 +192,6 @@ public sealed class UpstreamBatcher : IDisposable
             {
                 await Task.Delay(rest, _time, cancellationToken);
             }
-        }
-    }
-
-    /// <summary>Held polls answer as soon as the batch is done; half an attempt's time leaves room for the answer.</summary>
-    private TimeSpan PreferredWait
-    {
-        get
-        {
-            var wait = _upstream.PollInterval < _upstream.AttemptTimeout / 2 ? _upstream.PollInterval : _upstream.AttemptTimeout / 2;
-            return wait > LongestPreferredWait ? LongestPreferredWait : wait;
         }
     }
 
@@ -238,18 +222,21 @@ public sealed class UpstreamBatcher : IDisposable
     /// </summary>
     public void Dispose() => _stopping.Cancel();
 
-    private sealed class PendingAsk(UpstreamPerson person)
+    private sealed class PendingAsk(UpstreamAsk person)
     {
-        private readonly TaskCompletionSource<UpstreamItemResult?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<UpstreamReply?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public UpstreamPerson Person { get; } = person;
+        public UpstreamAsk Person { get; } = person;
 
-        public Task<UpstreamItemResult?> Answer => _answer.Task;
+        public Task<UpstreamReply?> Answer => _answer.Task;
 
         public bool IsWaiting => !_answer.Task.IsCompleted;
 
-        public void Settle(UpstreamItemResult? result) => _answer.TrySetResult(result);
+        public void Settle(UpstreamReply? reply) => _answer.TrySetResult(reply);
 
         public void Abandon(CancellationToken cancellationToken) => _answer.TrySetCanceled(cancellationToken);
     }
 }
+
+/// <summary>A provider's answer for one person, and when it was received (the evidence's time of observation).</summary>
+public sealed record UpstreamReply(UpstreamAnswer Answer, DateTimeOffset ReceivedAt);

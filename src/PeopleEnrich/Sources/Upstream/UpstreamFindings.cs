@@ -2,57 +2,46 @@ using System.Net.Mail;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Normalisation;
 using PeopleEnrich.Pipeline.Waterfall;
-using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Sources.Upstream;
 
 /// <summary>
-/// Between our people and the contract's items: what an upstream is asked, and what its answer is
-/// worth as evidence. Its statuses become observations (our <see cref="Verdict"/> decides); its phone
-/// numbers are parsed again, and only valid ones with their region are kept.
+/// What a provider's report is worth as evidence, whatever its protocol: only the fields that were asked,
+/// only bare addresses at a host name, and only phone numbers that are valid once parsed again, in E.164
+/// with their region. Its statuses are observations, which our <see cref="Verdict"/> decides on. Each item
+/// carries its <see cref="UpstreamProvenance"/>: when the answer came, from which provider, and what it said.
 /// </summary>
 public static class UpstreamFindings
 {
-    public static UpstreamPerson Request(Person person, EnrichFields asked) => new(
-        person.FirstName, person.LastName, person.Domain, person.CompanyName, person.LinkedInUrl,
-        EnrichFieldNames.Canonical(asked).Split(','));
-
-    /// <summary>The evidence in a COMPLETED item, for the fields that were asked (and only those).</summary>
-    public static SourceFindings From(UpstreamItemResult result, EnrichFields asked, string source)
+    /// <summary>The evidence in a report received at <paramref name="receivedAt"/>, for the fields that were asked (and only those).</summary>
+    public static SourceFindings From(UpstreamAnswer.Reported report, EnrichFields asked, UpstreamOptions upstream, DateTimeOffset receivedAt)
     {
         var emails = asked.HasFlag(EnrichFields.Emails)
-            ? (result.Emails ?? []).OfType<UpstreamEmail>().Select(email => Evidence(email, source)).OfType<EmailEvidence>().ToList()
+            ? report.Emails.Select(email => Evidence(email, upstream, receivedAt)).OfType<EmailEvidence>().ToList()
             : [];
         var phones = asked.HasFlag(EnrichFields.Phones)
-            ? (result.Phones ?? []).OfType<UpstreamPhone>().Select(phone => Evidence(phone, source)).OfType<PhoneEvidence>().ToList()
+            ? report.Phones.Select(phone => Evidence(phone, upstream, receivedAt)).OfType<PhoneEvidence>().ToList()
             : [];
         return new SourceFindings(emails, phones);
     }
 
-    private static EmailEvidence? Evidence(UpstreamEmail email, string source)
-    {
-        if (Address(email.Email) is not { } address)
-        {
-            return null;
-        }
+    private static EmailEvidence? Evidence(ReportedEmail email, UpstreamOptions upstream, DateTimeOffset receivedAt) =>
+        Address(email.Address) is { } address
+            ? new EmailEvidence(address, upstream.Name, email.Observation) { Provenance = Provenance(upstream, receivedAt, email.Status) }
+            : null;
 
-        var observation = email.Status switch
-        {
-            EmailStatus.Deliverable => EmailObservation.UpstreamDeliverable,
-            EmailStatus.HighProbability => EmailObservation.UpstreamHighProbability,
-            EmailStatus.CatchAll => EmailObservation.UpstreamCatchAll,
-            EmailStatus.Invalid => EmailObservation.UpstreamInvalid,
-            // UNKNOWN, or a status the contract does not know: the upstream names the address, with no verdict.
-            _ => EmailObservation.Listed,
-        };
-        return new EmailEvidence(address, source, observation);
-    }
-
-    private static PhoneEvidence? Evidence(UpstreamPhone phone, string source) =>
+    private static PhoneEvidence? Evidence(ReportedPhone phone, UpstreamOptions upstream, DateTimeOffset receivedAt) =>
         phone.Number is { Length: > 0 } number
         && PhoneNumberParser.TryParse(number, PhoneNumberParser.IsRegion(phone.Region) ? phone.Region : null, out var parsed, out _)
-            ? new PhoneEvidence(parsed!.E164, parsed.Region, source)
+            ? new PhoneEvidence(parsed!.E164, parsed.Region, upstream.Name) { Provenance = Provenance(upstream, receivedAt, status: null) }
             : null;
+
+    /// <summary>
+    /// The provider's own word is kept as it said it, but as text another server wrote: one short line, and
+    /// never our key to it (provenance is shown to our clients). Its name is the operator's; nothing else of the settings goes in.
+    /// </summary>
+    private static UpstreamProvenance Provenance(UpstreamOptions upstream, DateTimeOffset receivedAt, string? status) =>
+        new(receivedAt, upstream.Name, status is null ? null : ForeignText.Loggable(status, upstream.ApiKey));
 
     /// <summary>The address in lower case when it is a bare address at a real host name; null for anything else.</summary>
     private static string? Address(string? value)

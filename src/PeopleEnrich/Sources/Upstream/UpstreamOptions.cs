@@ -2,16 +2,19 @@ using PeopleEnrich.Answers;
 
 namespace PeopleEnrich.Sources.Upstream;
 
-/// <summary>Upstreams:N: one API speaking our contract (Tamtam's v2, another PeopleEnrich), asked last.</summary>
+/// <summary>Upstreams:N: one provider's API (by default one speaking our contract: Tamtam's v2, another PeopleEnrich), asked last.</summary>
 public sealed class UpstreamOptions
 {
-    /// <summary>Names the upstream in logs and as the source of its evidence.</summary>
+    /// <summary>Names the upstream in logs and as the source (and provider) of its evidence.</summary>
     public string Name { get; set; } = "";
 
-    /// <summary>The contract's server URL (the one its paths hang from), e.g. https://peer.example/api.</summary>
+    /// <summary>How to talk to it: the name of a registered <see cref="UpstreamProtocol"/>.</summary>
+    public string Protocol { get; set; } = ContractUpstreamAdapter.Protocol;
+
+    /// <summary>The provider's server URL (the one its paths hang from), e.g. https://peer.example/api.</summary>
     public string BaseUrl { get; set; } = "";
 
-    /// <summary>Sent in Authorization; never logged.</summary>
+    /// <summary>Sent in a header, the adapter's way (Authorization, for the contract); never logged.</summary>
     public string ApiKey { get; set; } = "";
 
     /// <summary>The contract's field names this upstream is trusted for; none listed means every field.</summary>

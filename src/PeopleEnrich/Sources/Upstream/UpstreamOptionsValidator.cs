@@ -7,7 +7,7 @@ namespace PeopleEnrich.Sources.Upstream;
 /// Refuses to start on an upstream that could not work, naming the offending key (Upstreams:N:…).
 /// Values are not repeated in the messages, since a mistyped key could land in any of them.
 /// </summary>
-public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamsOptions>
+public sealed class UpstreamOptionsValidator(UpstreamProtocols protocols) : IValidateOptions<UpstreamsOptions>
 {
     // Polly's own bounds, checked here so that the message names our key instead of a strategy option.
     private static readonly TimeSpan ShortestTimeout = TimeSpan.FromMilliseconds(10);
@@ -36,9 +36,14 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamsOptions
                 failures.Add($"{key}Name is already the name of {UpstreamsOptions.Section}:{names[upstream.Name]}; each upstream needs its own.");
             }
 
+            if (!protocols.Knows(upstream.Protocol))
+            {
+                failures.Add($"{key}Protocol must be one of: {string.Join(", ", protocols.Names)}.");
+            }
+
             if (!Uri.TryCreate(upstream.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
             {
-                failures.Add($"{key}BaseUrl must be an absolute http:// or https:// URL (the contract's server URL, e.g. https://peer.example/api).");
+                failures.Add($"{key}BaseUrl must be an absolute http:// or https:// URL (the provider's server URL, e.g. https://peer.example/api).");
             }
             else if (baseUrl.UserInfo.Length > 0 || baseUrl.Query.Length > 0 || baseUrl.Fragment.Length > 0)
             {

@@ -5,7 +5,7 @@ namespace PeopleEnrich.Sources.Upstream;
 
 public static class UpstreamSetup
 {
-    // A batch of 100 results is a few tens of kilobytes; an answer far larger is not the contract's.
+    // A batch of 100 results is a few tens of kilobytes; an answer far larger is no provider's honest answer.
     private const long MaxAnswerBytes = 8 * 1024 * 1024;
 
     /// <summary>
@@ -17,6 +17,11 @@ public static class UpstreamSetup
         var section = configuration.GetSection(UpstreamsOptions.Section);
         services.AddOptions<UpstreamsOptions>().Configure(options => section.Bind(options.Upstreams)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<UpstreamsOptions>, UpstreamOptionsValidator>();
+        services.AddSingleton<UpstreamProtocols>();
+
+        // The protocols this server speaks. A provider with another API is one adapter, registered here
+        // under the name that its Upstreams:N:Protocol gives.
+        services.AddUpstreamProtocol(ContractUpstreamAdapter.Protocol, channel => new ContractUpstreamAdapter(channel));
 
         // How many there are is known now; what each is, once its settings are bound and validated.
         var count = section.GetChildren().Count();
@@ -28,18 +33,25 @@ public static class UpstreamSetup
         return services;
     }
 
+    /// <summary>
+    /// Lets Upstreams:N:Protocol name <paramref name="name"/>: such an upstream talks through the adapter that
+    /// <paramref name="create"/> makes for it, inside the machinery every upstream shares.
+    /// </summary>
+    public static IServiceCollection AddUpstreamProtocol(this IServiceCollection services, string name, Func<UpstreamChannel, IUpstreamAdapter> create) =>
+        services.AddSingleton(new UpstreamProtocol(name, create));
+
     private static void AddUpstream(IServiceCollection services, int index)
     {
-        var clientName = UpstreamClient.ClientName(index);
+        var clientName = UpstreamChannel.ClientName(index);
         services.AddHttpClient(clientName, (provider, http) =>
             {
                 var upstream = Upstream(provider, index);
-                // A trailing slash, so that the contract's paths go after the BaseUrl's own path (…/api/v2/people/enrich).
+                // A trailing slash, so that the provider's paths go after the BaseUrl's own path (…/api/v2/people/enrich).
                 http.BaseAddress = new Uri(upstream.BaseUrl.TrimEnd('/') + "/");
                 http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline's time-outs are the ones that count
                 http.MaxResponseContentBufferSize = MaxAnswerBytes;
             })
-            // The factory logs requests at Trace with their headers: the key is in Authorization.
+            // The factory logs requests at Trace with their headers: the key is in one (Authorization, for the contract).
             .RedactLoggedHeaders(_ => true)
             .AddResilienceHandler("resilience", (pipeline, context) => UpstreamResilience.Configure(
                 pipeline,
@@ -51,8 +63,9 @@ public static class UpstreamSetup
         services.AddSingleton<IEnrichmentSource>(provider =>
         {
             var upstream = Upstream(provider, index);
-            var client = new UpstreamClient(provider.GetRequiredService<IHttpClientFactory>(), clientName, upstream);
-            var batcher = new UpstreamBatcher(client, upstream, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<UpstreamBatcher>>());
+            var channel = new UpstreamChannel(provider.GetRequiredService<IHttpClientFactory>(), clientName, upstream);
+            var adapter = provider.GetRequiredService<UpstreamProtocols>().Create(upstream.Protocol, channel);
+            var batcher = new UpstreamBatcher(adapter, upstream, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<UpstreamBatcher>>());
             return new UpstreamSource(upstream, batcher, provider.GetRequiredService<ILogger<UpstreamSource>>());
         });
     }

@@ -5,9 +5,10 @@ using PeopleEnrich.Vocabulary;
 namespace PeopleEnrich.Sources.Upstream;
 
 /// <summary>
-/// Another API speaking our contract (Tamtam's v2, another PeopleEnrich), asked for what the sources
-/// before it did not find, and only for the fields it is trusted for. An upstream that fails never
-/// fails the item: no answer from it is no findings (and an answer not kept in the results cache).
+/// Another API of people (one speaking our contract, Tamtam's v2, another PeopleEnrich, or any provider
+/// with an adapter), asked for what the sources before it did not find, and only for the fields it is
+/// trusted for. An upstream that fails never fails the item: no answer from it is no findings (and an
+/// answer not kept in the results cache).
 /// </summary>
 public sealed class UpstreamSource(UpstreamOptions upstream, UpstreamBatcher batcher, ILogger<UpstreamSource> logger) : IEnrichmentSource, IDisposable
 {
@@ -23,17 +24,17 @@ public sealed class UpstreamSource(UpstreamOptions upstream, UpstreamBatcher bat
             return SourceFindings.Nothing;
         }
 
-        var result = await batcher.AskAsync(UpstreamFindings.Request(person, asked), cancellationToken);
-        switch (result?.Status)
+        var reply = await batcher.AskAsync(new UpstreamAsk(person, asked), cancellationToken);
+        switch (reply?.Answer)
         {
-            case null:
-                return SourceFindings.Unanswered; // the batcher said why, once for the whole batch
-            case UpstreamStatus.Completed:
-                return UpstreamFindings.From(result, asked, Name);
-            default:
+            case UpstreamAnswer.Reported report:
+                return UpstreamFindings.From(report, asked, upstream, reply.ReceivedAt);
+            case UpstreamAnswer.Declined declined:
                 logger.LogInformation("Upstream {Upstream} answered {Status} for a person at {Domain}: {Error}",
-                    Name, ForeignText.Loggable(result.Status, upstream.ApiKey), person.Domain, ForeignText.Loggable(result.Error ?? "no reason given", upstream.ApiKey));
+                    Name, ForeignText.Loggable(declined.Status, upstream.ApiKey), person.Domain, ForeignText.Loggable(declined.Reason ?? "no reason given", upstream.ApiKey));
                 return SourceFindings.Unanswered;
+            default:
+                return SourceFindings.Unanswered; // no answer: the batcher said why, once for the whole batch
         }
     }
 
