@@ -20,6 +20,10 @@ public static class StoredAnswer
             outcome.Phones.Select(p => new PhoneRecord(p.Number, p.Region, p.Evidence.Select(ProvenanceRecord.Of).ToList())).ToList()),
         StoredAnswerJsonContext.Default.AnswerRecord);
 
+    /// <summary>The answer, or null when it was written by a newer version of the program.</summary>
+    public static EnrichmentOutcome? TryRead(string json) =>
+        JsonSerializer.Deserialize(json, StoredAnswerJsonContext.Default.AnswerRecord) is { V: null or <= Version } ? Read(json) : null;
+
     public static EnrichmentOutcome Read(string json)
     {
         var record = JsonSerializer.Deserialize(json, StoredAnswerJsonContext.Default.AnswerRecord)

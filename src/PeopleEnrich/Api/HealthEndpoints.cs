@@ -6,7 +6,7 @@ namespace PeopleEnrich.Api;
 
 public static class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    public const string ReadyTag = "ready";
 
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
@@ -14,12 +14,23 @@ public static class HealthEndpoints
         return services;
     }
 
-    /// <summary>/healthz: the process answers. /readyz: and its database does too.</summary>
+    /// <summary>
+    /// /healthz: the process answers. /readyz: and its database does too (503 when not); it also says, still
+    /// ready, what works only in part (SMTP probing paused), one "name: status[: why]" line per check.
+    /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteReadinessAsync });
         return app;
+    }
+
+    private static Task WriteReadinessAsync(HttpContext http, HealthReport report)
+    {
+        http.Response.ContentType = "text/plain; charset=utf-8";
+        // An unhealthy check's description is generic on purpose (the reason is in the log); a degraded one says what to fix.
+        var lines = report.Entries.Select(entry => $"{entry.Key}: {entry.Value.Status}{(entry.Value.Status == HealthStatus.Healthy ? "" : $": {entry.Value.Description}")}");
+        return http.Response.WriteAsync($"{report.Status}\n{string.Join("\n", lines)}\n");
     }
 
     private sealed class DatabaseHealthCheck(Database database) : IHealthCheck

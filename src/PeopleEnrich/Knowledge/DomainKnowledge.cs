@@ -20,7 +20,7 @@ public sealed record DomainFacts(bool? CatchAll, LearnedPattern? Pattern)
 /// <summary>The catch-all probe's answer: which mail host said what, and when.</summary>
 public sealed record ProbeAnswer(string MxHost, string Reply, DateTimeOffset At);
 
-/// <param name="Supporting">The local parts seen at the domain in this pattern, newest first.</param>
+/// <param name="Supporting">The newest local parts seen at the domain in this pattern (at most <see cref="DomainKnowledge.MaxSupporting"/>).</param>
 /// <param name="LastSeen">When the newest of them was seen.</param>
 public sealed record LearnedPattern(AddressPattern Pattern, int Observations, bool FromDirectory, IReadOnlyList<string> Supporting, DateTimeOffset LastSeen)
 {
@@ -31,6 +31,9 @@ public sealed record LearnedPattern(AddressPattern Pattern, int Observations, bo
 /// <summary>The persisted store of domain facts, shared by all workers; facts older than the TTL are forgotten.</summary>
 public sealed class DomainKnowledge(Database database, TimeProvider time, IOptions<KnowledgeOptions> options)
 {
+    /// <summary>Evidence names a few supporting addresses, not the whole staff: enough to explain, little to expose.</summary>
+    public const int MaxSupporting = 5;
+
     private readonly DomainFactColumn _catchAll = new("catch_all", database, time, evidenceColumn: "catch_all_evidence");
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -50,7 +53,7 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
             .SelectMany(a => a.Patterns.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => (Pattern: p, Address: a)))
             .Where(p => Enum.IsDefined(typeof(AddressPattern), p.Pattern))
             .GroupBy(p => Enum.Parse<AddressPattern>(p.Pattern))
-            .Select(g => new LearnedPattern(g.Key, g.Count(), g.Any(p => p.Address.FromDirectory == 1), g.Select(p => p.Address.LocalPart).ToList(),
+            .Select(g => new LearnedPattern(g.Key, g.Count(), g.Any(p => p.Address.FromDirectory == 1), g.Select(p => p.Address.LocalPart).Take(MaxSupporting).ToList(),
                 DateTimeOffset.FromUnixTimeMilliseconds(g.Max(p => p.Address.SeenAt))))
             .OrderByDescending(p => p.Observations).ThenByDescending(p => p.FromDirectory).ThenByDescending(p => AddressPatterns.Of(p.Pattern).Prior)
             .FirstOrDefault();

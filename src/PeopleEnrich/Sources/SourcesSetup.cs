@@ -46,6 +46,7 @@ public static class SourcesSetup
         services.AddSingleton<MailDns>();
         services.AddSingleton<IMailHostMemory, MailHostMemory>();
         services.AddSingleton<MailboxProber>();
+        services.AddHealthChecks().AddCheck<ProbingHealthCheck>("smtp-probing", tags: ["ready"]);
         services.AddSingleton<DomainSessions>();
         services.AddSingleton<DomainKnowledge>();
         services.AddSingleton<KnownRouting>();

@@ -103,6 +103,57 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task A_refusal_on_one_domains_lane_stops_every_domain_the_host_serves()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "alpha.test", Mx = [new MxDescription { Host = "mx.shared.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt },
+                new DomainDescription { Name = "bravo.test", Mx = [new MxDescription { Host = "mx.shared.test" }] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        await account.EnrichAsync([.. Nobodies.Select(n => Query(n.Split(' ')[0], n.Split(' ')[1], "alpha.test", null, Emails)),
+            .. Nobodies.Select(n => Query(n.Split(' ')[0], n.Split(' ')[1], "bravo.test", null, Emails))]);
+
+        // Each lane may have had its first RCPT in flight when the refusal came; nothing after it.
+        Assert.InRange(app.World.Host("mx.shared.test").RcptCommands, 1, 2);
+    }
+
+    [Fact]
+    public async Task Block_list_refusals_from_three_unrelated_hosts_pause_all_probing_and_readyz_says_why()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                .. new[] { "alpha", "bravo", "charlie" }.Select(name => new DomainDescription
+                {
+                    Name = $"{name}.test", Mx = [new MxDescription { Host = $"mx.{name}.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt, Mailboxes = ["jane.doe"],
+                }),
+                new DomainDescription { Name = "acme.test", Mx = [new MxDescription { Host = "mx.acme.test" }], Mailboxes = ["jane.doe"] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+        using var client = app.App.Client();
+        Assert.DoesNotContain("paused", await client.GetStringAsync("/readyz"));
+
+        await account.EnrichAsync(Query("Jane", "Doe", "alpha.test", null, Emails), Query("Jane", "Doe", "bravo.test", null, Emails), Query("Jane", "Doe", "charlie.test", null, Emails));
+        await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+
+        Assert.Equal(0, app.World.Host("mx.acme.test").Sessions); // our address is listed: nobody is asked anything
+        using var ready = await client.GetAsync("/readyz");
+        Assert.True(ready.IsSuccessStatusCode); // the API still serves; probing is what is paused
+        var body = await ready.Content.ReadAsStringAsync();
+        Assert.Contains("smtp-probing: Degraded: SMTP probing is paused until", body);
+        Assert.Contains("mx.charlie.test", body);
+    }
+
+    [Fact]
     public async Task A_mail_host_that_refuses_connections_is_remembered_and_not_tried_again_meanwhile()
     {
         var world = new WorldDescription

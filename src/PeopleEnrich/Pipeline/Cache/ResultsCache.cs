@@ -54,7 +54,8 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
             return null;
         }
 
-        return StoredAnswer.Read(hit).Only(asked);
+        // An answer written by a newer version of the program (a mixed or rolled-back deployment) is a miss, not a failure.
+        return StoredAnswer.TryRead(hit) is { } answer ? answer.Only(asked) : null;
     }
 
     public Task StoreAsync(Person person, EnrichFields asked, EnrichmentOutcome outcome, CancellationToken cancellationToken)

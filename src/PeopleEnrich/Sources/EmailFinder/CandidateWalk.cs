@@ -17,7 +17,8 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
 
     public Recipient? Peek(LaneView lane)
     {
-        if (IsDone || _shapeInFlight)
+        // A catch-all domain's server says nothing of any one recipient: its probe said all there is to say.
+        if (IsDone || _shapeInFlight || (probed && lane.Probe == RcptOutcome.Accepted))
         {
             return null;
         }
@@ -37,12 +38,12 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     {
         _shapeInFlight = false;
         // Found: the rest of this person's candidates would only cost the server.
-        IsDone = observation.Outcome == RcptOutcome.Accepted && lane.AcceptanceIsMeaningful(probed);
+        IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
     }
 
-    /// <summary>The shape of the last address the domain accepted as a mailbox (listed addresses have none).</summary>
-    private static string? AcceptedShape(LaneView lane) =>
-        lane.Probe is null or RcptOutcome.Rejected
-            ? lane.Answers.LastOrDefault(a => a.Observation.Outcome == RcptOutcome.Accepted && a.Recipient.Tag is not null).Recipient?.Tag
-            : null;
+    /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
+    private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;
+
+    /// <summary>The shape of the last address found at the domain (listed addresses have none).</summary>
+    private static string? AcceptedShape(LaneView lane) => lane.LastFoundTag;
 }

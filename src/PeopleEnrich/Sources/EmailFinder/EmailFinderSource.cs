@@ -68,9 +68,10 @@ public sealed class EmailFinderSource(
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         if (report.Failure is { RefusedUs: true } refused)
         {
-            // The domain's mail host refused us (at any step): no verdict on anyone there, and a lasting answer.
+            // The domain's mail host refused us (at any step): no verdict on anyone there; the refusal lasts the
+            // cool-down, not the results cache's 30 days, so the answer is not kept.
             logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, refused.Why);
-            return SourceFindings.Nothing;
+            return SourceFindings.Unanswered;
         }
 
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;

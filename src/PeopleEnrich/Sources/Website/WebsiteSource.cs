@@ -31,17 +31,17 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
         }
 
         var emails = wanted.HasFlag(EnrichFields.Emails)
-            ? EmailSightings(site, person).Select(seen => new EmailEvidence(seen.Address, Name, EmailObservation.Listed) { Provenance = Page(site, seen.Url) }).ToList()
+            ? EmailSightings(site, person).Select(seen => new EmailEvidence(seen.Address, Name, EmailObservation.Listed) { Provenance = Page(site, person.Domain, seen.Url) }).ToList()
             : [];
         var phones = wanted.HasFlag(EnrichFields.Phones)
-            ? PhoneSightings(site, person).Select(seen => new PhoneEvidence(seen.Phone.E164, seen.Phone.Region, Name) { Provenance = Page(site, seen.Url) }).ToList()
+            ? PhoneSightings(site, person).Select(seen => new PhoneEvidence(seen.Phone.E164, seen.Phone.Region, Name) { Provenance = Page(site, person.Domain, seen.Url) }).ToList()
             : [];
         return new SourceFindings(emails, phones);
     }
 
-    /// <summary>The page it was read on, when the crawl was made (crawls kept before pages were recorded name the site).</summary>
-    private static WebsiteProvenance Page(SiteFindings site, string? url) =>
-        new(site.CrawledAt ?? DateTimeOffset.UnixEpoch, url ?? "");
+    /// <summary>The page it was read on, when the crawl was made (crawls kept before pages were recorded name the site's root).</summary>
+    private static WebsiteProvenance Page(SiteFindings site, string domain, string? url) =>
+        new(site.CrawledAt ?? DateTimeOffset.UnixEpoch, url ?? $"https://{domain}/");
 
     internal static IReadOnlyList<string> EmailsOf(SiteFindings site, Person person) => EmailSightings(site, person).Select(seen => seen.Address).ToList();
 

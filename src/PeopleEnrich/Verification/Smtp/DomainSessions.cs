@@ -9,12 +9,11 @@ public sealed record Recipient(string Address, string? Tag);
 /// <summary>What one party's recipients were answered, beside the domain's catch-all probe.</summary>
 public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host);
 
-/// <summary>What a lane has heard so far, for a walk choosing its next recipient: the probe's answer, and every party's answers in order.</summary>
-public sealed record LaneView(RcptOutcome? Probe, IReadOnlyList<(Recipient Recipient, RcptObservation Observation)> Answers)
-{
-    /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
-    public bool AcceptanceIsMeaningful(bool probed) => !probed || Probe == RcptOutcome.Rejected;
-}
+/// <summary>
+/// What a lane has heard so far, for a walk choosing its next recipient: the domain's probe's answer, and the
+/// tag of the last recipient whose acceptance ended its party's walk (what the domain's addresses look like).
+/// </summary>
+public sealed record LaneView(RcptOutcome? Probe, string? LastFoundTag);
 
 /// <summary>
 /// Which of one party's recipients to ask, decided answer by answer by whoever is looking (the email
@@ -112,6 +111,15 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
             {
                 await ServeAsync(lane, session);
             }
+            else if (failure is { RefusedUs: true })
+            {
+                // The host refused us before any RCPT: nobody of the domain is asked, now or while the lane lives.
+                lock (_lanes)
+                {
+                    lane.RefusedBy = failure;
+                    lane.Requests.ToList().ForEach(request => Finish(lane, request, failure));
+                }
+            }
             else if (primary)
             {
                 lock (_lanes)
@@ -160,9 +168,23 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         {
             while (await NextAsync(lane, settings) is { } work)
             {
+                if (open is not null && prober.RefusedUs(open.Host) is { } refusedElsewhere)
+                {
+                    // Another domain's lane on this host was refused a moment ago: this one asks nothing more either.
+                    lock (_lanes)
+                    {
+                        lane.RefusedBy = refusedElsewhere;
+                        work.Request.InFlight -= work.Recipient is null ? 0 : 1;
+                        lane.ProbeInFlight &= work.Recipient is not null;
+                        lane.Requests.ToList().ForEach(request => Finish(lane, request, refusedElsewhere));
+                    }
+
+                    return;
+                }
+
                 RcptObservation? observation;
                 (open, observation) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, settings);
-                if (observation is { Outcome: RcptOutcome.PolicyRefusal })
+                if (observation is { Outcome: RcptOutcome.PolicyRefusal } && ReplyInterpreter.RefusesTheClient(observation.Reply))
                 {
                     await StopAtRefusalAsync(lane, work, observation);
                     return;
@@ -259,7 +281,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
     /// <summary>Whether another session would find something to ask now, or as soon as the probe is answered (without taking it).</summary>
     private static bool HasWork(Lane lane) =>
-        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && MayWalk(lane, r) && r.Walk.Peek(lane.View) is not null);
+        lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && r.Walk.Peek(lane.View) is not null);
 
     /// <summary>Must be called under the lanes' lock.</summary>
     private static Work? Take(Lane lane)
@@ -284,12 +306,6 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 return new Work(request, request.Probe!, null);
             }
 
-            if (!MayWalk(lane, request))
-            {
-                Finish(lane, request, null); // a catch-all: the probe said all there is to say
-                continue;
-            }
-
             if (request.Walk.Peek(lane.View) is { } next)
             {
                 request.Walk.Asking(next, lane.View);
@@ -308,7 +324,6 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
     private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
 
-    private static bool MayWalk(Lane lane, Request request) => request.Probe is null || lane.Probe?.Outcome != RcptOutcome.Accepted;
 
     /// <summary>Must be called under the lanes' lock.</summary>
     private static void Record(Lane lane, Work work, RcptObservation? observation, string? host)
@@ -329,8 +344,12 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         }
 
         request.Observations.Add(observation);
-        lane.Answers.Add((work.Recipient, observation));
         request.Walk.Answered(work.Recipient, observation, lane.View);
+        if (request.Walk.IsDone && observation.Outcome == RcptOutcome.Accepted)
+        {
+            lane.LastFoundTag = work.Recipient.Tag ?? lane.LastFoundTag;
+        }
+
         if (request.Walk.IsDone || (request.InFlight == 0 && request.Walk.Peek(lane.View) is null))
         {
             Finish(lane, request, null);
@@ -371,9 +390,16 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
                 // "Too many recipients" and a 421 say nothing of the recipient: ask it again in a new session.
                 var answered = observation.Outcome != RcptOutcome.TooManyRecipients && !session.Closing;
-                if (answered || (fresh && session.RecipientsAsked == 1))
+                if (answered || (fresh && session.RecipientsAsked == 1 && !session.Closing))
                 {
                     return (session, observation);
+                }
+
+                if (fresh && session.Closing)
+                {
+                    // A 421 to a new session's first recipient: the server will not talk now. Not one new session per candidate.
+                    await session.DisposeAsync();
+                    return (null, null);
                 }
             }
 
@@ -416,10 +442,10 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         /// <summary>The host refused us: everyone of the lane, and whoever joins it, gets this.</summary>
         public SessionFailure? RefusedBy { get; set; }
 
-        /// <summary>Every party's answers, in order (while the lane lives).</summary>
-        public List<(Recipient Recipient, RcptObservation Observation)> Answers { get; } = [];
+        /// <summary>The tag of the last recipient whose acceptance ended its party's walk (while the lane lives).</summary>
+        public string? LastFoundTag { get; set; }
 
-        public LaneView View => new(Probe?.Outcome, Answers);
+        public LaneView View => new(Probe?.Outcome, LastFoundTag);
     }
 
     private sealed record Work(Request Request, string Address, Recipient? Recipient);

@@ -6,6 +6,9 @@ namespace PeopleEnrich.Verification.Smtp;
 /// </summary>
 public sealed record HostStanding(bool RefusedUs, string Why, DateTimeOffset Until);
 
+/// <summary>All SMTP probing stops until <see cref="Until"/>: several unrelated mail hosts refused us naming a block list, so our address is listed.</summary>
+public sealed record ProbingPause(string Why, DateTimeOffset Until);
+
 /// <summary>
 /// What every process must know of a mail host before it opens a session there: a host that refused us
 /// is not asked again for <see cref="SmtpOptions.BlockCooldown"/>, one that could not be reached not for
@@ -18,4 +21,7 @@ public interface IMailHostMemory
     Task<HostStanding?> StandingAsync(string host, CancellationToken cancellationToken);
 
     Task RememberAsync(string host, HostStanding standing, CancellationToken cancellationToken);
+
+    /// <summary>Whether all probing is paused (by refusals naming a block list from several unrelated hosts), and why.</summary>
+    Task<ProbingPause?> PauseAsync(CancellationToken cancellationToken);
 }

@@ -30,6 +30,17 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastStart = new(StringComparer.OrdinalIgnoreCase);
 
+    // The pause is read from the database at most this often: every session start asks.
+    private static readonly TimeSpan PauseRecheck = TimeSpan.FromSeconds(5);
+    private (ProbingPause? Pause, DateTimeOffset CheckedAt) _pause = (null, DateTimeOffset.MinValue);
+
+    // Hosts that refused us, as this process saw it: checked before every RCPT, so sessions already open
+    // there (other domains' lanes on a shared host) stop at once, not at their next session.
+    private readonly ConcurrentDictionary<string, SessionFailure> _refusedUs = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Why this host is not to be asked anything more, if it refused us while this process was asking it.</summary>
+    public SessionFailure? RefusedUs(string host) => _refusedUs.TryGetValue(host, out var refusal) ? refusal : null;
+
     /// <param name="extra">
     /// For a session that would only help: given up at once, rather than waited for, when the host already has all
     /// the sessions it allows from us, and not opened when it returns false after the politeness gap.
@@ -37,10 +48,15 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
     public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken, Func<bool>? extra = null)
     {
         var settings = options.Value;
+        if (await PausedAsync(cancellationToken) is { } pause)
+        {
+            return (null, new SessionFailure($"SMTP probing is paused until {pause.Until:u}: {pause.Why}", Temporary: true));
+        }
+
         SessionFailure? failure = null;
         foreach (var host in routing.Exchangers)
         {
-            if (await memory.StandingAsync(host.Name, cancellationToken) is { } standing)
+            if (await StandingAsync(host.Name, cancellationToken) is { } standing)
             {
                 if (standing.RefusedUs)
                 {
@@ -112,8 +128,41 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
     /// <summary>A refusal of us (at any step, RCPT included): no process asks that host again for the cool-down.</summary>
     public async Task RememberRefusalAsync(string host, string why, CancellationToken cancellationToken)
     {
+        _refusedUs[host] = new SessionFailure($"{host} refused us: {why}", Temporary: false, RefusedUs: true);
         logger.LogWarning("Mail host {Host} refused us: {Why}. Not asking it again for {Cooldown}", host, why, options.Value.BlockCooldown);
         await memory.RememberAsync(host, new HostStanding(true, why, time.GetUtcNow() + options.Value.BlockCooldown), cancellationToken);
+        if (ReplyInterpreter.NamesBlockList(why) && await memory.PauseAsync(cancellationToken) is { } pause)
+        {
+            _pause = (pause, time.GetUtcNow());
+            logger.LogError("Pausing all SMTP probing until {Until}: {Why}. Run 'doctor' to see which block lists name this machine's address", pause.Until, pause.Why);
+        }
+    }
+
+    /// <summary>The host's standing; none when the database cannot say (a lost look-up must not stop verification).</summary>
+    private async Task<HostStanding?> StandingAsync(string host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await memory.StandingAsync(host, cancellationToken);
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Could not read the standing of mail host {Host}; asking it as usual", host);
+            return null;
+        }
+    }
+
+    /// <summary>Whether all probing is paused (our address is on a block list), as every process sees it.</summary>
+    public async Task<ProbingPause?> PausedAsync(CancellationToken cancellationToken)
+    {
+        var (pause, checkedAt) = _pause;
+        if (time.GetUtcNow() - checkedAt >= PauseRecheck)
+        {
+            pause = await memory.PauseAsync(cancellationToken);
+            _pause = (pause, time.GetUtcNow());
+        }
+
+        return pause is not null && pause.Until > time.GetUtcNow() ? pause : null;
     }
 
     /// <summary>Waits, while holding the host's slot, until the last session there started long enough ago.</summary>
@@ -251,9 +300,13 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
     {
         try
         {
-            using var goodbye = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await conversation.SendAsync("RSET", goodbye.Token);
-            await conversation.SendAsync("QUIT", goodbye.Token);
+            // After a 421 the server is closing the connection: no goodbye to wait for.
+            if (!Closing)
+            {
+                using var goodbye = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await conversation.SendAsync("RSET", goodbye.Token);
+                await conversation.SendAsync("QUIT", goodbye.Token);
+            }
         }
         catch (Exception exception) when (exception is SmtpProtocolException or IOException or OperationCanceledException)
         {

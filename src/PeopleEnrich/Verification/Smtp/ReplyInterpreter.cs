@@ -115,6 +115,20 @@ public static class ReplyInterpreter
         return status is null ? PermanentByText(text) : PermanentByStatus(status, text);
     }
 
+    // Wording of a refusal because our address is on a DNS block list (Postfix's reject_rbl_client, Exchange, …).
+    private static readonly string[] BlockListed = ["blocked using", "spamhaus", "barracuda", "spamcop", "block list", "blocklist", "blacklist", "dnsbl", "rbl"];
+
+    // Wording of a refusal aimed at us, the client, rather than at one recipient ("5.7.1 delivery not authorized"
+    // for a restricted group is about the recipient, and says nothing of the host's view of us).
+    private static readonly string[] AboutTheClient = ["client host", "your ip", "ip address", "reputation", "not allowed to connect", "bad inbound connector", "reverse dns", "ptr record", "helo"];
+
+    /// <summary>Whether a policy refusal at RCPT is about us (a block list, our address, our name), so that the whole host refuses us.</summary>
+    public static bool RefusesTheClient(SmtpReply reply) =>
+        NamesBlockList(reply.Text) || ContainsAny(reply.Text.ToLowerInvariant(), AboutTheClient);
+
+    /// <summary>Whether a refusal names a DNS block list: our address is listed, not only disliked by one host.</summary>
+    public static bool NamesBlockList(string refusal) => ContainsAny(refusal.ToLowerInvariant(), BlockListed);
+
     public static SessionOutcome InterpretSession(SessionStep step, SmtpReply reply)
     {
         if (step == SessionStep.Greeting ? reply.Code == 220 : reply.IsPositive)

@@ -46,6 +46,16 @@ public sealed class SmtpOptions
     /// <summary>How long a mail host that could not be reached at all is not tried again: its domain's other people are answered at once.</summary>
     public TimeSpan UnreachableTtl { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Refusals naming a block list from this many unrelated mail hosts (different parent domains) within
+    /// <see cref="BlockListWindow"/> mean our address is listed: all SMTP probing pauses for <see cref="BlockListPause"/>.
+    /// </summary>
+    public int BlockListPauseHosts { get; set; } = 3;
+
+    public TimeSpan BlockListWindow { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan BlockListPause { get; set; } = TimeSpan.FromHours(6);
+
     /// <summary>Candidates asked about per person, at most (once a domain's pattern is known, the first is nearly always it).</summary>
     public int MaxCandidates { get; set; } = 15;
 
