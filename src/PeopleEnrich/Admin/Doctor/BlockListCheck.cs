@@ -29,7 +29,7 @@ public sealed class BlockListCheck(MailDns dns, IOptions<DoctorOptions> options)
         foreach (var zone in options.Value.EffectiveBlockLists)
         {
             results.Add(address is null
-                ? CheckResult.NotChecked(NameOf(zone), "the address the mail servers see is not known")
+                ? CheckResult.NotChecked(NameOf(zone), ClientAddressCheck.Unknown)
                 : await CheckAsync(address, zone, cancellationToken));
         }
 

@@ -16,6 +16,9 @@ public static partial class ClientAddressCheck
 {
     public const string Name = "address seen";
 
+    /// <summary>Why the checks of that address were not made.</summary>
+    public const string Unknown = "the address the mail servers see is not known";
+
     public static AddressFinding Run(SmtpFinding smtp)
     {
         if (smtp.Ehlo is not { } ehlo)

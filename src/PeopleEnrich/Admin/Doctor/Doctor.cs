@@ -19,7 +19,7 @@ public sealed class Doctor(
             reach.Result,
             seen.Result,
             reverse.Result,
-            heloName.Run(reverse),
+            heloName.Run(seen.Address, reverse),
             await mailFrom.RunAsync(cancellationToken),
             .. await blockLists.RunAsync(seen.Address, cancellationToken),
         ];

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Verification.Smtp;
 
@@ -11,8 +12,13 @@ public sealed class HeloNameCheck(IOptions<SmtpOptions> options)
 {
     public const string Name = "HELO name";
 
-    public CheckResult Run(ReverseDnsFinding reverse)
+    public CheckResult Run(IPAddress? address, ReverseDnsFinding reverse)
     {
+        if (address is null)
+        {
+            return CheckResult.NotChecked(Name, ClientAddressCheck.Unknown);
+        }
+
         var settings = options.Value;
         var helo = settings.EffectiveHeloName.TrimEnd('.');
         var ours = string.IsNullOrWhiteSpace(settings.HeloName) ? $"{helo} (the machine's name: Smtp:HeloName is unset)" : helo;

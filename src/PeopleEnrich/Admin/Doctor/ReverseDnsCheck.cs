@@ -19,7 +19,7 @@ public sealed class ReverseDnsCheck(MailDns dns)
     {
         if (address is null)
         {
-            return new ReverseDnsFinding(CheckResult.NotChecked(Name, "the address the mail servers see is not known"), null);
+            return new ReverseDnsFinding(CheckResult.NotChecked(Name, ClientAddressCheck.Unknown), null);
         }
 
         IReadOnlyList<string> names;
