@@ -9,7 +9,7 @@ public sealed record ReverseDnsFinding(CheckResult Result, string? ConfirmedName
 
 /// <summary>
 /// Forward-confirmed reverse DNS of the address the mail servers see: a PTR name that resolves back to the address.
-/// Gmail, Microsoft and many others refuse or distrust a client without it, so its absence is a failure.
+/// Gmail's sender guidelines require it and many servers refuse or distrust a client without it, so its absence is a failure.
 /// </summary>
 public sealed class ReverseDnsCheck(MailDns dns)
 {
