@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Accounts;
+using PeopleEnrich.Admin.Doctor;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
@@ -18,7 +20,7 @@ namespace PeopleEnrich.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory"];
+    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Groups.Contains(args[0]);
 
@@ -32,6 +34,7 @@ public static class AdminCommands
         builder.Services.AddAccounts(builder.Configuration);
         builder.Services.AddResultsCache(builder.Configuration);
         builder.Services.AddDirectory();
+        builder.Services.AddDoctor(builder.Configuration);
         using var host = builder.Build();
 
         var root = new RootCommand("PeopleEnrich: with no command, serves the API; these commands manage it.")
@@ -40,6 +43,7 @@ public static class AdminCommands
             KeysCommand(host.Services),
             CreditsCommand(host.Services),
             DirectoryCommand(host.Services),
+            DoctorCommand.Create(host.Services),
         };
         return await root.Parse(args).InvokeAsync();
     }
@@ -164,7 +168,7 @@ public static class AdminCommands
         return new Command("directory", "The known-contacts directory") { import };
     }
 
-    private static void WriteTable(Table table)
+    internal static void WriteTable(Table table)
     {
         if (Console.IsOutputRedirected)
         {
@@ -176,15 +180,23 @@ public static class AdminCommands
     }
 
     /// <summary>Migrates first (the server may never have run), then reports mistakes plainly with exit code 1.</summary>
-    private static async Task<int> RunAsync(IServiceProvider services, Func<AccountStore, Task> action, CancellationToken cancellationToken)
-    {
-        try
+    private static Task<int> RunAsync(IServiceProvider services, Func<AccountStore, Task> action, CancellationToken cancellationToken) =>
+        ReportingMistakesAsync(async () =>
         {
             await services.PrepareDatabaseAsync(bootstrap: false, cancellationToken);
             await action(services.GetRequiredService<AccountStore>());
             return 0;
+        });
+
+    /// <summary>A command's work, its mistakes (bad input, a bad setting, a file that cannot be read) reported as "error: …" with exit code 1.</summary>
+    internal static async Task<int> ReportingMistakesAsync(Func<Task<int>> work)
+    {
+        try
+        {
+            return await work();
         }
-        catch (Exception exception) when (exception is AdminInputException or DirectoryImportException or IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is AdminInputException or DirectoryImportException or IOException or UnauthorizedAccessException
+            or OptionsValidationException)
         {
             await Console.Error.WriteLineAsync($"error: {exception.Message}");
             return 1;

@@ -4,8 +4,7 @@ using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Sources.Upstream;
 using PeopleEnrich.Sources.Website;
-using PeopleEnrich.Verification.Dns;
-using PeopleEnrich.Verification.Network;
+using PeopleEnrich.Verification;
 using PeopleEnrich.Verification.Smtp;
 
 namespace PeopleEnrich.Sources;
@@ -35,15 +34,8 @@ public static class SourcesSetup
 
     private static IServiceCollection AddEmailFinder(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<NetworkOptions>(configuration.GetSection("Network"));
-        services.Configure<DnsOptions>(configuration.GetSection("Dns"));
+        services.AddVerification(configuration);
         services.Configure<KnowledgeOptions>(configuration.GetSection("Knowledge"));
-        services.AddOptions<SmtpOptions>().Bind(configuration.GetSection("Smtp"))
-            .Validate(smtp => string.IsNullOrWhiteSpace(smtp.Socks5Proxy) || Uri.TryCreate(smtp.Socks5Proxy, UriKind.Absolute, out var proxy) && proxy.Scheme is "socks5" or "socks5h" && proxy.Port > 0,
-                "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
-            .ValidateOnStart();
-        services.AddSingleton<NetworkGuard>();
-        services.AddSingleton<MailDns>();
         services.AddSingleton<IMailHostMemory, MailHostMemory>();
         services.AddSingleton<MailboxProber>();
         services.AddHealthChecks().AddCheck<ProbingHealthCheck>("smtp-probing", tags: ["ready"]);

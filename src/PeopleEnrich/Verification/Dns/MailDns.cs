@@ -88,6 +88,16 @@ public sealed class MailDns : IDisposable
     }
 
     /// <summary>
+    /// The names an address's PTR records give (empty when it has none), through the configured resolvers.
+    /// Throws <see cref="DnsResponseException"/> when DNS does not answer. Not cached: only the admin's doctor asks, once a run.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ReverseNamesAsync(IPAddress address, CancellationToken cancellationToken)
+    {
+        var (response, failure) = await TryQueryAsync(address.GetArpaName(), QueryType.PTR, cancellationToken);
+        return failure is not null ? throw failure : [.. response!.Answers.PtrRecords().Select(r => r.PtrDomainName.Value.TrimEnd('.'))];
+    }
+
+    /// <summary>
     /// One question about a host: the response, or why there is none. DnsClient throws on a time-out even
     /// with ThrowDnsErrors off, and one family's failure must not lose the other's answer.
     /// </summary>

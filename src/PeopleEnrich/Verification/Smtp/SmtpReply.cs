@@ -10,6 +10,12 @@ namespace PeopleEnrich.Verification.Smtp;
 /// </summary>
 public sealed partial record SmtpReply(int Code, string? EnhancedCode, string Text)
 {
+    /// <summary>
+    /// The first line's text alone (the whole text of a one-line reply): where an EHLO reply names the server, and
+    /// where many servers echo the address they see us at ("mx.example Hello name [192.0.2.1]").
+    /// </summary>
+    public string FirstLine { get; init; } = Text;
+
     public bool IsPositive => Code is >= 200 and < 300;
 
     public bool IsTransientFailure => Code is >= 400 and < 500;
@@ -71,7 +77,7 @@ public sealed partial record SmtpReply(int Code, string? EnhancedCode, string Te
             texts.Add(Printable(text).Trim());
         }
 
-        reply = new SmtpReply(code, enhanced, string.Join(' ', texts.Where(t => t.Length > 0)));
+        reply = new SmtpReply(code, enhanced, string.Join(' ', texts.Where(t => t.Length > 0))) { FirstLine = texts[0] };
         return true;
     }
 

@@ -1,0 +1,26 @@
+using PeopleEnrich.Verification.Dns;
+using PeopleEnrich.Verification.Network;
+using PeopleEnrich.Verification.Smtp;
+
+namespace PeopleEnrich.Verification;
+
+public static class VerificationSetup
+{
+    /// <summary>
+    /// What anything that talks to mail servers needs, bound from configuration: the settings of the network, DNS and
+    /// SMTP, the network guard and the resolver. Shared by the email finder and the admin's doctor, so that both go
+    /// through the same guard with the same settings.
+    /// </summary>
+    public static IServiceCollection AddVerification(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<NetworkOptions>(configuration.GetSection("Network"));
+        services.Configure<DnsOptions>(configuration.GetSection("Dns"));
+        services.AddOptions<SmtpOptions>().Bind(configuration.GetSection("Smtp"))
+            .Validate(smtp => string.IsNullOrWhiteSpace(smtp.Socks5Proxy) || Uri.TryCreate(smtp.Socks5Proxy, UriKind.Absolute, out var proxy) && proxy.Scheme is "socks5" or "socks5h" && proxy.Port > 0,
+                "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
+            .ValidateOnStart();
+        services.AddSingleton<NetworkGuard>();
+        services.AddSingleton<MailDns>();
+        return services;
+    }
+}
