@@ -71,6 +71,19 @@ public sealed class WaterfallTests
     }
 
     [Fact]
+    public async Task A_source_that_bounds_its_own_time_is_not_cut_off_by_the_waterfalls_clock()
+    {
+        // Say, a person waiting in their domain's SMTP lane behind others: not the source's time.
+        var queued = new ScriptedSource("email-finder", EnrichFields.Emails, async token =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), token);
+            return new SourceFindings([new EmailEvidence("ada@analytical.com", "email-finder", EmailObservation.MailboxAccepted)], []);
+        }) { BoundsItsOwnTime = true };
+        var result = await Run([queued], EnrichFields.Emails, TimeSpan.FromMilliseconds(100));
+        Assert.Equal("DELIVERABLE", Assert.Single(Assert.IsType<WaterfallResult.Completed>(result).Outcome.Emails).Status);
+    }
+
+    [Fact]
     public async Task The_item_fails_only_when_every_source_asked_erred()
     {
         var a = ScriptedSource.Throwing("a", EnrichFields.Emails, new InvalidOperationException("a is broken"));
@@ -191,6 +204,8 @@ public sealed class WaterfallTests
             new(name, provides, _ => Task.FromException<SourceFindings>(exception));
 
         public List<EnrichFields> Asked { get; } = [];
+
+        public bool BoundsItsOwnTime { get; init; }
 
         public string Name => name;
 

@@ -9,7 +9,7 @@ public sealed class WaterfallOptions
 {
     private static readonly TimeSpan[] DefaultOutageRetryAfter = [TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2)];
 
-    /// <summary>How long one source may take for one person before the next source is tried.</summary>
+    /// <summary>How long one source may take for one person before the next source is tried (unless it bounds its own time).</summary>
     public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -83,7 +83,11 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
 
             asksMade++;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.Value.SourceTimeout);
+            if (!source.BoundsItsOwnTime)
+            {
+                timeout.CancelAfter(options.Value.SourceTimeout);
+            }
+
             var started = Stopwatch.GetTimestamp();
             try
             {

@@ -23,6 +23,16 @@ public sealed class EmailFinderSource(
 
     public EnrichFields Provides => EnrichFields.Emails;
 
+    /// <summary>
+    /// The waterfall's clock would count the time a person waits in their domain's lane while the people ahead are
+    /// asked about (a lane asks one domain's people one recipient at a time, politely): a person at the back of a busy
+    /// domain would be cut off for others' time, and the answer lost. So the finder bounds itself instead, step by step:
+    /// each DNS question by <c>Dns:Timeout</c>, each connection by <c>Smtp:ConnectTimeout</c> and each SMTP reply by
+    /// <c>Smtp:CommandTimeout</c>; a lane only ever waits on such steps, and a person's candidates are at most
+    /// <c>Smtp:MaxCandidates</c>, so it moves on. The worker's lease (<c>Workers:LeaseDuration</c>) bounds it all.
+    /// </summary>
+    public bool BoundsItsOwnTime => true;
+
     public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         var settings = options.Value;
