@@ -35,12 +35,15 @@ public sealed record SourceFindings(IReadOnlyList<EmailEvidence> Emails, IReadOn
     /// refusal of us will not). Not cached, like <see cref="Unanswered"/>; the waterfall puts the item off and
     /// asks again, and in the end says it in the answer's error. Findings made before the gap may go with it.
     /// </summary>
-    public static SourceFindings CouldNotCheck(string what, bool retryable = true) => Unanswered with { Gap = new SourceGap(what, retryable) };
+    public static SourceFindings CouldNotCheck(string what, bool retryable = true) => Nothing.Lacking(new SourceGap(what, retryable));
 
     public bool Answered { get; init; } = true;
 
     /// <summary>What the source could not check, when it says; null when it looked, or when it only says it could not (<see cref="Unanswered"/>).</summary>
     public SourceGap? Gap { get; init; }
+
+    /// <summary>These findings, and what could not be checked besides (a walk through candidates cut short by an outage).</summary>
+    public SourceFindings Lacking(SourceGap gap) => this with { Answered = false, Gap = gap };
 }
 
 /// <summary>What a source could not check, in plain words, and whether asking again soon may help.</summary>

@@ -14,7 +14,14 @@ public sealed record RcptObservation(string Address, RcptOutcome Outcome, SmtpRe
 /// A session could not be had: refused by policy (no verdict from this domain), or not now (worth
 /// coming back for), or no host could be reached at all.
 /// </summary>
-public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs = false);
+public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs = false)
+{
+    /// <summary>The mail host that refused or deferred us, and its reply; both null when no server answered (down, unreachable, silent).</summary>
+    public string? Host { get; init; }
+
+    /// <inheritdoc cref="Host"/>
+    public SmtpReply? Reply { get; init; }
+}
 
 /// <summary>
 /// Opens verification sessions with a domain's mail servers, in preference order: banner, EHLO (HELO
@@ -172,8 +179,8 @@ public sealed class MailboxProber(NetworkGuard guard, IOptions<SmtpOptions> opti
     private static SessionFailure? Stop(SessionStep step, SmtpReply reply, string host) => ReplyInterpreter.InterpretSession(step, reply) switch
     {
         SessionOutcome.Proceed => null,
-        SessionOutcome.Refused => new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true),
-        _ => new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true),
+        SessionOutcome.Refused => new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true) { Host = host, Reply = reply },
+        _ => new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true) { Host = host, Reply = reply },
     };
 }
 
