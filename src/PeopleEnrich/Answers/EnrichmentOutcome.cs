@@ -37,13 +37,21 @@ public sealed record FoundPhone(string Number, string Region)
 /// <summary>An item's answer: what the contract returns, as the domain knows it (the wire and the stored shapes are mapped from it).</summary>
 public sealed record EnrichmentOutcome(IReadOnlyList<FoundEmail> Emails, string? MostProbableEmail, IReadOnlyList<FoundPhone> Phones)
 {
+    /// <summary>
+    /// What could not be checked, in plain words ("Could not check: the mail servers of acme.com did not answer"); null
+    /// when every source asked could look. An answer with such a gap is never "nothing found", nor cached.
+    /// </summary>
+    public string? Error { get; init; }
+
     public EnrichFields Found =>
         (MostProbableEmail is not null && Emails.Any(e => e.Email == MostProbableEmail && EmailStatus.CountsAsFound(e.Status)) ? EnrichFields.Emails : EnrichFields.None)
         | (Phones.Count > 0 ? EnrichFields.Phones : EnrichFields.None);
 
     /// <summary>The answer to a narrower question: a cached answer for emails and phones, asked for one of them.</summary>
-    public EnrichmentOutcome Only(EnrichFields asked) => new(
-        asked.HasFlag(EnrichFields.Emails) ? Emails : [],
-        asked.HasFlag(EnrichFields.Emails) ? MostProbableEmail : null,
-        asked.HasFlag(EnrichFields.Phones) ? Phones : []);
+    public EnrichmentOutcome Only(EnrichFields asked) => this with
+    {
+        Emails = asked.HasFlag(EnrichFields.Emails) ? Emails : [],
+        MostProbableEmail = asked.HasFlag(EnrichFields.Emails) ? MostProbableEmail : null,
+        Phones = asked.HasFlag(EnrichFields.Phones) ? Phones : [],
+    };
 }

@@ -6,18 +6,22 @@ namespace PeopleEnrich.Answers;
 /// <summary>
 /// The stored shape of an item's answer (an item's <c>result_json</c> and the results cache), kept
 /// apart from the wire so that renaming a field of the API never changes what is stored. Versioned:
-/// version 1, written before evidence was kept, has no <c>v</c> and no evidence; it still reads.
+/// version 1, written before evidence was kept, has no <c>v</c> and no evidence; version 2 has no
+/// <c>error</c> (what could not be checked); both still read.
 /// </summary>
 public static class StoredAnswer
 {
-    public const int Version = 2;
+    // 3: the error. A version 2 program would read a row of 3 as an answer with no gap, a silent "nothing found":
+    // it refuses it instead, as it refuses any newer row.
+    public const int Version = 3;
 
     public static string Write(EnrichmentOutcome outcome) => JsonSerializer.Serialize(
         new AnswerRecord(
             Version,
             outcome.Emails.Select(e => new EmailRecord(e.Email, e.Status, e.Evidence.Select(ProvenanceRecord.Of).ToList())).ToList(),
             outcome.MostProbableEmail,
-            outcome.Phones.Select(p => new PhoneRecord(p.Number, p.Region, p.Evidence.Select(ProvenanceRecord.Of).ToList())).ToList()),
+            outcome.Phones.Select(p => new PhoneRecord(p.Number, p.Region, p.Evidence.Select(ProvenanceRecord.Of).ToList())).ToList(),
+            outcome.Error),
         StoredAnswerJsonContext.Default.AnswerRecord);
 
     /// <summary>The answer, or null when it was written by a newer version of the program.</summary>
@@ -36,14 +40,17 @@ public static class StoredAnswer
         return new EnrichmentOutcome(
             (record.Emails ?? []).Select(e => new FoundEmail(e.Email, e.Status) { Evidence = Provenances(e.Evidence) }).ToList(),
             record.MostProbableEmail,
-            (record.Phones ?? []).Select(p => new FoundPhone(p.Number, p.Region) { Evidence = Provenances(p.Evidence) }).ToList());
+            (record.Phones ?? []).Select(p => new FoundPhone(p.Number, p.Region) { Evidence = Provenances(p.Evidence) }).ToList())
+        {
+            Error = record.Error,
+        };
     }
 
     private static IReadOnlyList<Provenance> Provenances(IReadOnlyList<ProvenanceRecord>? records) =>
         (records ?? []).Select(r => r.ToProvenance()).OfType<Provenance>().ToList();
 }
 
-internal sealed record AnswerRecord(int? V, IReadOnlyList<EmailRecord>? Emails, string? MostProbableEmail, IReadOnlyList<PhoneRecord>? Phones);
+internal sealed record AnswerRecord(int? V, IReadOnlyList<EmailRecord>? Emails, string? MostProbableEmail, IReadOnlyList<PhoneRecord>? Phones, string? Error = null);
 
 internal sealed record EmailRecord(string Email, string Status, IReadOnlyList<ProvenanceRecord>? Evidence);
 

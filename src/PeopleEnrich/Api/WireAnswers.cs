@@ -5,7 +5,8 @@ namespace PeopleEnrich.Api;
 
 /// <summary>
 /// The one place where stored answers become wire shapes: the GET's results, and the evidence of
-/// exactly what the GET shows. An item shows the fields it asked for, and only once COMPLETED.
+/// exactly what the GET shows. An item shows the fields it asked for, and only once COMPLETED; its error
+/// is why it FAILED, or for a COMPLETED item what could not be checked.
 /// </summary>
 public static class WireAnswers
 {
@@ -38,7 +39,7 @@ public static class WireAnswers
             emailsAsked ? emails.Select(e => new EnrichedEmail(e.Email, e.Status)).ToList() : null,
             emailsAsked ? answer.MostProbableEmail : null,
             item.Fields.HasFlag(EnrichFields.Phones) ? phones.Select(p => new EnrichedPhone(p.Number, p.Region)).ToList() : null,
-            null);
+            answer.Error);
     }
 
     /// <summary>What an item shows: its answer's emails and phones, for the fields it asked.</summary>

@@ -11,7 +11,9 @@ public static class PipelineSetup
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<WorkerOptions>(configuration.GetSection("Workers"));
-        services.Configure<WaterfallOptions>(configuration.GetSection("Waterfall"));
+        services.AddOptions<WaterfallOptions>().Bind(configuration.GetSection("Waterfall"))
+            .Validate(WaterfallOptions.IsValid, "Waterfall: SourceTimeout and every OutageRetryAfter must be positive.")
+            .ValidateOnStart();
         services.AddResultsCache(configuration);
         services.AddSingleton<BatchStore>();
         services.AddSingleton<ItemQueue>();

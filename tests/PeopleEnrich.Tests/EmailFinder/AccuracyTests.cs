@@ -90,6 +90,8 @@ public sealed class AccuracyTests
             else if (domain.Scenario is Scenario.PolicyBlockConnect or Scenario.PolicyBlockMailFrom or Scenario.Tarpit)
             {
                 Assert.True(emails.All(e => e.Status is not ("INVALID" or "DELIVERABLE")), context);
+                // Refused or stalled: the answer says what could not be checked, never a silent "nothing found".
+                Assert.True(result["error"]?.GetValue<string>()?.StartsWith("Could not check: ", StringComparison.Ordinal) == true, context);
             }
         }
 

@@ -86,6 +86,7 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
         var results = await account.EnrichAsync(people);
 
         Assert.All(results, result => Assert.Empty(EmailsOf(result))); // no verdict, certainly not INVALID
+        Assert.All(results, result => Assert.Contains("refused us", result["error"]!.GetValue<string>())); // said, not silent
         var host = app.World.Host("mx.rbl.test");
         Assert.Equal(1, host.RcptCommands); // the one that was refused, then none
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync()); // nothing was found, nothing is charged

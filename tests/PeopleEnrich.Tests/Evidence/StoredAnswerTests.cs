@@ -13,14 +13,18 @@ public sealed class StoredAnswerTests
         var answer = new EnrichmentOutcome(
             [new FoundEmail("jane.doe@acme.com", "DELIVERABLE") { Evidence = [new SmtpProvenance(Seen, "mx1.acme.com", "250 2.1.5 Ok", false)] }],
             "jane.doe@acme.com",
-            [new FoundPhone("+14155550142", "US") { Evidence = [new WebsiteProvenance(Seen, "https://acme.com/team")] }]);
+            [new FoundPhone("+14155550142", "US") { Evidence = [new WebsiteProvenance(Seen, "https://acme.com/team")] }])
+        {
+            Error = "Could not check: the website of acme.com did not answer",
+        };
 
         Assert.Equal(
-            """{"v":2,"emails":[{"email":"jane.doe@acme.com","status":"DELIVERABLE","evidence":[{"source":"smtp","observed_at":"2026-12-01T10:00:00+00:00","mx_host":"mx1.acme.com","reply":"250 2.1.5 Ok","catch_all":false}]}],"most_probable_email":"jane.doe@acme.com","phones":[{"number":"\u002B14155550142","region":"US","evidence":[{"source":"website","observed_at":"2026-12-01T10:00:00+00:00","url":"https://acme.com/team"}]}]}""",
+            """{"v":3,"emails":[{"email":"jane.doe@acme.com","status":"DELIVERABLE","evidence":[{"source":"smtp","observed_at":"2026-12-01T10:00:00+00:00","mx_host":"mx1.acme.com","reply":"250 2.1.5 Ok","catch_all":false}]}],"most_probable_email":"jane.doe@acme.com","phones":[{"number":"\u002B14155550142","region":"US","evidence":[{"source":"website","observed_at":"2026-12-01T10:00:00+00:00","url":"https://acme.com/team"}]}],"error":"Could not check: the website of acme.com did not answer"}""",
             StoredAnswer.Write(answer));
         var read = StoredAnswer.Read(StoredAnswer.Write(answer));
         Assert.Equal(answer.Emails[0].Evidence, read.Emails[0].Evidence);
         Assert.Equal(answer.Phones[0].Evidence, read.Phones[0].Evidence);
+        Assert.Equal(answer.Error, read.Error);
     }
 
     [Fact]
@@ -39,9 +43,9 @@ public sealed class StoredAnswerTests
     [Fact]
     public void An_answer_from_a_newer_version_is_refused_with_a_reason_and_is_a_cache_miss()
     {
-        var newer = """{"v":3,"emails":[],"phones":[]}""";
+        var newer = """{"v":4,"emails":[],"phones":[]}""";
 
-        Assert.Contains("version 3", Assert.Throws<InvalidDataException>(() => StoredAnswer.Read(newer)).Message);
+        Assert.Contains("version 4", Assert.Throws<InvalidDataException>(() => StoredAnswer.Read(newer)).Message);
         Assert.Null(StoredAnswer.TryRead(newer));
     }
 }

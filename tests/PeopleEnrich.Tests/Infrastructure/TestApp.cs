@@ -30,6 +30,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
             ["Bootstrap:ApiKey"] = BootstrapKey,
             ["RateLimit:PermitsPerSecond"] = "1000",
             ["Workers:RetryDelay"] = "00:00:00.200",
+            // Two retries after an outage, as in production, but half a second apart rather than 30 s and 2 min.
+            ["Waterfall:OutageRetryAfter:0"] = "00:00:00.500",
+            ["Waterfall:OutageRetryAfter:1"] = "00:00:00.500",
         };
         foreach (var (key, value) in settings)
         {

@@ -123,6 +123,25 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
     }
 
     [Fact]
+    public async Task An_item_put_off_after_an_outage_keeps_its_attempt_and_its_greylisting_budget()
+    {
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(1));
+        var first = Assert.Single(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 5, CancellationToken.None));
+        Assert.True(await Queue.DeferAfterOutageAsync(first, "w", "could not check: DNS did not answer for x.com", TimeSpan.FromSeconds(30), CancellationToken.None));
+
+        Assert.Empty(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 5, CancellationToken.None));
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var second = Assert.Single(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 5, CancellationToken.None));
+        Assert.Equal((1L, 0L, 1L), (second.Attempts, second.Deferrals, second.OutageRetries));
+
+        Assert.True(await Queue.DeferAsync(second, "w", "greylisting", TimeSpan.FromSeconds(30), CancellationToken.None));
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var third = Assert.Single(await Queue.ClaimAsync("w", 1, Lease, maxAttempts: 5, CancellationToken.None));
+        Assert.Equal((1L, 1L, 1L), (third.Attempts, third.Deferrals, third.OutageRetries));
+    }
+
+    [Fact]
     public async Task Concurrent_workers_never_claim_one_item_twice()
     {
         var account = await _app.CreateAccountAsync(credits: 10_000);

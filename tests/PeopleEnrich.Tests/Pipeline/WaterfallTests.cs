@@ -71,6 +71,19 @@ public sealed class WaterfallTests
     }
 
     [Fact]
+    public async Task A_source_that_bounds_its_own_time_is_not_cut_off_by_the_waterfalls_clock()
+    {
+        // Say, a person waiting in their domain's SMTP lane behind others: not the source's time.
+        var queued = new ScriptedSource("email-finder", EnrichFields.Emails, async token =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), token);
+            return new SourceFindings([new EmailEvidence("ada@analytical.com", "email-finder", EmailObservation.MailboxAccepted)], []);
+        }) { BoundsItsOwnTime = true };
+        var result = await Run([queued], EnrichFields.Emails, TimeSpan.FromMilliseconds(100));
+        Assert.Equal("DELIVERABLE", Assert.Single(Assert.IsType<WaterfallResult.Completed>(result).Outcome.Emails).Status);
+    }
+
+    [Fact]
     public async Task The_item_fails_only_when_every_source_asked_erred()
     {
         var a = ScriptedSource.Throwing("a", EnrichFields.Emails, new InvalidOperationException("a is broken"));
@@ -85,11 +98,70 @@ public sealed class WaterfallTests
     {
         var empty = ScriptedSource.Returning("empty", EnrichFields.Emails | EnrichFields.Phones, SourceFindings.Nothing);
         var broken = ScriptedSource.Throwing("broken", EnrichFields.Emails, new InvalidOperationException("down"));
-        var result = Assert.IsType<WaterfallResult.Completed>(await Run([empty, broken], EnrichFields.Emails | EnrichFields.Phones));
+        // Once its outage retries are spent (before, the item is put off: see below).
+        var result = Assert.IsType<WaterfallResult.Completed>(await Run([empty, broken], EnrichFields.Emails | EnrichFields.Phones, outageRetries: 2));
         Assert.Empty(result.Outcome.Emails);
         Assert.Empty(result.Outcome.Phones);
         Assert.Null(result.Outcome.MostProbableEmail);
+        Assert.Equal("Could not check: broken: down", result.Outcome.Error); // never a silent "nothing found"
         Assert.False(result.Cacheable);
+    }
+
+    [Fact]
+    public async Task A_gap_in_what_is_still_missing_puts_the_item_off_on_the_outage_schedule_then_the_answer_names_it()
+    {
+        var empty = ScriptedSource.Returning("directory", EnrichFields.Emails | EnrichFields.Phones, SourceFindings.Nothing);
+        var dns = ScriptedSource.Returning("website", EnrichFields.Emails | EnrichFields.Phones, SourceFindings.CouldNotCheck("DNS did not answer for analytical.com"));
+        var mail = ScriptedSource.Returning("email-finder", EnrichFields.Emails, SourceFindings.CouldNotCheck("the mail servers of analytical.com did not answer"));
+        var sources = new IEnrichmentSource[] { empty, dns, mail };
+        var schedule = new[] { TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2) };
+
+        for (var retry = 0; retry < schedule.Length; retry++)
+        {
+            var putOff = Assert.IsType<WaterfallResult.OutageDeferred>(await Run(sources, EnrichFields.Emails, outageRetries: retry));
+            Assert.Equal(schedule[retry], putOff.RetryAfter);
+            Assert.Contains("the mail servers of analytical.com did not answer", putOff.Reason);
+        }
+
+        var completed = Assert.IsType<WaterfallResult.Completed>(await Run(sources, EnrichFields.Emails, outageRetries: schedule.Length));
+        Assert.Equal("Could not check: DNS did not answer for analytical.com; the mail servers of analytical.com did not answer", completed.Outcome.Error);
+        Assert.False(completed.Cacheable);
+        Assert.Equal(0, completed.Outcome.ChargeFor(EnrichFields.Emails));
+    }
+
+    [Fact]
+    public async Task A_gap_that_retrying_cannot_mend_is_named_at_once()
+    {
+        var empty = ScriptedSource.Returning("directory", EnrichFields.Emails, SourceFindings.Nothing);
+        var refused = ScriptedSource.Returning("email-finder", EnrichFields.Emails,
+            SourceFindings.CouldNotCheck("the mail server mx.analytical.com refused us: 554 5.7.1 blocked", retryable: false));
+        var completed = Assert.IsType<WaterfallResult.Completed>(await Run([empty, refused], EnrichFields.Emails));
+        Assert.Equal("Could not check: the mail server mx.analytical.com refused us: 554 5.7.1 blocked", completed.Outcome.Error);
+        Assert.False(completed.Cacheable);
+    }
+
+    [Fact]
+    public async Task A_gap_in_a_field_another_source_then_found_leaves_the_answer_whole_but_not_cached()
+    {
+        var down = ScriptedSource.Returning("website", EnrichFields.Phones, SourceFindings.CouldNotCheck("the website of analytical.com did not answer"));
+        var phones = ScriptedSource.Returning("phones", EnrichFields.Phones, new SourceFindings([], [new PhoneEvidence("+12025550143", "US", "phones")]));
+        var completed = Assert.IsType<WaterfallResult.Completed>(await Run([down, phones], EnrichFields.Phones));
+        Assert.Null(completed.Outcome.Error);
+        Assert.Single(completed.Outcome.Phones);
+        Assert.False(completed.Cacheable);
+    }
+
+    [Fact]
+    public async Task An_item_no_source_could_answer_fails_and_is_retried_only_when_that_may_help()
+    {
+        var dns = ScriptedSource.Returning("email-finder", EnrichFields.Emails, SourceFindings.CouldNotCheck("DNS did not answer for analytical.com"));
+        var failed = Assert.IsType<WaterfallResult.AllSourcesFailed>(await Run([dns], EnrichFields.Emails));
+        Assert.Equal("every source failed: DNS did not answer for analytical.com", failed.Error);
+        Assert.True(failed.Retryable);
+
+        var refused = ScriptedSource.Returning("email-finder", EnrichFields.Emails,
+            SourceFindings.CouldNotCheck("the mail server mx.analytical.com refused us: 554 5.7.1 blocked", retryable: false));
+        Assert.False(Assert.IsType<WaterfallResult.AllSourcesFailed>(await Run([refused], EnrichFields.Emails)).Retryable);
     }
 
     [Fact]
@@ -119,9 +191,9 @@ public sealed class WaterfallTests
         Assert.Single(outcome.Phones);
     }
 
-    private static Task<WaterfallResult> Run(IEnumerable<IEnrichmentSource> sources, EnrichFields asked, TimeSpan? timeout = null) =>
+    private static Task<WaterfallResult> Run(IEnumerable<IEnrichmentSource> sources, EnrichFields asked, TimeSpan? timeout = null, int outageRetries = 0) =>
         new SourceWaterfall(sources, Options.Create(new WaterfallOptions { SourceTimeout = timeout ?? TimeSpan.FromSeconds(5) }), NullLogger<SourceWaterfall>.Instance)
-            .RunAsync(Ada, asked, CancellationToken.None);
+            .RunAsync(Ada, asked, CancellationToken.None, outageRetries: outageRetries);
 
     private sealed class ScriptedSource(string name, EnrichFields provides, Func<CancellationToken, Task<SourceFindings>> answer) : IEnrichmentSource
     {
@@ -132,6 +204,8 @@ public sealed class WaterfallTests
             new(name, provides, _ => Task.FromException<SourceFindings>(exception));
 
         public List<EnrichFields> Asked { get; } = [];
+
+        public bool BoundsItsOwnTime { get; init; }
 
         public string Name => name;
 

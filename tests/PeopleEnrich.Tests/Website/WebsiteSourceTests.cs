@@ -165,12 +165,20 @@ public abstract class WebsiteSourceTests<TProvider> where TProvider : IDatabaseP
         Dictionary<string, object>[] people = [Query("Jane", "Doe", "down.test", null, Phones), Query("Jane", "Doe", "failing.test", null, Phones), Query("Jane", "Doe", "nosite.test", null, Phones)];
 
         var first = await account.EnrichAsync(people);
-        // Every home page was asked for (both schemes, both names) and answered 503: the crawl said nothing.
-        Assert.Equal(4, app.World.HttpRequests.Count(r => r.Host is "failing.test" or "www.failing.test" && r.Path == "/" && r.Status == 503));
+        // Every home page was asked for (both schemes, both names) and answered 503, the first time and at each of
+        // the two retries after an outage (TestApp's Waterfall:OutageRetryAfter): the crawl said nothing.
+        Assert.Equal(3 * 4, app.World.HttpRequests.Count(r => r.Host is "failing.test" or "www.failing.test" && r.Path == "/" && r.Status == 503));
         var failingRequests = app.World.HttpRequestCount("failing.test");
         var second = await account.EnrichAsync(people);
 
         Assert.All([.. first, .. second], r => Assert.Empty(PhonesOf(r)));
+        // A site that did not answer is said to be so, never "nothing found"; a domain with no website has nothing to say.
+        foreach (var batch in new[] { first, second })
+        {
+            Assert.Equal("Could not check: the website of down.test did not answer", batch[0]["error"]?.GetValue<string>());
+            Assert.Equal("Could not check: the website of failing.test did not answer", batch[1]["error"]?.GetValue<string>());
+            Assert.Null(batch[2]["error"]);
+        }
         // Neither the crawl nor the person's answer was kept: the next batch asked the site again.
         Assert.True(app.World.HttpRequestCount("failing.test") > failingRequests, "the second batch did not crawl failing.test again");
         Assert.True(app.World.DnsQueryCount("down.test", "A") >= 1, "down.test was never resolved: the test proves nothing");

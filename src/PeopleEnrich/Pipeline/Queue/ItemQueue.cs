@@ -9,8 +9,12 @@ using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Queue;
 
-/// <summary>An item a worker holds a lease on: who it is looking for and which attempt this is.</summary>
-public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Person Person, EnrichFields AskedFields, long ReservedCredits, long Attempts, long Deferrals)
+/// <summary>
+/// An item a worker holds a lease on: who it is looking for, which attempt this is, and how often it was put off,
+/// for greylisting (<paramref name="Deferrals"/>) and after an outage (<paramref name="OutageRetries"/>).
+/// </summary>
+public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Person Person, EnrichFields AskedFields, long ReservedCredits, long Attempts, long Deferrals,
+    long OutageRetries)
 {
     /// <summary>A row of the items table as a claim returns it.</summary>
     internal sealed class Row
@@ -28,8 +32,10 @@ public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Per
         public long Attempts { get; init; }
         public long Deferrals { get; init; }
 
+        public long OutageRetries { get; init; }
+
         public ClaimedItem ToItem() => new(BatchId, Idx, AccountId, new Person(Firstname, Lastname, Domain, CompanyName, LinkedinUrl),
-            (EnrichFields)Fields, ReservedCredits, Attempts, Deferrals);
+            (EnrichFields)Fields, ReservedCredits, Attempts, Deferrals, OutageRetries);
     }
 }
 
@@ -42,7 +48,7 @@ public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Per
 public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvider time)
 {
     private const string ClaimableColumns =
-        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals";
+        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals, outage_retries";
 
     private const int MaxGroup = 200;
     private readonly ConcurrentQueue<Settlement> _pending = new();
@@ -82,31 +88,56 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     {
         if (item.Attempts >= maxAttempts)
         {
-            return await SettleAsync(item, owner, ItemStatus.Failed, charged: 0, resultJson: null,
-                $"{error} (gave up after {item.Attempts} attempts)", cancellationToken);
+            return await FailAsync(item, owner, $"{error} (gave up after {item.Attempts} attempts)", cancellationToken);
         }
 
-        return await PutBackAsync(item, owner, error, retryAfter, deferral: false, cancellationToken);
+        return await PutBackAsync(item, owner, error, retryAfter, PutOff.Failure, cancellationToken);
     }
+
+    /// <summary>FAILED now, its reservation released: what failed would fail the same way again (a refusal of us).</summary>
+    public Task<bool> FailAsync(ClaimedItem item, string owner, string error, CancellationToken cancellationToken) =>
+        SettleAsync(item, owner, ItemStatus.Failed, charged: 0, resultJson: null, error, cancellationToken);
 
     /// <summary>
     /// Puts the item back until <paramref name="retryAfter"/> has passed, without counting the attempt:
     /// a deferral (greylisting) is not a failure. Deferrals are counted, and bounded by the source.
     /// </summary>
     public Task<bool> DeferAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, CancellationToken cancellationToken) =>
-        PutBackAsync(item, owner, reason, retryAfter, deferral: true, cancellationToken);
+        PutBackAsync(item, owner, reason, retryAfter, PutOff.Greylisting, cancellationToken);
 
     /// <summary>
-    /// Gives the lease back and makes the item claimable after <paramref name="retryAfter"/>; a deferral
-    /// hands back the attempt its claim counted and is counted as a deferral instead.
+    /// Puts the item back until <paramref name="retryAfter"/> has passed, without counting the attempt: a source
+    /// could not check something (an outage), which is no failure of the item. Counted in <c>outage_retries</c>, and
+    /// bounded by the waterfall; apart from greylisting's deferrals, so that neither budget spends the other's.
     /// </summary>
-    private Task<bool> PutBackAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, bool deferral, CancellationToken cancellationToken) =>
+    public Task<bool> DeferAfterOutageAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, CancellationToken cancellationToken) =>
+        PutBackAsync(item, owner, reason, retryAfter, PutOff.Outage, cancellationToken);
+
+    /// <summary>
+    /// Gives the lease back and makes the item claimable after <paramref name="retryAfter"/>; a deferral (of
+    /// either kind) hands back the attempt its claim counted and is counted as its kind instead.
+    /// </summary>
+    private Task<bool> PutBackAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, PutOff kind, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @reason,
-                             attempts = attempts - @deferred, deferrals = deferrals + @deferred
+                             attempts = attempts - @greylisting - @outage, deferrals = deferrals + @greylisting, outage_retries = outage_retries + @outage
             WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
-            """, new { item.BatchId, item.Idx, item.Attempts, owner, reason, deferred = deferral ? 1 : 0, availableAt = Now + (long)retryAfter.TotalMilliseconds },
+            """, new
+            {
+                item.BatchId, item.Idx, item.Attempts, owner, reason,
+                greylisting = kind == PutOff.Greylisting ? 1 : 0,
+                outage = kind == PutOff.Outage ? 1 : 0,
+                availableAt = Now + (long)retryAfter.TotalMilliseconds,
+            },
             transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
+
+    /// <summary>Why an item goes back on the queue: a failed attempt (counted as one), or one of the two deferrals (not).</summary>
+    private enum PutOff
+    {
+        Failure,
+        Greylisting,
+        Outage,
+    }
 
     /// <summary>
     /// Items whose last allowed attempt's worker died (its lease ran out, nobody settled it) are

@@ -13,5 +13,13 @@ public interface IEnrichmentSource
 
     EnrichFields Provides { get; }
 
+    /// <summary>
+    /// True for a source that bounds its own work, step by step, and so is not cut off by the waterfall's
+    /// <see cref="WaterfallOptions.SourceTimeout"/>: the email finder, whose person may wait in their domain's
+    /// SMTP lane behind others, which is not the source's time. Such a source must still end: every step it
+    /// takes has a time-out of its own, and the worker's lease bounds the whole item.
+    /// </summary>
+    bool BoundsItsOwnTime => false;
+
     Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken);
 }

@@ -112,9 +112,11 @@ public sealed class EnrichmentWorkers(
             var settled = result switch
             {
                 WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, lease.Token),
-                WaterfallResult.AllSourcesFailed failed => await queue.ReleaseAfterFailureAsync(
+                WaterfallResult.AllSourcesFailed { Retryable: true } failed => await queue.ReleaseAfterFailureAsync(
                     item, Owner, failed.Error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), lease.Token),
+                WaterfallResult.AllSourcesFailed failed => await queue.FailAsync(item, Owner, failed.Error, lease.Token),
                 WaterfallResult.Deferred deferred => await queue.DeferAsync(item, Owner, deferred.Reason, deferred.RetryAfter, lease.Token),
+                WaterfallResult.OutageDeferred outage => await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, lease.Token),
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
             if (!settled)
@@ -152,7 +154,7 @@ public sealed class EnrichmentWorkers(
             return new WaterfallResult.Completed(cached);
         }
 
-        var result = await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals);
+        var result = await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries);
         if (result is WaterfallResult.Completed { Cacheable: true } completed)
         {
             try

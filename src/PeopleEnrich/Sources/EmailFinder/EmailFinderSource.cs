@@ -23,6 +23,16 @@ public sealed class EmailFinderSource(
 
     public EnrichFields Provides => EnrichFields.Emails;
 
+    /// <summary>
+    /// The waterfall's clock would count the time a person waits in their domain's lane while the people ahead are
+    /// asked about (a lane asks one domain's people one recipient at a time, politely): a person at the back of a busy
+    /// domain would be cut off for others' time, and the answer lost. So the finder bounds itself instead, step by step:
+    /// each DNS question by <c>Dns:Timeout</c>, each connection by <c>Smtp:ConnectTimeout</c> and each SMTP reply by
+    /// <c>Smtp:CommandTimeout</c>; a lane only ever waits on such steps, and a person's candidates are at most
+    /// <c>Smtp:MaxCandidates</c>, so it moves on. The worker's lease (<c>Workers:LeaseDuration</c>) bounds it all.
+    /// </summary>
+    public bool BoundsItsOwnTime => true;
+
     public async Task<SourceFindings> FindAsync(Person person, EnrichFields wanted, SourceContext context, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -46,7 +56,8 @@ public sealed class EmailFinderSource(
                 logger.LogInformation("{Domain} takes no mail: {Why}", domain, noMail.Why);
                 return SourceFindings.Nothing;
             case MailRouting.Unresolved unresolved:
-                throw new InvalidOperationException($"DNS could not say where mail for {domain} goes: {unresolved.Why}");
+                logger.LogInformation("DNS could not say where mail for {Domain} goes: {Why}", domain, unresolved.Why);
+                return SourceFindings.CouldNotCheck($"DNS did not answer for {domain}");
         }
 
         var facts = await knowledge.GetAsync(domain, cancellationToken);
@@ -66,26 +77,18 @@ public sealed class EmailFinderSource(
             .ToList();
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, new CandidateWalk(recipients, probed: probe is not null), cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
-        if (report.Failure is { RefusedUs: true } refused)
-        {
-            // The domain's mail host refused us (at any step): no verdict on anyone there; the refusal lasts the
-            // cool-down, not the results cache's 30 days, so the answer is not kept.
-            logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, refused.Why);
-            return SourceFindings.Unanswered;
-        }
-
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
         if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)
         {
-            if (failure.Temporary && deferrable)
+            // A server that said "not now" (greylisting, busy) is come back to on its schedule; one that did not answer is an outage, the waterfall's.
+            if (failure is { Temporary: true, Reply: not null } && deferrable)
             {
                 throw new SourceDeferredException(settings.GreylistRetryAfter, failure.Why);
             }
 
             logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, failure.Why);
-            // A refusal of us, or a mail host at a private address, is the domain's lasting answer; a
-            // server that kept deferring or could not be reached is an outage, not to be kept in the cache.
-            return failure.Temporary ? SourceFindings.Unanswered : SourceFindings.Nothing;
+            // A gap, unless the failure is the domain's lasting answer (its mail hosts are at private addresses).
+            return GapOf(domain, failure) is { } gap ? SourceFindings.Nothing.Lacking(gap) : SourceFindings.Nothing;
         }
 
         if (probeOutcome == RcptOutcome.Accepted)
@@ -95,15 +98,17 @@ public sealed class EmailFinderSource(
         }
 
         var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
-        if (deferrable && !anyAccepted && (probeOutcome == RcptOutcome.Temporary || report.Failure is { Temporary: true } || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary)))
+        var deferred = probeOutcome == RcptOutcome.Temporary || report.Failure is { Temporary: true, Reply: not null }
+            || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary);
+        if (deferrable && !anyAccepted && deferred)
         {
             throw new SourceDeferredException(settings.GreylistRetryAfter, $"{report.Host} deferred some recipients (greylisting)");
         }
 
         if (probeOutcome != RcptOutcome.Rejected)
         {
-            // Nothing tells a real mailbox from a polite server; unless refused by policy, ask again another time.
-            return probeOutcome == RcptOutcome.PolicyRefusal ? SourceFindings.Nothing : SourceFindings.Unanswered;
+            // Nothing tells a real mailbox from a polite server: no verdict on any address, and the answer says why.
+            return SourceFindings.Nothing.Lacking(ProbeGap(domain, report));
         }
 
         if (probe is not null)
@@ -112,9 +117,49 @@ public sealed class EmailFinderSource(
         }
 
         var findings = await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);
-        // A session lost before anyone was accepted leaves the walk unfinished: an answer, but not one to keep.
-        return report.Failure is not null && !anyAccepted ? findings with { Answered = false } : findings;
+        if (anyAccepted)
+        {
+            return findings;
+        }
+
+        // A walk left unfinished (a session lost, recipients deferred or refused to us) found nothing because it could not look.
+        var policy = report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.PolicyRefusal);
+        var unfinished = deferred ? KeptDeferring(domain)
+            : report.Failure is { } lost ? GapOf(domain, lost)
+            : policy is not null ? RefusedUs(policy.Host, policy.Reply)
+            : null;
+        return unfinished is null ? findings : findings.Lacking(unfinished);
     }
+
+    /// <summary>
+    /// What could not be checked when the domain's servers gave us no session; null for the domain's lasting answer (a
+    /// mail host at a private address, none with an address). A server that did not answer may be back soon; a refusal
+    /// of us will not change, and one that kept deferring had its greylisting retries (<c>Smtp:MaxGreylistRetries</c>).
+    /// </summary>
+    private static SourceGap? GapOf(string domain, SessionFailure failure) => failure switch
+    {
+        { RefusedUs: true } => RefusedUs(failure.Host, failure.Reply, failure.Why),
+        { Paused: true } => new SourceGap(failure.Why, Retryable: false),
+        { Temporary: true, Reply: not null } => KeptDeferring(domain),
+        { Temporary: true } => DidNotAnswer(domain),
+        _ => null,
+    };
+
+    /// <summary>The probe said nothing about made-up addresses, so no reply can be read as a verdict.</summary>
+    private static SourceGap ProbeGap(string domain, PersonProbeResult report) => report.Probe switch
+    {
+        null => (report.Failure is { } failure ? GapOf(domain, failure) : null) ?? DidNotAnswer(domain),
+        { Outcome: RcptOutcome.PolicyRefusal } refused => RefusedUs(refused.Host, refused.Reply),
+        { Outcome: RcptOutcome.Temporary } => KeptDeferring(domain),
+        var unclear => new SourceGap($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply}", Retryable: false),
+    };
+
+    private static SourceGap RefusedUs(string? host, SmtpReply? reply, string? why = null) =>
+        new($"the mail server {host ?? "of the domain"} refused us: {reply?.ToString() ?? why}", Retryable: false);
+
+    private static SourceGap DidNotAnswer(string domain) => new($"the mail servers of {domain} did not answer", Retryable: true);
+
+    private static SourceGap KeptDeferring(string domain) => new($"the mail servers of {domain} kept deferring us", Retryable: false);
 
     /// <summary>Addresses that a source published for this person teach the domain's pattern.</summary>
     private async Task LearnFromListedAsync(string domain, NameParts names, IReadOnlyList<EmailEvidence> listed, CancellationToken cancellationToken)

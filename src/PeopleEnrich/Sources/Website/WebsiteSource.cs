@@ -10,7 +10,8 @@ namespace PeopleEnrich.Sources.Website;
 /// row, list item or paragraph) is theirs: the address is reported as listed, for the email finder to
 /// verify; a number is returned unless it is the company's switchboard. The other people's addresses
 /// on the site teach the domain's pattern (when the crawl is made). A site that did not answer this
-/// time is <see cref="SourceFindings.Unanswered"/>, so that the person's answer is not kept either.
+/// time, or whose names DNS did not answer for, is a gap (<see cref="SourceFindings.CouldNotCheck"/>):
+/// the person's answer is not kept, and says so when it stays.
 /// </summary>
 public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions> options) : IEnrichmentSource
 {
@@ -25,9 +26,19 @@ public sealed class WebsiteSource(WebsiteCrawls crawls, IOptions<CrawlerOptions>
             return SourceFindings.Nothing;
         }
 
-        if (await crawls.GetAsync(person.Domain, cancellationToken) is not { } site)
+        SiteFindings? site;
+        try
         {
-            return SourceFindings.Unanswered;
+            site = await crawls.GetAsync(person.Domain, cancellationToken);
+        }
+        catch (SiteUnresolvedException)
+        {
+            return SourceFindings.CouldNotCheck($"DNS did not answer for {person.Domain}");
+        }
+
+        if (site is null)
+        {
+            return SourceFindings.CouldNotCheck($"the website of {person.Domain} did not answer");
         }
 
         var emails = wanted.HasFlag(EnrichFields.Emails)

@@ -223,7 +223,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     /// </summary>
     private async Task StopAtRefusalAsync(Lane lane, Work work, RcptObservation refused)
     {
-        var failure = new SessionFailure($"{refused.Host} refused us: {refused.Reply}", Temporary: false, RefusedUs: true);
+        var failure = new SessionFailure($"{refused.Host} refused us: {refused.Reply}", Temporary: false, RefusedUs: true) { Host = refused.Host, Reply = refused.Reply };
         lock (_lanes)
         {
             lane.RefusedBy = failure;

@@ -18,6 +18,15 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
 {
     /// <summary>No connection could be made at all (refused, timed out), as opposed to a server that answered.</summary>
     public bool Unreachable { get; init; }
+
+    /// <summary>Nothing was asked: all probing is paused (our address is on block lists).</summary>
+    public bool Paused { get; init; }
+
+    /// <summary>The mail host that refused or deferred us, and its reply; both null when no server answered (down, unreachable, silent).</summary>
+    public string? Host { get; init; }
+
+    /// <inheritdoc cref="Host"/>
+    public SmtpReply? Reply { get; init; }
 }
 
 /// <summary>
@@ -50,7 +59,7 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
         var settings = options.Value;
         if (await PausedAsync(cancellationToken) is { } pause)
         {
-            return (null, new SessionFailure($"SMTP probing is paused until {pause.Until:u}: {pause.Why}", Temporary: true));
+            return (null, new SessionFailure($"SMTP probing is paused until {pause.Until:u}: {pause.Why}", Temporary: false) { Paused = true });
         }
 
         SessionFailure? failure = null;
@@ -61,7 +70,7 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
                 if (standing.RefusedUs)
                 {
                     // Asking a host that blocks us again only deepens the block; its next MX would say the same.
-                    return (null, new SessionFailure($"{host.Name} refused us ({standing.Why}); not asking it again before {standing.Until:u}", Temporary: false, RefusedUs: true));
+                    return (null, new SessionFailure($"{standing.Why} (not asking it again before {standing.Until:u})", Temporary: false, RefusedUs: true) { Host = host.Name });
                 }
 
                 failure = failure is { Temporary: true } ? failure : new SessionFailure($"{host.Name} could not be reached ({standing.Why}); not trying again before {standing.Until:u}", Temporary: true);
@@ -128,7 +137,7 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
     /// <summary>A refusal of us (at any step, RCPT included): no process asks that host again for the cool-down.</summary>
     public async Task RememberRefusalAsync(string host, string why, CancellationToken cancellationToken)
     {
-        _refusedUs[host] = new SessionFailure($"{host} refused us: {why}", Temporary: false, RefusedUs: true);
+        _refusedUs[host] = new SessionFailure(why, Temporary: false, RefusedUs: true) { Host = host };
         logger.LogWarning("Mail host {Host} refused us: {Why}. Not asking it again for {Cooldown}", host, why, options.Value.BlockCooldown);
         await memory.RememberAsync(host, new HostStanding(true, why, time.GetUtcNow() + options.Value.BlockCooldown), cancellationToken);
         if (ReplyInterpreter.NamesBlockList(why) && await memory.PauseAsync(cancellationToken) is { } pause)
@@ -252,8 +261,8 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
     private static SessionFailure? Stop(SessionStep step, SmtpReply reply, string host) => ReplyInterpreter.InterpretSession(step, reply) switch
     {
         SessionOutcome.Proceed => null,
-        SessionOutcome.Refused => new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true),
-        _ => new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true),
+        SessionOutcome.Refused => new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true) { Host = host, Reply = reply },
+        _ => new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true) { Host = host, Reply = reply },
     };
 }
 

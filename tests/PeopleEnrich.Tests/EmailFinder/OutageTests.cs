@@ -1,0 +1,195 @@
+extern alias SimulatedWorld;
+
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Storage;
+using PeopleEnrich.Tests.Infrastructure;
+using SimulatedWorld::PeopleEnrich.MailWorld;
+using static PeopleEnrich.Tests.Infrastructure.Enrichment;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+/// <summary>
+/// "We could not check" is never "nothing found": people whose mail servers stall, refuse connections,
+/// throttle or refuse us, or whose DNS does not answer, through the real API against the simulated world.
+/// Each result has the address or the error; such answers are put off and asked again (TestApp's
+/// Waterfall:OutageRetryAfter: twice, half a second apart), never cached, and charged only for what was found.
+/// </summary>
+public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
+{
+    private static readonly WorldDescription World = new()
+    {
+        Domains =
+        [
+            new DomainDescription { Name = "acme.test", Mx = [Mx("mx.acme.test")], Mailboxes = ["jane.doe"] },
+            // Down: DNS answers, the mail hosts refuse every connection.
+            new DomainDescription { Name = "dead.test", Mx = [Mx("mx1.dead.test"), Mx("mx2.dead.test", 20)], RefuseConnections = true, Mailboxes = ["dora.dean"] },
+            // Stalls: says nothing for longer than Smtp:CommandTimeout (3 s in the tests).
+            new DomainDescription { Name = "tarpit.test", Mx = [Mx("mx.tarpit.test")], Behaviour = Behaviour.Tarpit, TarpitMs = 20_000, Mailboxes = ["tom.tar"] },
+            // Throttles: greylists every recipient for longer than the greylisting retries last.
+            new DomainDescription { Name = "throttled.test", Mx = [Mx("mx.throttled.test")], Behaviour = Behaviour.Greylist, GreylistSeconds = 3600, Mailboxes = ["tess.slow"] },
+            // Refuses us: at the banner, and (a block-listed client) at every RCPT.
+            new DomainDescription { Name = "blocked.test", Mx = [Mx("mx.blocked.test")], Behaviour = Behaviour.PolicyBlock, Mailboxes = ["ann.lee"] },
+            new DomainDescription { Name = "rbl.test", Mx = [Mx("mx.rbl.test")], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt, Mailboxes = ["rita.rbl"] },
+        ],
+    };
+
+    /// <summary>Greylisting's own retries, short: they are spent before the test is.</summary>
+    private static readonly Dictionary<string, string?> ShortGreylisting = new() { ["Smtp:GreylistRetryAfter"] = "00:00:00.500" };
+
+    [Fact]
+    public async Task Servers_that_stall_refuse_connections_throttle_or_refuse_us_give_the_address_or_the_error_uncached_and_uncharged()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, ShortGreylisting);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(
+            Query("Jane", "Doe", "acme.test", null, Emails),
+            Query("Dora", "Dean", "dead.test", null, Emails),
+            Query("Tom", "Tar", "tarpit.test", null, Emails),
+            Query("Tess", "Slow", "throttled.test", null, Emails),
+            Query("Ann", "Lee", "blocked.test", null, Emails),
+            Query("Rita", "Rbl", "rbl.test", null, Emails));
+
+        AssertAddressOrError(results);
+        Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(results[0]));
+        Assert.Null(results[0]["error"]);
+        Assert.Equal("Could not check: the mail servers of dead.test did not answer", Error(results[1]));
+        Assert.Equal("Could not check: the mail servers of tarpit.test did not answer", Error(results[2]));
+        Assert.Equal("Could not check: the mail servers of throttled.test kept deferring us", Error(results[3]));
+        Assert.StartsWith("Could not check: the mail server mx.blocked.test refused us: 554 5.7.1 Service unavailable; Client host [", Error(results[4]));
+        Assert.StartsWith("Could not check: the mail server mx.rbl.test refused us: 554 5.7.1 Service unavailable; Client host [", Error(results[5]));
+
+        // An outage is asked about again, twice; a refusal of us, never (one session each); throttling had greylisting's retries.
+        Assert.Equal(
+            [("acme.test", 0L, 0L), ("dead.test", 0L, 2L), ("tarpit.test", 0L, 2L), ("throttled.test", 2L, 0L), ("blocked.test", 0L, 0L), ("rbl.test", 0L, 0L)],
+            await PutOffsAsync(app));
+        Assert.Equal(1, app.World.Host("mx.blocked.test").Sessions);
+
+        // Charged for Jane's address only, and only her answer is kept for next time.
+        Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
+        Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
+        Assert.Equal(0, app.World.DataAttempts);
+    }
+
+    [Fact]
+    public async Task When_dns_does_not_answer_the_person_is_asked_about_again_and_the_answer_says_so()
+    {
+        // A resolver that receives every question and answers none.
+        using var silent = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, new Dictionary<string, string?>
+        {
+            ["Dns:Servers:0"] = silent.Client.LocalEndPoint!.ToString(),
+            ["Dns:Timeout"] = "00:00:00.500",
+        });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+
+        AssertAddressOrError(results);
+        Assert.Empty(EmailsOf(results[0]));
+        Assert.Equal("Could not check: DNS did not answer for acme.test", Error(results[0]));
+        Assert.Equal([("acme.test", 0L, 2L)], await PutOffsAsync(app));
+        Assert.Equal(0, app.World.TotalSessions);
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
+    }
+
+    [Fact]
+    public async Task An_item_no_source_could_answer_is_failed_at_once_when_asking_again_cannot_help_and_costs_nothing()
+    {
+        // The email finder alone: the directory always answers (if only "not listed"), and so does a website source that is off.
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services =>
+        {
+            foreach (var other in services.Where(s => s.ServiceType == typeof(IEnrichmentSource) && s.ImplementationType != typeof(EmailFinderSource)).ToList())
+            {
+                services.Remove(other);
+            }
+        });
+        var account = await app.App.CreateAccountAsync();
+        var id = await account.SubmitAcceptedAsync(new { requests = new[] { Query("Ann", "Lee", "blocked.test", null, Emails), Query("Dora", "Dean", "dead.test", null, Emails) } });
+
+        var batch = await account.WaitForCompletionAsync(id);
+
+        var results = batch["results"]!.AsArray();
+        Assert.All(results, r => Assert.Equal("FAILED", r!["status"]!.GetValue<string>()));
+        // Refused: failed on the first attempt, the mail server asked once.
+        Assert.StartsWith("every source failed: the mail server mx.blocked.test refused us: 554 5.7.1 ", Error(results[0]!));
+        Assert.DoesNotContain("gave up", Error(results[0]!));
+        Assert.Equal(1, app.World.Host("mx.blocked.test").Sessions);
+        // Down: each attempt failed (Workers:MaxAttempts), and said why.
+        Assert.Equal("every source failed: the mail servers of dead.test did not answer (gave up after 5 attempts)", Error(results[1]!));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
+    [Fact]
+    public async Task A_person_waiting_in_their_domains_lane_behind_others_is_not_timed_out_by_the_source_time_out()
+    {
+        // Twenty people of one domain in one lane (one session), each reply 100 ms: the last waits seconds for the others,
+        // five times the source time-out, though their own questions take a fraction of it.
+        string[] first = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "John", "Ken", "Dennis", "Linus", "Margaret", "Frances", "Niklaus", "Tony", "Leslie", "Robin", "Butler", "Radia", "Shafi", "Sophie"];
+        string[] last = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Backus", "Thompson", "Ritchie", "Torvalds", "Hamilton", "Allen", "Wirth", "Hoare", "Lamport", "Milner", "Lampson", "Perlman", "Goldwasser", "Wilson"];
+        var people = first.Zip(last).ToList();
+        var lane = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "lane.test", Mx = [Mx("mx.lane.test")], ReplyDelayMs = 100,
+                    Mailboxes = people.Select(p => $"{p.First}.{p.Second}".ToLowerInvariant()).ToList(),
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, lane, new Dictionary<string, string?>
+        {
+            ["Waterfall:SourceTimeout"] = "00:00:00.500",
+            ["Workers:Concurrency"] = "20",
+            ["Smtp:MaxSessionsPerHost"] = "1",
+        });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(people.Select(p => Query(p.First, p.Second, "lane.test", null, Emails)).ToArray());
+
+        for (var i = 0; i < people.Count; i++)
+        {
+            Assert.Equal([($"{people[i].First}.{people[i].Second}@lane.test".ToLowerInvariant(), "DELIVERABLE")], EmailsOf(results[i]));
+            Assert.Null(results[i]["error"]);
+        }
+
+        // Nobody was cut off and asked again: the lane's wait was not counted against the finder.
+        Assert.All(await PutOffsAsync(app), item => Assert.Equal(("lane.test", 0L, 0L), item));
+        var transcript = app.World.Host("mx.lane.test").Transcript.Lines;
+        var lastRcpt = transcript.Last(line => line.Text.StartsWith("RCPT", StringComparison.OrdinalIgnoreCase));
+        Assert.True(lastRcpt.At - transcript[0].At > TimeSpan.FromSeconds(1), "the lane took less than twice the source time-out: the test proves nothing");
+    }
+
+    private static MxDescription Mx(string host, ushort preference = 10) => new() { Host = host, Preference = preference };
+
+    private static string Error(JsonNode result) => result["error"]?.GetValue<string>() ?? "";
+
+    /// <summary>The contract's promise: a COMPLETED result has the address or says what could not be checked.</summary>
+    private static void AssertAddressOrError(IEnumerable<JsonNode> results) =>
+        Assert.All(results, r => Assert.True(
+            EmailsOf(r).Any(e => e.Status == "DELIVERABLE") || Error(r).StartsWith("Could not check: ", StringComparison.Ordinal),
+            $"a silent empty answer: {r.ToJsonString()}"));
+
+    /// <summary>Each item's domain, and how often it was put off for greylisting and after an outage, in the order submitted.</summary>
+    private static async Task<IReadOnlyList<(string Domain, long Greylisting, long Outage)>> PutOffsAsync(WorldApp app) =>
+        (await DatabaseDump.RowsAsync(app.App.Service<Database>(), "SELECT domain, deferrals, outage_retries FROM items ORDER BY batch_id, idx"))
+            .Select(row => ((string)row["domain"]!, Convert.ToInt64(row["deferrals"], CultureInfo.InvariantCulture), Convert.ToInt64(row["outage_retries"], CultureInfo.InvariantCulture)))
+            .ToList();
+
+    private static async Task<IReadOnlyList<string>> CachedDomainsAsync(WorldApp app) =>
+        (await DatabaseDump.RowsAsync(app.App.Service<Database>(), "SELECT DISTINCT domain FROM results_cache"))
+            .Select(row => (string)row["domain"]!).ToList();
+}
+
+public sealed class SqliteOutageTests : OutageTests<Sqlite>;
+
+public sealed class PostgresOutageTests : OutageTests<Postgres>;
