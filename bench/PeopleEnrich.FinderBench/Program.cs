@@ -48,25 +48,31 @@ internal static partial class Program
 
     private static async Task<int> RunAsync(Options options, CancellationToken cancellationToken)
     {
-        var plan = WorldPlan.Build(options.Domains, options.PeoplePerDomain, options.ReplyDelayMs, options.Websites);
-        await using var world = await MailWorld.MailWorld.StartAsync(plan.Description, cancellationToken);
-        Console.WriteLine($"world       {plan.Domains.Count} domains (1 MX each, behaviour normal, reply_delay_ms {options.ReplyDelayMs}), " +
-                          $"DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}");
-        Console.WriteLine($"patterns    {string.Join(", ", plan.Domains.Select(d => $"{d.Name}={d.Pattern.Template()}"))}");
-        Console.WriteLine($"people      cold {plan.Cold.Count}, warm {plan.Warm.Count} (every one has a mailbox)");
-
-        // The floor: the least a finder must do for one person, done here with nothing in between.
-        var floorHost = world.Host(plan.Domains[0].MxHost);
-        var floorPerson = plan.Cold[0];
-        var floors = new List<double>();
-        for (var i = 0; i < options.FloorRepeats; i++)
+        var plan = options.Generated is { } generated
+            ? GeneratedPlan.Build(generated)
+            : WorldPlan.Build(options.Domains, options.PeoplePerDomain, options.ReplyDelayMs, options.Websites);
+        if (options.GreylistBatch)
         {
-            floors.Add(await RawSmtp.MinimalSessionAsync(floorHost.EndPoint!, floorPerson.Address, cancellationToken));
+            plan = GreylistBatch.AddTo(plan, options.PostgreySeconds, options.GreylistPattern, options.NoMailboxShare);
         }
 
-        var floorMs = Stats.Median(floors);
-        Console.WriteLine($"floor       {floorMs:F1} ms median of {floors.Count} minimal sessions at {floorHost.Name} " +
-                          $"(banner, EHLO, MAIL FROM, RCPT probe, RCPT, QUIT; min {floors.Min():F1}, max {floors.Max():F1})");
+        await using var world = await MailWorld.MailWorld.StartAsync(plan.Description, cancellationToken);
+        Console.WriteLine(options.Generated is { } g
+            ? $"world       {g.Domains} domains generated (seed {g.Seed}, real mail software, {g.NoMailbox:P0} of people without a mailbox, " +
+              $"postgrey {g.PostgreySeconds} s), DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}"
+            : $"world       {options.Domains} domains (1 MX each, behaviour normal, reply_delay_ms {options.ReplyDelayMs}), " +
+              $"DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}");
+        Console.WriteLine($"patterns    {string.Join(", ", plan.Domains.Select(d => $"{d.Name}={d.Pattern.Template()}" + (d.Scenario == "Normal" ? "" : $" ({d.Scenario})")))}");
+        Console.WriteLine($"people      cold {plan.Cold.Count} ({plan.Cold.Count(p => p.Address is not null)} with a mailbox), " +
+                          $"warm {plan.Warm.Count} ({plan.Warm.Count(p => p.Address is not null)} with a mailbox)" +
+                          (plan.Greylisted.Count > 0 ? $", greylisting batch {plan.Greylisted.Count} at {GreylistBatch.Domain} " +
+                              $"({plan.Greylisted.Count(p => p.Address is not null)} with a mailbox, {options.GreylistPattern.Template()}, postgrey {options.PostgreySeconds} s)" : ""));
+        if (plan.Greylisted.Count > 0 || options.Generated is not null)
+        {
+            Console.WriteLine($"schedule    Smtp:GreylistRetryAfter {string.Join(", ", options.GreylistSchedule.Select(s => $"{s} s"))}");
+        }
+
+        var floorMs = options.Generated is null ? await FloorAsync(options, world, plan, cancellationToken) : (double?)null;
 
         var results = new List<ConfigResult>();
         foreach (var concurrency in options.Concurrencies)
@@ -75,7 +81,7 @@ internal static partial class Program
         }
 
         NaiveResult? naive = null;
-        if (options.Naive)
+        if (options.Naive && options.Generated is null)
         {
             naive = await RunNaiveAsync(world, plan, cancellationToken);
         }
@@ -90,12 +96,29 @@ internal static partial class Program
         return broken ? 1 : 0;
     }
 
+    /// <summary>The floor: the least a finder must do for one person, done here with nothing in between (the planned world only).</summary>
+    private static async Task<double> FloorAsync(Options options, MailWorld.MailWorld world, WorldPlan plan, CancellationToken cancellationToken)
+    {
+        var floorHost = world.Host(plan.Domains[0].MxHost);
+        var floorPerson = plan.Cold[0];
+        var floors = new List<double>();
+        for (var i = 0; i < options.FloorRepeats; i++)
+        {
+            floors.Add(await RawSmtp.MinimalSessionAsync(floorHost.EndPoint!, floorPerson.Address!, cancellationToken));
+        }
+
+        var floorMs = Stats.Median(floors);
+        Console.WriteLine($"floor       {floorMs:F1} ms median of {floors.Count} minimal sessions at {floorHost.Name} " +
+                          $"(banner, EHLO, MAIL FROM, RCPT probe, RCPT, QUIT; min {floors.Min():F1}, max {floors.Max():F1})");
+        return floorMs;
+    }
+
     private static async Task<ConfigResult> RunConfigurationAsync(
-        Options options, MailWorld.MailWorld world, WorldPlan plan, string concurrency, double floorMs, CancellationToken cancellationToken)
+        Options options, MailWorld.MailWorld world, WorldPlan plan, string concurrency, double? floorMs, CancellationToken cancellationToken)
     {
         Console.WriteLine();
         Console.WriteLine($"== Workers:Concurrency {concurrency}");
-        await using var server = await ServerProcess.StartAsync(options.Server with { Settings = ServerSettings(world, concurrency) }, cancellationToken);
+        await using var server = await ServerProcess.StartAsync(options.Server with { Settings = ServerSettings(options, world, concurrency) }, cancellationToken);
         var workersLine = await WorkersLineAsync(server, cancellationToken);
         Console.WriteLine($"server      PID {server.Pid} at {server.Url}, log {server.LogPath}; workers: {workersLine ?? "?"}");
 
@@ -112,23 +135,36 @@ internal static partial class Program
             }
         }
 
-        await RunBatchAsync("warm-up", client, world, [plan.WarmUp], options.BatchTimeoutSeconds, cancellationToken);
-        var cold = await RunBatchAsync("cold", client, world, plan.Cold, options.BatchTimeoutSeconds, cancellationToken);
-        var warm = await RunBatchAsync("warm", client, world, plan.Warm, options.BatchTimeoutSeconds, cancellationToken);
-        var cached = options.Websites ? await RunBatchAsync("cached", client, world, plan.Cold, options.BatchTimeoutSeconds, cancellationToken) : null;
+        await RunBatchAsync("warm-up", client, world, plan, [plan.WarmUp], options.BatchTimeoutSeconds, cancellationToken);
+        var cold = await RunBatchAsync("cold", client, world, plan, plan.Cold, options.BatchTimeoutSeconds, cancellationToken);
+        var warm = await RunBatchAsync("warm", client, world, plan, plan.Warm, options.BatchTimeoutSeconds, cancellationToken);
+        var cached = options.Websites ? await RunBatchAsync("cached", client, world, plan, plan.Cold, options.BatchTimeoutSeconds, cancellationToken) : null;
+        // The greylisting batch may take the delay and the whole schedule, and more: its bound is that, not the other batches'.
+        var greylisted = plan.Greylisted.Count > 0
+            ? await RunBatchAsync("greylisted", client, world, plan, plan.Greylisted,
+                Math.Max(options.BatchTimeoutSeconds, options.PostgreySeconds + 3 * options.GreylistSchedule[^1] + 60), cancellationToken)
+            : null;
         // "default" is labelled with what the server says it runs with, since the default may change.
         var effective = workersLine is { } line && EffectiveConcurrency().Match(line) is { Success: true } m ? m.Groups[1].Value : "?";
         var label = concurrency == "default" ? $"default={effective}" : concurrency;
-        return new ConfigResult(label, workersLine, cold, warm, floorMs, cached);
+        return new ConfigResult(label, workersLine, cold, warm, floorMs, cached) { Greylisted = greylisted };
     }
 
     /// <summary>
     /// The world's settings, a fresh SQLite file in the server's own folder (no domain knowledge, an empty
     /// DNS cache), credits and a rate limit that never get in the way, and the Workers:Concurrency measured.
     /// </summary>
-    private static Dictionary<string, string?> ServerSettings(MailWorld.MailWorld world, string concurrency)
+    private static Dictionary<string, string?> ServerSettings(Options options, MailWorld.MailWorld world, string concurrency)
     {
         var settings = WorldSettings.For(world);
+        if (options.Generated is not null || options.GreylistBatch)
+        {
+            foreach (var (key, value) in GreylistBatch.ScheduleSettings(options.GreylistSchedule))
+            {
+                settings[key] = value;
+            }
+        }
+
         settings["ConnectionStrings:Sqlite"] = "Data Source=pe.db";
         settings["Bootstrap:ApiKey"] = ApiKey;
         settings["Bootstrap:Credits"] = "1000000";
@@ -187,7 +223,7 @@ internal static partial class Program
     }
 
     private static async Task<BatchResult> RunBatchAsync(
-        string label, HttpClient client, MailWorld.MailWorld world, IReadOnlyList<PlannedPerson> people, int timeoutSeconds, CancellationToken cancellationToken)
+        string label, HttpClient client, MailWorld.MailWorld world, WorldPlan plan, IReadOnlyList<PlannedPerson> people, int timeoutSeconds, CancellationToken cancellationToken)
     {
         var body = new JsonObject
         {
@@ -202,6 +238,7 @@ internal static partial class Program
         };
 
         var rcptBefore = world.TotalRcptCommands;
+        var rcptByDomainBefore = RcptByDomain(world, plan);
         var httpBefore = world.HttpRequests.Count;
         var sessionsBefore = world.TotalSessions;
         var perHostBefore = world.Hosts.ToDictionary(h => h.Name, h => h.Sessions);
@@ -252,45 +289,48 @@ internal static partial class Program
         var sessionsPerHost = world.Hosts.Select(h => h.Sessions - perHostBefore[h.Name]).ToList();
 
         var web = WebFigures.Of(world.HttpRequests.Skip(httpBefore).ToList());
-        var found = 0;
-        var phonesFound = 0;
-        var wrong = new List<string>();
         var results = answer?["results"]?.AsArray() ?? [];
-        for (var i = 0; i < people.Count && i < results.Count; i++)
+        var answers = people.Select((p, i) => Answer.Of(p, i < results.Count ? results[i] : null)).ToList();
+        var score = Score.Of(answers, rcpt);
+        var phonesFound = answers.Count(a => a.PhoneFound);
+        var outcome = new BatchResult(label, completed, wallMs, people.Count, score.Right, rcpt, sessions,
+            sessionsPerHost.Max(), peakPerHost, peakTotal, polls, web, phonesFound) { Score = score };
+        Console.WriteLine($"{label,-11} {(completed ? "COMPLETED" : "NOT COMPLETED")} in {wallMs:F0} ms ({polls} polls); " +
+                          $"RCPT {rcpt} ({outcome.RcptPerPerson:F2}/person asked, {score.RcptPerFound:F2}/person found), sessions {sessions} ({outcome.SessionsPerPerson:F2}/person, " +
+                          $"at most {outcome.MaxSessionsOneHost} at one host), peak open sessions {peakTotal} (at one host {peakPerHost}); " +
+                          $"found {score}" +
+                          (people.Any(p => p.Phone is not null) ? $"; phones found {phonesFound}/{people.Count}; {web}" : ""));
+        foreach (var missed in answers.Where(a => !a.Right && (a.Person.Address is not null || a.Wrong)).Take(5))
         {
-            var result = results[i]!;
-            var expected = people[i].Address;
-            var best = result["most_probable_email"]?.GetValue<string>();
-            var status = result["emails"]?.AsArray().FirstOrDefault(e => e?["email"]?.GetValue<string>() == best)?["status"]?.GetValue<string>();
-            if (best == expected && status == "DELIVERABLE")
-            {
-                found++;
-            }
-
-            if (people[i].Phone is { } phone && result["phones"]?.AsArray().Any(p => p?["number"]?.GetValue<string>() == phone) == true)
-            {
-                phonesFound++;
-            }
-            else if (wrong.Count < 5)
-            {
-                wrong.Add($"{people[i].FirstName} {people[i].LastName} @{people[i].Domain}: expected {expected}, got {best ?? "nothing"} ({status ?? result["status"]?.GetValue<string>()})");
-            }
+            Console.WriteLine($"            {(missed.Wrong ? "wrong" : "not found")}: {missed}");
         }
 
-        var outcome = new BatchResult(label, completed, wallMs, people.Count, found, rcpt, sessions,
-            sessionsPerHost.Max(), peakPerHost, peakTotal, polls, web, phonesFound);
-        Console.WriteLine($"{label,-11} {(completed ? "COMPLETED" : "NOT COMPLETED")} in {wallMs:F0} ms ({polls} polls); " +
-                          $"RCPT {rcpt} ({outcome.RcptPerPerson:F2}/person), sessions {sessions} ({outcome.SessionsPerPerson:F2}/person, " +
-                          $"at most {outcome.MaxSessionsOneHost} at one host), peak open sessions {peakTotal} (at one host {peakPerHost}); " +
-                          $"found {found}/{people.Count}" +
-                          (people.Any(p => p.Phone is not null) ? $"; phones found {phonesFound}/{people.Count}; {web}" : ""));
-        foreach (var line in wrong)
+        if (plan.Domains.Any(d => d.Scenario != "Normal") && people.Count > 1)
         {
-            Console.WriteLine($"            not found: {line}");
+            PrintByScenario(world, plan, answers, rcptByDomainBefore);
         }
 
         return outcome;
     }
+
+    /// <summary>Each kind of domain's share of the batch: its people, what was found, and the RCPT commands its mail hosts saw.</summary>
+    private static void PrintByScenario(MailWorld.MailWorld world, WorldPlan plan, IReadOnlyList<Answer> answers, IReadOnlyDictionary<string, int> rcptBefore)
+    {
+        var rcptAfter = RcptByDomain(world, plan);
+        foreach (var scenario in plan.Domains.GroupBy(d => d.Scenario).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var names = scenario.Select(d => d.Name).ToHashSet();
+            var mine = answers.Where(a => names.Contains(a.Person.Domain)).ToList();
+            var rcpt = names.Sum(n => rcptAfter[n] - rcptBefore[n]);
+            if (mine.Count > 0 || rcpt > 0)
+            {
+                Console.WriteLine($"            {scenario.Key,-20} {Score.Of(mine, rcpt)}, RCPT {rcpt}");
+            }
+        }
+    }
+
+    private static Dictionary<string, int> RcptByDomain(MailWorld.MailWorld world, WorldPlan plan) =>
+        plan.Domains.ToDictionary(d => d.Name, d => world.HostsOf(d.Name).Sum(h => h.RcptCommands));
 
     /// <summary>Peak sessions open at once, at one host and in all, sampled every millisecond or so.</summary>
     private static async Task<(int PerHost, int Total)> SamplePeaksAsync(MailWorld.MailWorld world, CancellationToken cancellationToken)
@@ -326,6 +366,7 @@ internal static partial class Program
         Console.WriteLine($"== naive: the cold batch's {plan.Cold.Count} people one after another, one address per session, " +
                           $"candidates in the order {string.Join(", ", WorldPlan.NaiveOrder.Select(p => p.Template()))}");
         var rcptBefore = world.TotalRcptCommands;
+        var rcptByDomainBefore = RcptByDomain(world, plan);
         var sessionsBefore = world.TotalSessions;
         var found = 0;
         var clock = Stopwatch.StartNew();
@@ -349,25 +390,28 @@ internal static partial class Program
         return result;
     }
 
-    private static void PrintSummary(Options options, IReadOnlyList<ConfigResult> results, NaiveResult? naive, double floorMs)
+    private static void PrintSummary(Options options, IReadOnlyList<ConfigResult> results, NaiveResult? naive, double? floorMs)
     {
         var f = CultureInfo.InvariantCulture;
         Console.WriteLine();
         Console.WriteLine("== summary");
-        Console.WriteLine($"floor (one minimal session, median): {floorMs:F1} ms; targets: cold batch/floor <= {options.TargetRatio}, warm RCPT/person <= {options.TargetWarmRcpt}");
-        Console.WriteLine("| concurrency | batch | wall ms | batch/floor | RCPT/person | sessions | max sessions at one host | peak open at one host | peak open in all | found |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(floorMs is { } floor
+            ? $"floor (one minimal session, median): {floor:F1} ms; targets: cold batch/floor <= {options.TargetRatio}, warm RCPT/person <= {options.TargetWarmRcpt}"
+            : $"targets: cold RCPT per person found <= {options.TargetColdRcptPerFound}, warm <= {options.TargetWarmRcptPerFound}");
+        Console.WriteLine("| concurrency | batch | wall ms | batch/floor | RCPT/person asked | RCPT/person found | find rate | precision | sessions | max sessions at one host | peak open at one host | peak open in all | found |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            foreach (var b in new[] { r.Cold, r.Warm })
+            foreach (var b in new[] { r.Cold, r.Warm, r.Greylisted }.OfType<BatchResult>())
             {
-                Console.WriteLine(string.Create(f, $"| {r.Concurrency} | {b.Label} | {b.WallMs:F0} | {b.WallMs / floorMs:F1} | {b.RcptPerPerson:F2} | {b.Sessions} | {b.MaxSessionsOneHost} | {b.PeakOpenOneHost} | {b.PeakOpenTotal} | {b.Found}/{b.People} |"));
+                Console.WriteLine(string.Create(f, $"| {r.Concurrency} | {b.Label} | {b.WallMs:F0} | {Ratio(b.WallMs, floorMs)} | {b.RcptPerPerson:F2} | {b.Score.RcptPerFound:F2} | " +
+                                                   $"{Score.Percent(b.Score.FindRate)} | {Score.Percent(b.Score.Precision)} | {b.Sessions} | {b.MaxSessionsOneHost} | {b.PeakOpenOneHost} | {b.PeakOpenTotal} | {b.Found}/{b.People} |"));
             }
         }
 
         if (naive is not null)
         {
-            Console.WriteLine(string.Create(f, $"| - | naive | {naive.WallMs:F0} | {naive.WallMs / floorMs:F1} | {naive.RcptPerPerson:F2} | {naive.Sessions} | | | 1 | {naive.Found}/{naive.People} |"));
+            Console.WriteLine(string.Create(f, $"| - | naive | {naive.WallMs:F0} | {Ratio(naive.WallMs, floorMs)} | {naive.RcptPerPerson:F2} | | | | {naive.Sessions} | | | 1 | {naive.Found}/{naive.People} |"));
         }
 
         if (results.Any(r => r.Cached is not null))
@@ -386,18 +430,33 @@ internal static partial class Program
 
         foreach (var r in results)
         {
-            var ratio = r.Cold.WallMs / floorMs;
-            Console.WriteLine(string.Create(f, $"concurrency {r.Concurrency}: cold ratio {ratio:F1} ({(ratio <= options.TargetRatio ? "met" : "NOT met")}), " +
-                                               $"warm RCPT/person {r.Warm.RcptPerPerson:F2} ({(r.Warm.RcptPerPerson <= options.TargetWarmRcpt ? "met" : "NOT met")})"));
+            Console.WriteLine(floorMs is { } floorOfRun
+                ? string.Create(f, $"concurrency {r.Concurrency}: cold ratio {r.Cold.WallMs / floorOfRun:F1} ({Met(r.Cold.WallMs / floorOfRun <= options.TargetRatio)}), " +
+                                   $"warm RCPT/person {r.Warm.RcptPerPerson:F2} ({Met(r.Warm.RcptPerPerson <= options.TargetWarmRcpt)})")
+                : string.Create(f, $"concurrency {r.Concurrency}: cold RCPT/person found {r.Cold.Score.RcptPerFound:F2} ({Met(r.Cold.Score.RcptPerFound <= options.TargetColdRcptPerFound)}), " +
+                                   $"warm {r.Warm.Score.RcptPerFound:F2} ({Met(r.Warm.Score.RcptPerFound <= options.TargetWarmRcptPerFound)})"));
+            if (r.Greylisted is { } g)
+            {
+                var bound = options.PostgreySeconds + options.GreylistStep;
+                Console.WriteLine(string.Create(f, $"concurrency {r.Concurrency}: greylisting batch {g.WallMs / 1000:F1} s, bound {bound} s " +
+                                                   $"(delay {options.PostgreySeconds} s + one retry step {options.GreylistStep} s): {Met(g.Completed && g.WallMs <= bound * 1000.0)}"));
+            }
         }
 
-        var pairs = new List<string> { string.Create(f, $"floor_ms={floorMs:F1}") };
+        var pairs = new List<string>();
+        if (floorMs is { } measured)
+        {
+            pairs.Add(string.Create(f, $"floor_ms={measured:F1}"));
+        }
+
         foreach (var r in results)
         {
             var k = "c" + (r.Concurrency.StartsWith("default", StringComparison.Ordinal) ? "default" : r.Concurrency);
-            pairs.Add(string.Create(f, $"{k}_cold_ms={r.Cold.WallMs:F0} {k}_cold_ratio={r.Cold.WallMs / floorMs:F2} {k}_cold_rcpt_per_person={r.Cold.RcptPerPerson:F2} " +
+            pairs.Add(string.Create(f, $"{k}_cold_ms={r.Cold.WallMs:F0} {k}_cold_ratio={Ratio(r.Cold.WallMs, floorMs)} {k}_cold_rcpt_per_person={r.Cold.RcptPerPerson:F2} " +
+                                       $"{k}_cold_rcpt_per_found={r.Cold.Score.RcptPerFound:F2} {k}_cold_find_rate={r.Cold.Score.FindRate:F3} {k}_cold_precision={r.Cold.Score.Precision:F3} " +
                                        $"{k}_cold_sessions={r.Cold.Sessions} {k}_cold_found={r.Cold.Found} {k}_warm_ms={r.Warm.WallMs:F0} " +
-                                       $"{k}_warm_rcpt_per_person={r.Warm.RcptPerPerson:F2} {k}_warm_sessions={r.Warm.Sessions} {k}_warm_found={r.Warm.Found} " +
+                                       $"{k}_warm_rcpt_per_person={r.Warm.RcptPerPerson:F2} {k}_warm_rcpt_per_found={r.Warm.Score.RcptPerFound:F2} " +
+                                       $"{k}_warm_find_rate={r.Warm.Score.FindRate:F3} {k}_warm_precision={r.Warm.Score.Precision:F3} {k}_warm_sessions={r.Warm.Sessions} {k}_warm_found={r.Warm.Found} " +
                                        $"{k}_peak_open_one_host={Math.Max(r.Cold.PeakOpenOneHost, r.Warm.PeakOpenOneHost)}"));
             if (r.Cached is { } c)
             {
@@ -405,6 +464,10 @@ internal static partial class Program
                                            $"{k}_warm_http={r.Warm.Web.Requests} {k}_cached_ms={c.WallMs:F0} {k}_cached_http={c.Web.Requests} {k}_cached_rcpt={c.Rcpt} {k}_cached_found={c.Found} {k}_cached_phones_found={c.PhonesFound}"));
             }
 
+            if (r.Greylisted is { } g)
+            {
+                pairs.Add(string.Create(f, $"{k}_greylisted_ms={g.WallMs:F0} {k}_greylisted_rcpt_per_person={g.RcptPerPerson:F2} {k}_greylisted_rcpt_per_found={g.Score.RcptPerFound:F2} {k}_greylisted_found={g.Found}"));
+            }
         }
 
         if (naive is not null)
@@ -413,6 +476,10 @@ internal static partial class Program
         }
 
         Console.WriteLine("RESULT " + string.Join(' ', pairs));
+
+        static string Met(bool met) => met ? "met" : "NOT met";
+
+        static string Ratio(double wallMs, double? floorMs) => floorMs is { } minimal ? (wallMs / minimal).ToString("F2", CultureInfo.InvariantCulture) : "-";
     }
 }
 
@@ -420,13 +487,20 @@ internal sealed record BatchResult(
     string Label, bool Completed, double WallMs, int People, int Found, int Rcpt, int Sessions,
     int MaxSessionsOneHost, int PeakOpenOneHost, int PeakOpenTotal, int Polls, WebFigures Web, int PhonesFound)
 {
+    public required Score Score { get; init; }
+
     public double RcptPerPerson => (double)Rcpt / People;
 
     public double SessionsPerPerson => (double)Sessions / People;
 }
 
+/// <param name="FloorMs">The floor (one minimal session), measured in the planned world only.</param>
 /// <param name="Cached">The cold batch submitted again (only with websites): answered from the results cache.</param>
-internal sealed record ConfigResult(string Concurrency, string? WorkersLine, BatchResult Cold, BatchResult Warm, double FloorMs, BatchResult? Cached = null);
+internal sealed record ConfigResult(string Concurrency, string? WorkersLine, BatchResult Cold, BatchResult Warm, double? FloorMs, BatchResult? Cached = null)
+{
+    /// <summary>The greylisting batch (--greylist-batch).</summary>
+    public BatchResult? Greylisted { get; init; }
+}
 
 /// <summary>The HTTP requests the world's websites saw during a batch: in all, and pages per site (robots.txt not counted).</summary>
 internal sealed record WebFigures(int Requests, int Sites, double PagesPerSiteMedian, int PagesPerSiteMax)
@@ -472,15 +546,35 @@ internal sealed record NaiveResult(double WallMs, int People, int Found, int Rcp
     public double RcptPerPerson => (double)Rcpt / People;
 }
 
-internal sealed record PlannedDomain(string Name, string MxHost, AddressPattern Pattern);
+/// <param name="Scenario">What kind of domain it is (the generator's scenario; "Normal" in the planned world).</param>
+internal sealed record PlannedDomain(string Name, string MxHost, AddressPattern Pattern, string Scenario = "Normal");
 
+/// <param name="Address">The person's address, or null when they have no mailbox.</param>
 /// <param name="Phone">The direct line the domain's website gives beside the person's name (E.164), when the world has websites.</param>
-internal sealed record PlannedPerson(string FirstName, string LastName, string Domain, string Address, string? Phone = null);
+internal sealed record PlannedPerson(string FirstName, string LastName, string Domain, string? Address, string? Phone = null);
 
-/// <summary>The world and its people: ordinary domains, one pattern each, every person with a mailbox.</summary>
+/// <summary>
+/// The world and its people: by default ordinary domains, one pattern each, every person with a mailbox
+/// (<see cref="Build"/>); or a generated one (<see cref="GeneratedPlan"/>). <see cref="Greylisted"/> is the
+/// greylisting batch's people, when there is one (<see cref="GreylistBatch"/>).
+/// </summary>
 internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<PlannedDomain> Domains, IReadOnlyList<PlannedPerson> Cold, IReadOnlyList<PlannedPerson> Warm, PlannedPerson WarmUp)
 {
     public const string WarmUpDomain = "warmup.test";
+
+    public IReadOnlyList<PlannedPerson> Greylisted { get; init; } = [];
+
+    /// <summary>The one person of the warm-up batch, at a domain outside the measured ones.</summary>
+    public static PlannedPerson WarmUpPerson { get; } = new("Warm", "Up", WarmUpDomain, $"warm.up@{WarmUpDomain}");
+
+    /// <summary>The warm-up domain: it warms the server's code paths (JIT of the POST, the workers, DNS and SMTP) without teaching it anything about the measured domains.</summary>
+    public static DomainDescription WarmUpDescription(int replyDelayMs) => new()
+    {
+        Name = WarmUpDomain,
+        Mx = [new MxDescription { Preference = 10, Host = $"mx1.{WarmUpDomain}" }],
+        Mailboxes = ["warm.up"],
+        ReplyDelayMs = replyDelayMs,
+    };
 
     /// <summary>Every pattern the world knows, the most common first; domains take them in turn.</summary>
     public static readonly AddressPattern[] NaiveOrder =
@@ -490,7 +584,7 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
     ];
 
     // Disjoint lists (no first name is also a last name), none a role word; 40 of each.
-    private static readonly string[] FirstNames =
+    internal static readonly string[] FirstNames =
     [
         "alice", "bruno", "carla", "dmitri", "elena", "felix", "greta", "hugo", "irene", "jonas",
         "karin", "lukas", "marta", "nadia", "oscar", "paula", "quentin", "rosa", "stefan", "tanja",
@@ -498,7 +592,7 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
         "emil", "flora", "gustav", "helga", "ivan", "julia", "konrad", "lena", "milan", "nora",
     ];
 
-    private static readonly string[] LastNames =
+    internal static readonly string[] LastNames =
     [
         "abbott", "becker", "castro", "dalton", "eriksen", "fischer", "garcia", "hoffman", "ingram", "jansen",
         "keller", "lindqvist", "moreau", "novak", "olsen", "petrov", "quinn", "romero", "schulz", "tanaka",
@@ -558,21 +652,11 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
         static List<PlannedPerson> Interleave(List<PlannedPerson> people, int perDomain) =>
             people.Select((p, i) => (p, i)).OrderBy(x => x.i % perDomain).ThenBy(x => x.i / perDomain).Select(x => x.p).ToList();
 
-        // One more domain, outside the measured ones, for a one-person batch that warms the server's code paths
-        // (JIT of the POST, the workers, DNS and SMTP) without teaching it anything about the 20 domains.
-        descriptions.Add(new DomainDescription
-        {
-            Name = WarmUpDomain,
-            Mx = [new MxDescription { Preference = 10, Host = $"mx1.{WarmUpDomain}" }],
-            Mailboxes = ["warm.up"],
-            ReplyDelayMs = replyDelayMs,
-        });
-        var warmUp = new PlannedPerson("Warm", "Up", WarmUpDomain, $"warm.up@{WarmUpDomain}");
-
-        return new WorldPlan(new WorldDescription { Domains = descriptions }, domains, Interleave(cold, peoplePerDomain), Interleave(warm, peoplePerDomain), warmUp);
+        descriptions.Add(WarmUpDescription(replyDelayMs));
+        return new WorldPlan(new WorldDescription { Domains = descriptions }, domains, Interleave(cold, peoplePerDomain), Interleave(warm, peoplePerDomain), WarmUpPerson);
     }
 
-    private static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
+    internal static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
 }
 
 /// <summary>SMTP over a raw socket, as little as possible: what a prober cannot do faster.</summary>
@@ -701,8 +785,29 @@ internal sealed record Options
     public required bool Websites { get; init; }
     public required int BatchTimeoutSeconds { get; init; }
     public required int TimeoutSeconds { get; init; }
+
+    /// <summary>A generated world of real mail software instead of the planned one (--generated).</summary>
+    public required GeneratedOptions? Generated { get; init; }
+
+    /// <summary>Also a batch of 100 people at one greylisting domain (--greylist-batch).</summary>
+    public required bool GreylistBatch { get; init; }
+
+    public required AddressPattern GreylistPattern { get; init; }
+
+    public required int PostgreySeconds { get; init; }
+
+    public required double NoMailboxShare { get; init; }
+
+    /// <summary>The server's Smtp:GreylistRetryAfter, in seconds from the moment a domain first deferred us.</summary>
+    public required IReadOnlyList<int> GreylistSchedule { get; init; }
+
+    /// <summary>One retry step: the longest wait between two retries of the schedule.</summary>
+    public int GreylistStep => GreylistSchedule.Select((s, i) => i == 0 ? s : s - GreylistSchedule[i - 1]).Max();
+
     public double TargetRatio => 3;
     public double TargetWarmRcpt => 1.5;
+    public double TargetColdRcptPerFound => 2.0;
+    public double TargetWarmRcptPerFound => 1.3;
 
     public static RootCommand Command(Func<Options, CancellationToken, Task<int>> run)
     {
@@ -728,14 +833,37 @@ internal sealed record Options
         };
         var batchTimeout = BenchCommandLine.WholeNumber("--batch-timeout", "Seconds a batch may take before the run fails", 180, 1, 3600);
         var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds the whole run may take", 900, 1, 86400);
+        var generated = new Option<bool>("--generated")
+        {
+            Description = "A generated world instead (WorldGenerator with the behaviours of real mail software: Postfix's error limits, " +
+                          "a block-listed client, postgrey, dead MX hosts, and every older scenario): cold = its first 100 people, warm = the next 100",
+        };
+        var seed = BenchCommandLine.WholeNumber("--seed", "The generated world's seed", 2026, 0, int.MaxValue);
+        var generatedDomains = BenchCommandLine.WholeNumber("--generated-domains", "Domains in the generated world (21 scenarios: fewer leaves some out)", 25, 1, 200);
+        var noMailbox = BenchCommandLine.WholeNumber("--no-mailbox-percent", "People without a mailbox, in the generated world and the greylisting batch", 25, 0, 100);
+        var postgreySeconds = BenchCommandLine.WholeNumber("--postgrey-seconds", "The greylisting delay of the generated world's greylisting domains and of the greylisting batch", 30, 1, 3600);
+        var schedule = new Option<IReadOnlyList<int>?>("--greylist-schedule")
+        {
+            Description = "The server's Smtp:GreylistRetryAfter, seconds from the first deferral, comma-separated " +
+                          "(default: 1, 3 and 6 minutes scaled as 300 s is to --postgrey-seconds: 6,18,36 for 30 s)",
+            HelpName = "LIST",
+            CustomParser = ParseSeconds,
+        };
+        var greylistBatch = new Option<bool>("--greylist-batch") { Description = "Then a batch of 100 people at one greylisting domain (postgrey at --postgrey-seconds)" };
+        var greylistPattern = new Option<AddressPattern>("--greylist-pattern")
+        {
+            Description = "The greylisting batch's address pattern",
+            DefaultValueFactory = _ => AddressPattern.FirstDotLast,
+        };
 
         var command = BenchCommandLine.Root(
             "Email-finder benchmark: a simulated mail world in this process, the real server (--server-dll) as a child process " +
             "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.",
-            server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout);
+            server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout,
+            generated, seed, generatedDomains, noMailbox, postgreySeconds, schedule, greylistBatch, greylistPattern);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(domains) * result.GetValue(peoplePerDomain) > 100)
+            if (!result.GetValue(generated) && result.GetValue(domains) * result.GetValue(peoplePerDomain) > 100)
             {
                 result.AddError("a batch holds at most 100 people (domains x people-per-domain)");
             }
@@ -752,8 +880,39 @@ internal sealed record Options
             Websites = parsed.GetValue(websites),
             BatchTimeoutSeconds = parsed.GetValue(batchTimeout),
             TimeoutSeconds = parsed.GetValue(timeout),
+            Generated = parsed.GetValue(generated)
+                ? new GeneratedOptions(parsed.GetValue(seed), parsed.GetValue(generatedDomains), parsed.GetValue(noMailbox) / 100.0, parsed.GetValue(postgreySeconds))
+                : null,
+            GreylistBatch = parsed.GetValue(greylistBatch),
+            GreylistPattern = parsed.GetValue(greylistPattern),
+            PostgreySeconds = parsed.GetValue(postgreySeconds),
+            NoMailboxShare = parsed.GetValue(noMailbox) / 100.0,
+            GreylistSchedule = parsed.GetValue(schedule) ?? [.. new[] { 60, 180, 360 }.Select(s => Math.Max(1, s * parsed.GetValue(postgreySeconds) / 300))],
         }, cancellationToken));
         return command;
+    }
+
+    private static IReadOnlyList<int>? ParseSeconds(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        var values = new List<int>();
+        foreach (var value in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < 1 || (values.Count > 0 && seconds <= values[^1]))
+            {
+                result.AddError($"--greylist-schedule takes whole seconds, increasing, comma-separated, not '{text}'");
+                return null;
+            }
+
+            values.Add(seconds);
+        }
+
+        if (values.Count == 0)
+        {
+            result.AddError("--greylist-schedule needs at least one step");
+        }
+
+        return values;
     }
 
     private static IReadOnlyList<string> ParseConcurrencies(ArgumentResult result)

@@ -15,6 +15,12 @@ public sealed class KnowledgeOptions
 public sealed record DomainFacts(bool? CatchAll, LearnedPattern? Pattern)
 {
     public ProbeAnswer? CatchAllSeen { get; init; }
+
+    /// <summary>
+    /// Every shape the domain's addresses were seen in, the best supported first (<see cref="Pattern"/> is the first):
+    /// the others are its exceptions, the shapes a person may have when the pattern's address is not theirs.
+    /// </summary>
+    public IReadOnlyList<LearnedPattern> Shapes { get; init; } = [];
 }
 
 /// <summary>The catch-all probe's answer: which mail host said what, and when.</summary>
@@ -49,16 +55,17 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
         var addresses = await connection.QueryAsync<(string LocalPart, string Patterns, long FromDirectory, long SeenAt)>(new CommandDefinition(
             "SELECT local_part, patterns, from_directory, seen_at FROM domain_addresses WHERE domain = @domain AND seen_at >= @fresh ORDER BY seen_at DESC, local_part",
             new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
-        var pattern = addresses
+        var shapes = addresses
             .SelectMany(a => a.Patterns.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => (Pattern: p, Address: a)))
             .Where(p => Enum.IsDefined(typeof(AddressPattern), p.Pattern))
             .GroupBy(p => Enum.Parse<AddressPattern>(p.Pattern))
             .Select(g => new LearnedPattern(g.Key, g.Count(), g.Any(p => p.Address.FromDirectory == 1), g.Select(p => p.Address.LocalPart).Take(MaxSupporting).ToList(),
                 DateTimeOffset.FromUnixTimeMilliseconds(g.Max(p => p.Address.SeenAt))))
             .OrderByDescending(p => p.Observations).ThenByDescending(p => p.FromDirectory).ThenByDescending(p => AddressPatterns.Of(p.Pattern).Prior)
-            .FirstOrDefault();
-        return new DomainFacts(catchAll.CatchAll is null ? null : catchAll.CatchAll == 1, pattern)
+            .ToList();
+        return new DomainFacts(catchAll.CatchAll is null ? null : catchAll.CatchAll == 1, shapes.FirstOrDefault())
         {
+            Shapes = shapes,
             CatchAllSeen = catchAll.Evidence is { } seen && ProbeAnswerRecord.FromJson(seen) is { } record
                 ? new ProbeAnswer(record.MxHost, record.Reply, DateTimeOffset.FromUnixTimeMilliseconds(catchAll.At ?? 0))
                 : null,
