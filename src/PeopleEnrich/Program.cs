@@ -7,6 +7,7 @@ using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Storage.Retention;
 
 if (AdminCommands.Handles(args))
 {
@@ -26,6 +27,7 @@ builder.Services.AddCallerRateLimiting(builder.Configuration);
 builder.Services.AddApi();
 builder.Services.AddPipeline(builder.Configuration);
 builder.Services.AddSources(builder.Configuration);
+builder.Services.AddRetention(builder.Configuration);
 builder.Services.AddHealth();
 
 var app = builder.Build();

@@ -14,11 +14,10 @@ public sealed class AuditTrail(Database database, TimeProvider time)
 {
     public async Task RecordAsync(string command, IReadOnlyList<string> arguments, string outcome, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO audit_entries (at, os_user, command, arguments, outcome) VALUES (@at, @user, @command, @arguments, @outcome)",
             new { at = time.GetUtcNow().ToUnixTimeMilliseconds(), user = WhoRuns(), command, arguments = AuditedArguments.Mask(arguments), outcome },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 
     /// <summary>The newest entries first.</summary>
