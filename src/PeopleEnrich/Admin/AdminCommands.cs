@@ -21,10 +21,11 @@ namespace PeopleEnrich.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor", "audit"];
+    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor", "audit", "suppressions", "people"];
 
     /// <summary>The commands that change something: each run of one (its outcome too) is an entry of the audit trail.</summary>
-    private static readonly HashSet<string> Changing = ["accounts create", "keys create", "keys revoke", "credits grant", "directory import"];
+    private static readonly HashSet<string> Changing =
+        ["accounts create", "keys create", "keys revoke", "credits grant", "directory import", "suppressions add", "suppressions remove", "people erase"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Groups.Contains(args[0]);
 
@@ -40,6 +41,7 @@ public static class AdminCommands
         builder.Services.AddDirectory();
         builder.Services.AddDoctor(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddPersonalData();
         using var host = builder.Build();
 
         var root = new RootCommand("PeopleEnrich: with no command, serves the API; these commands manage it.")
@@ -50,6 +52,8 @@ public static class AdminCommands
             DirectoryCommand(host.Services),
             DoctorCommand.Create(host.Services),
             AuditCommand(host.Services),
+            PrivacyCommands.Suppressions(host.Services),
+            PrivacyCommands.People(host.Services),
         };
         var parsed = root.Parse(args);
         var exitCode = await parsed.InvokeAsync();
@@ -221,7 +225,7 @@ public static class AdminCommands
     }
 
     /// <summary>Migrates first (the server may never have run), then reports mistakes plainly with exit code 1.</summary>
-    private static Task<int> RunAsync(IServiceProvider services, Func<AccountStore, Task> action, CancellationToken cancellationToken) =>
+    internal static Task<int> RunAsync(IServiceProvider services, Func<AccountStore, Task> action, CancellationToken cancellationToken) =>
         ReportingMistakesAsync(async () =>
         {
             await services.PrepareDatabaseAsync(bootstrap: false, cancellationToken);

@@ -54,7 +54,20 @@ public sealed class AuditedArgumentsTests
     [InlineData(new[] { "--account", "acme", "--amount", "7" }, "--account acme --amount 7")]
     [InlineData(new[] { "--url", "https://hooks.example.com/x", "--secret", "whsec_abc" }, "--url https://hooks.example.com/x --secret ***")]
     [InlineData(new[] { "--secret=whsec_abc", "--KEY", "pe_123" }, "--secret=*** --KEY ***")]
-    [InlineData(new[] { "--person", "Ada King", "--domain", "engines.com" }, "--person \"Ada King\" --domain engines.com")]
+    [InlineData(new[] { "--company", "Engines Ltd", "--domain", "engines.com" }, "--company \"Engines Ltd\" --domain engines.com")]
     public void Secrets_are_masked_and_the_rest_kept_as_typed(string[] arguments, string kept) =>
         Assert.Equal(kept, AuditedArguments.Mask(arguments));
+
+    [Fact]
+    public void A_persons_identifiers_are_kept_only_as_fingerprints_that_the_same_identifier_reproduces()
+    {
+        var kept = AuditedArguments.Mask(["--person", "Ada King", "--domain", "engines.com", "--email=Ada@Engines.com", "--linkedin", "https://linkedin.com/in/ada"]);
+
+        Assert.DoesNotContain("Ada", kept, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("linkedin.com/in/ada", kept, StringComparison.Ordinal);
+        Assert.Equal(
+            $"--person {AuditedArguments.Fingerprint("ada king")} --domain engines.com --email={AuditedArguments.Fingerprint("ada@engines.com")} --linkedin {AuditedArguments.Fingerprint("https://linkedin.com/in/ada")}",
+            kept);
+        Assert.Matches("^sha256:[0-9a-f]{12}$", AuditedArguments.Fingerprint("ada@engines.com"));
+    }
 }

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Privacy;
 
 namespace PeopleEnrich.Pipeline.Workers;
 
@@ -15,6 +17,7 @@ public sealed class EnrichmentWorkers(
     ItemQueue queue,
     SourceWaterfall waterfall,
     ResultsCache cache,
+    SuppressionList suppressions,
     WorkSignal signal,
     TimeProvider time,
     IOptions<WorkerOptions> options,
@@ -146,15 +149,25 @@ public sealed class EnrichmentWorkers(
         }
     }
 
-    /// <summary>The cache first; then the waterfall, whose whole answers are kept for the next time.</summary>
+    /// <summary>
+    /// Suppressions first (a person or domain that opted out is asked of no source); then the cache; then the waterfall,
+    /// whose whole answers are kept for the next time. An answer holding a suppressed address is that person's: it is
+    /// neither returned nor kept.
+    /// </summary>
     private async Task<WaterfallResult> LookUpAsync(ClaimedItem item, CancellationToken cancellationToken)
     {
-        if (await cache.FindAsync(item.Person, item.AskedFields, cancellationToken) is { } cached)
+        if (await suppressions.FindForAsync(item.Person, cancellationToken) is { } suppressed)
         {
-            return new WaterfallResult.Completed(cached);
+            return Suppressed(suppressed.Error);
         }
 
-        var result = await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries);
+        if (await cache.FindAsync(item.Person, item.AskedFields, cancellationToken) is { } cached)
+        {
+            return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), cancellationToken);
+        }
+
+        var result = await UnlessSuppressedAsync(
+            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), cancellationToken);
         if (result is WaterfallResult.Completed { Cacheable: true } completed)
         {
             try
@@ -170,6 +183,15 @@ public sealed class EnrichmentWorkers(
 
         return result;
     }
+
+    private async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, CancellationToken cancellationToken) =>
+        result is WaterfallResult.Completed completed
+        && (await suppressions.SuppressedAmongAsync(completed.Outcome.Emails.Select(e => e.Email).ToList(), cancellationToken)).Count > 0
+            ? Suppressed(Suppression.PersonsRequest)
+            : result;
+
+    /// <summary>No email, no phone, nothing charged, nothing cached, and the reason said.</summary>
+    private static WaterfallResult.Completed Suppressed(string error) => new(new EnrichmentOutcome([], null, []) { Error = error });
 
     private static TimeSpan RetryDelay(WorkerOptions settings, long attempts)
     {
