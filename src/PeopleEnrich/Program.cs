@@ -2,11 +2,17 @@ using PeopleEnrich.Accounts;
 using PeopleEnrich.Admin;
 using PeopleEnrich.Api;
 using PeopleEnrich.Api.Auth;
+using PeopleEnrich.Client;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
+
+if (EnrichCommand.Handles(args))
+{
+    return await EnrichCommand.RunAsync(args);
+}
 
 if (AdminCommands.Handles(args))
 {
