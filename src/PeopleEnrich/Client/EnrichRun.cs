@@ -27,6 +27,8 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
     // Bump when what is sent for the same file changes, so a new version never reuses an older one's keys.
     private const string KeyVersion = "csv1";
 
+    private const string CreditsRanOutReason = "not sent: not enough credits left on the account";
+
     private static readonly IReadOnlyList<string> Deliverable = ["DELIVERABLE", "HIGH_PROBABILITY"];
 
     private int PricePerRow => (settings.Emails ? EmailPrice : 0) + (settings.Phones ? PhonePrice : 0);
@@ -45,9 +47,9 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
         }
 
         var (leads, skipped) = Leads.Read(file, columns);
-        WritePlan(file, columns, leads, skipped);
         if (settings.DryRun)
         {
+            WritePlan(file, columns, leads, skipped);
             WriteSkipped(skipped);
             Console.WriteLine("Dry run: nothing was sent.");
             return 0;
@@ -69,6 +71,7 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
         var api = new EnrichApi(http, time, wait => progress?.RateLimited(wait));
 
         var before = await api.CreditsAsync(retry: false, cancellationToken);
+        WritePlan(file, columns, leads, skipped);
         var most = (long)leads.Count * PricePerRow;
         if (most > before.RemainingCredits)
         {
@@ -91,14 +94,14 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
             await batches.RunAsync(progress = new LineProgress(Console.Out), cancellationToken);
         }
 
-        var finished = outcomes.Select(o => o ?? RowOutcome.NotSent("not sent: not enough credits left on the account")).ToList();
+        var finished = outcomes.Select(o => o ?? RowOutcome.NotSent(CreditsRanOutReason)).ToList();
         await EnrichedCsv.WriteAsync(settings.Output, file, finished, cancellationToken);
         var after = await api.CreditsAsync(retry: true, cancellationToken);
         WriteSummary(finished, after.UsedCredits - before.UsedCredits, after.RemainingCredits);
         Console.WriteLine($"Wrote {settings.Output}");
         if (batches.CreditsRanOut)
         {
-            throw new EnrichApiException($"not enough credits: {finished.Count(o => o.Error?.StartsWith("not sent: not enough credits", StringComparison.Ordinal) == true)} rows were not sent; add credits and run the same command again (nothing is charged twice)");
+            throw new EnrichApiException($"not enough credits: {Rows(finished.Count(o => o.Error == CreditsRanOutReason))} not sent; add credits and run the same command again (nothing is charged twice)");
         }
 
         return 0;
@@ -106,7 +109,7 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
 
     private void WritePlan(LeadFile file, LeadColumns columns, IReadOnlyList<Lead> leads, IReadOnlyList<SkippedRow> skipped)
     {
-        Console.WriteLine($"{settings.Input}: {file.Rows.Count} rows, {LeadFile.DescribeDelimiter(file.Delimiter)}-separated, UTF-8{(file.HasByteOrderMark ? " with BOM" : "")}.");
+        Console.WriteLine($"{settings.Input}: {Rows(file.Rows.Count)}, {LeadFile.DescribeDelimiter(file.Delimiter)}-separated, UTF-8{(file.HasByteOrderMark ? " with BOM" : "")}.");
         Console.WriteLine("Columns:");
         foreach (var field in Enum.GetValues<LeadField>())
         {
@@ -121,10 +124,12 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
         }
 
         var asked = string.Join(" and ", Fields.Select(f => f["contact.".Length..]));
-        Console.WriteLine($"{leads.Count} rows to send asking for {asked}; {skipped.Count} rows cannot be sent.");
+        Console.WriteLine($"{Rows(leads.Count)} to send asking for {asked}; {Rows(skipped.Count)} cannot be sent.");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"At most {(long)leads.Count * PricePerRow} credits ({PricePerRow} per row: {EmailPrice} for emails, {PhonePrice} for phones, charged only when found)."));
     }
+
+    private static string Rows(int count) => count == 1 ? "1 row" : $"{count} rows";
 
     private static void WriteSkipped(IReadOnlyList<SkippedRow> skipped)
     {
