@@ -153,6 +153,23 @@ public sealed class EnrichCommandTests(EnrichServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_row_the_server_refuses_is_skipped_with_the_servers_reason_and_the_rest_of_its_batch_is_sent()
+    {
+        using var folder = new WorkFolder();
+        var (accountId, key) = await Server.CreateAccountAsync();
+        var grace = EnrichServer.Known[0];
+        // "acme.123" passes the client's own check; the server refuses a numeric top-level label (422 at body.requests[0].domain).
+        folder.Write("leads.csv", $"firstname,lastname,domain\nAda,Lovelace,acme.123\n{grace.FirstName},{grace.LastName},{grace.Domain}\n");
+
+        (await RunAsync(folder, "enrich", "leads.csv", "--server", Server.Url.ToString(), "--key", key)).AssertSucceeded();
+
+        var output = folder.Read("leads.enriched.csv", ",");
+        AssertSkipped(output, 0, "refused by the server: domain not a company domain: the value is not a valid host name");
+        AssertFound(output, 1, grace);
+        Assert.Equal((10L, 0L, 1L), await Server.StoredAsync(accountId));
+    }
+
+    [Fact]
     public async Task A_run_killed_after_its_first_batch_then_run_again_is_charged_once_and_writes_every_row()
     {
         using var folder = new WorkFolder();
