@@ -32,7 +32,7 @@ internal sealed class BarProgress(ProgressTask task, int total) : IRunProgress
     {
         lock (_gate)
         {
-            _found = string.Create(CultureInfo.InvariantCulture, $" · {emailsFound:N0} emails · {phonesFound:N0} phones");
+            _found = string.Create(CultureInfo.InvariantCulture, $" · {emailsFound:N0} emails, {phonesFound:N0} phones found");
             task.Value = rowsDone;
             task.Description = Description(rowsDone, total, _found);
         }
