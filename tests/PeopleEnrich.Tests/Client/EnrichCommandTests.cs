@@ -196,6 +196,38 @@ public sealed class EnrichCommandTests(EnrichServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Batches_the_account_cannot_cover_are_left_unsent_and_a_run_after_a_grant_sends_only_those()
+    {
+        using var folder = new WorkFolder();
+        // Enough for the first batch's reservation (100 phones at 10), not for the second's once it is charged.
+        var (accountId, key) = await Server.CreateAccountAsync(credits: 1500);
+        folder.Write("bulk.csv", BulkCsv());
+        string[] args = ["enrich", "bulk.csv", "--server", Server.Url.ToString(), "--key", key, "--fields", "phones", "--parallel", "1"];
+
+        var short1 = await RunAsync(folder, args);
+
+        Assert.True(short1.ExitCode == 1, short1.ToString());
+        Assert.Equal("error: not enough credits: 150 rows not sent; add credits and run the same command again (nothing is charged twice)", Assert.Single(short1.ErrorLines));
+        Assert.Contains("Warning: 1500 credits left and these rows can reserve up to 2500: batches the account cannot cover are left unsent.", short1.OutputLines);
+        var partial = folder.Read("bulk.enriched.csv", ",");
+        Assert.Equal(EnrichServer.BulkCount, partial.Rows.Count);
+        Assert.All(Enumerable.Range(0, 100), i => Assert.Equal("COMPLETED", partial.Value(i, "enrich_status")));
+        Assert.All(Enumerable.Range(100, 150), i => Assert.Equal(["SKIPPED", "not sent: not enough credits left on the account"], Answer(partial, i)[^2..]));
+        Assert.Equal((1000L, 0L, 1L), await Server.StoredAsync(accountId));
+
+        (await ProgramRunner.RunAsync(Server.Database, "credits", "grant", "--account", accountId, "--amount", "1000")).AssertSucceeded();
+        (await RunAsync(folder, args)).AssertSucceeded();
+
+        Assert.Equal((2500L, 0L, 3L), await Server.StoredAsync(accountId));
+        var output = folder.Read("bulk.enriched.csv", ",");
+        Assert.All(Enumerable.Range(0, EnrichServer.BulkCount), i =>
+        {
+            var person = EnrichServer.Bulk(i);
+            Assert.Equal(["", "", "", person.Phone, person.Region, person.Phone, "COMPLETED", ""], Answer(output, i));
+        });
+    }
+
+    [Fact]
     public async Task A_low_rate_limit_is_waited_out_as_Retry_After_says_and_every_batch_is_sent_once()
     {
         await using var limited = await EnrichServer.StartAsync(permitsPerSecond: 1);
