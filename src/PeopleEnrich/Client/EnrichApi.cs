@@ -134,12 +134,12 @@ internal sealed class EnrichApi(HttpClient http, TimeProvider time, Action<TimeS
         }
     }
 
-    private static TimeSpan RetryAfter(HttpResponseMessage response)
+    private TimeSpan RetryAfter(HttpResponseMessage response)
     {
         var wait = response.Headers.RetryAfter switch
         {
             { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow,
+            { Date: { } date } => date - time.GetUtcNow(),
             _ => TimeSpan.FromSeconds(1),
         };
         return wait < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : wait > TimeSpan.FromMinutes(5) ? TimeSpan.FromMinutes(5) : wait;
