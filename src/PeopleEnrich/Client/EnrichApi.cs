@@ -123,7 +123,7 @@ internal sealed class EnrichApi(HttpClient http, TimeProvider time, Action<TimeS
                         attempt = 0;
                         continue;
                     case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
-                        throw new EnrichApiException($"the server at {http.BaseAddress} refused the API key ({(int)response.StatusCode}): check --key or PEOPLEENRICH_API_KEY");
+                        throw new EnrichApiException($"the server at {http.BaseAddress} refused the API key ({(int)response.StatusCode}): check --key or {EnrichCommand.KeyVariable}");
                     case >= HttpStatusCode.InternalServerError when attempt < attempts:
                         await Task.Delay(Backoff(attempt), time, cancellationToken);
                         continue;

@@ -57,7 +57,7 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
 
         if (string.IsNullOrWhiteSpace(settings.Key))
         {
-            throw new EnrichApiException("no API key: pass --key KEY or set PEOPLEENRICH_API_KEY");
+            throw new EnrichApiException($"no API key: pass --key KEY or set {EnrichCommand.KeyVariable}");
         }
 
         if (Path.GetDirectoryName(settings.Output) is { } folder && !Directory.Exists(folder))
@@ -67,6 +67,7 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
 
         using var http = new HttpClient { BaseAddress = settings.Server, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", settings.Key.Trim());
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("PeopleEnrich-enrich/2.0");
         IRunProgress? progress = null;
         var api = new EnrichApi(http, time, wait => progress?.RateLimited(wait));
 
