@@ -2,6 +2,7 @@ using PeopleEnrich.Accounts;
 using PeopleEnrich.Admin;
 using PeopleEnrich.Api;
 using PeopleEnrich.Api.Auth;
+using PeopleEnrich.Client;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
@@ -9,6 +10,11 @@ using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Storage.Retention;
+
+if (EnrichCommand.Handles(args))
+{
+    return await EnrichCommand.RunAsync(args);
+}
 
 if (AdminCommands.Handles(args))
 {

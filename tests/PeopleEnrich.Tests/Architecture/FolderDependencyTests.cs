@@ -23,6 +23,17 @@ public sealed class FolderDependencyTests
     }
 
     [Fact]
+    public void The_command_line_client_uses_no_room_of_the_server()
+    {
+        // 'enrich' is a client of the contract only, so that it works against any server of it: it may not
+        // reach into what this server does, not even for a shared helper.
+        var graph = FolderGraph.Of(typeof(Program).Assembly.Location);
+        var used = graph.Edges.Where(edge => edge.From == "Client").Select(edge => $"{edge.To}: {graph.Why(edge.From, edge.To)}").ToList();
+        Assert.True(used.Count == 0, "Client uses:\n" + string.Join("\n", used));
+        Assert.DoesNotContain(graph.Edges, edge => edge.To == "Client");
+    }
+
+    [Fact]
     public void The_graph_sees_known_dependencies()
     {
         // The test above can only fail if the graph is read at all: the API's endpoints use the pipeline.
