@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
@@ -10,7 +11,16 @@ public static class PipelineSetup
 {
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<WorkerOptions>(configuration.GetSection("Workers"));
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection("Workers"))
+            .Validate(WorkerOptions.IsValid, "Workers: Concurrency, MaxAttempts, HeartbeatInterval and MaxItemTime must be positive, and LeaseDuration at least twice HeartbeatInterval.")
+            .ValidateOnStart();
+        // The stop waits for the items in flight (Workers:ShutdownGrace), then for their hand-back and the SMTP goodbyes.
+        services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, workers) =>
+        {
+            host.ShutdownTimeout = workers.Value.ShutdownGrace + TimeSpan.FromSeconds(15);
+            host.ServicesStopConcurrently = true; // the workers start handing back while the server finishes its requests
+        });
+        services.AddSingleton(provider => WorkerIdentity.From(provider.GetRequiredService<IOptions<WorkerOptions>>(), provider.GetRequiredService<ILogger<WorkerIdentity>>()));
         services.AddOptions<WaterfallOptions>().Bind(configuration.GetSection("Waterfall"))
             .Validate(WaterfallOptions.IsValid, "Waterfall: SourceTimeout and every OutageRetryAfter must be positive.")
             .ValidateOnStart();
