@@ -50,6 +50,7 @@ public abstract partial class RecoveryTests<TProvider> where TProvider : IDataba
         using var http = Client(server.Url);
         var requestId = await SubmitAsync(http);
         await WaitUntilHeldAsync(data, await OwnerOfAsync(server));
+        await WaitUntilAsync(() => world.Hosts.Any(host => host.ActiveSessions > 0), "no SMTP session was ever opened");
 
         Assert.Equal(0, await server.StopAsync());
 
@@ -138,6 +139,16 @@ public abstract partial class RecoveryTests<TProvider> where TProvider : IDataba
         {
             Assert.True(DateTime.UtcNow < deadline, $"{owner} never held an item");
             await Task.Delay(50);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
         }
     }
 
