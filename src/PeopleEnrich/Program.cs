@@ -24,6 +24,11 @@ if (AdminCommands.Handles(args))
 // Settings files live beside the binary, so the program behaves the same from any working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.UseDefaultAddress("http://localhost:8080");
+builder.QuietStartFailures();
+if (!builder.TryGetRole(Console.Error, out var role))
+{
+    return 1;
+}
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration);
@@ -34,24 +39,33 @@ builder.Services.AddCallerRateLimiting(builder.Configuration);
 builder.Services.AddApi();
 builder.Services.AddPrivacy();
 builder.Services.AddPipeline(builder.Configuration);
+if (role.RunsWorkers())
+{
+    builder.Services.AddWorkers();
+}
+
 builder.Services.AddSources(builder.Configuration);
 builder.Services.AddRetention(builder.Configuration);
 builder.Services.AddHealth();
 
 var app = builder.Build();
-await app.Services.PrepareDatabaseAsync(bootstrap: true);
+await app.Services.PrepareDatabaseAsync(bootstrap: role.ServesApi());
 
 app.UseApiErrors();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 
-app.MapPeopleEnrichment();
-app.MapCredits();
-app.MapContract();
+// A worker serves only its health, so that its port can be watched.
+if (role.ServesApi())
+{
+    app.MapPeopleEnrichment();
+    app.MapCredits();
+    app.MapContract();
+}
+
 app.MapHealth();
 
-await app.RunAsync();
-return 0;
+return await app.RunUntilStoppedAsync(Console.Error);
 
 public partial class Program;

@@ -12,7 +12,9 @@ public static class PipelineSetup
 {
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<WorkerOptions>(configuration.GetSection("Workers"));
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection("Workers"))
+            .Validate(WorkerOptions.IsValid, "Workers: Concurrency, MaxAttempts, HeartbeatInterval and MaxItemTime must be positive, and LeaseDuration at least twice HeartbeatInterval.")
+            .ValidateOnStart();
         services.AddOptions<WaterfallOptions>().Bind(configuration.GetSection("Waterfall"))
             .Validate(WaterfallOptions.IsValid, "Waterfall: SourceTimeout and every OutageRetryAfter must be positive.")
             .ValidateOnStart();
@@ -21,6 +23,19 @@ public static class PipelineSetup
         services.AddSingleton<ItemQueue>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<SourceWaterfall>();
+        return services;
+    }
+
+    /// <summary>The workers of this process: what a process of the api role goes without.</summary>
+    public static IServiceCollection AddWorkers(this IServiceCollection services)
+    {
+        // The stop waits for the items in flight (Workers:ShutdownGrace), then for their hand-back and the SMTP goodbyes.
+        services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, workers) =>
+        {
+            host.ShutdownTimeout = workers.Value.ShutdownGrace + TimeSpan.FromSeconds(15);
+            host.ServicesStopConcurrently = true; // the workers start handing back while the server finishes its requests
+        });
+        services.AddSingleton(provider => WorkerIdentity.From(provider.GetRequiredService<IOptions<WorkerOptions>>(), provider.GetRequiredService<ILogger<WorkerIdentity>>()));
         services.AddHostedService<EnrichmentWorkers>();
         services.AddSingleton<IExpiringRows, ExpiredRequests>();
         services.AddExpiringRows("cached answers", "results_cache", "stored_at < @cutoff", provider => provider.GetRequiredService<IOptions<CacheOptions>>().Value.Ttl);

@@ -44,6 +44,10 @@ public sealed class Database : IAsyncDisposable
     /// <summary>"column {InAny("p")}" tests membership of a list parameter: Npgsql binds arrays, SQLite needs Dapper to expand them.</summary>
     public string InAny(string parameter) => IsPostgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
+    /// <summary>The database the configuration names, without opening it: PostgreSQL when it has a connection string, SQLite otherwise.</summary>
+    public static DatabaseProvider ProviderIn(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")) ? DatabaseProvider.Sqlite : DatabaseProvider.Postgres;
+
     public static Database FromConfiguration(IConfiguration configuration)
     {
         var postgres = configuration.GetConnectionString("Postgres");

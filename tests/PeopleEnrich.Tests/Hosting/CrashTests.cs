@@ -46,7 +46,11 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         Assert.True(unfinished > 0, "every item was settled before the kill; the test did not crash anything in flight");
         Assert.Equal(Batches * PerBatch, await ScalarAsync(data, "SELECT COUNT(*) FROM items"));
 
+        var held = await ScalarAsync(data, "SELECT COUNT(*) FROM items WHERE status = 'PROCESSING' AND lease_owner IS NOT NULL");
+
         await server.RestartAsync();
+        // Started again in the same folder, it is the same worker, and takes back exactly what it held when killed.
+        Assert.Contains($"; {held} items of this worker's previous run taken back", await server.WaitForLineAsync("of this worker's previous run taken back"));
         using (var http = Client(server.Url))
         {
             foreach (var id in requestIds)
@@ -109,8 +113,10 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         ["Bootstrap:Credits"] = Credits.ToString(CultureInfo.InvariantCulture),
         ["RateLimit:PermitsPerSecond"] = "1000",
         ["Workers:Concurrency"] = "2",
-        // Short leases, so that the killed server's items come back within the test.
-        ["Workers:LeaseDuration"] = "00:00:02",
+        // Leases longer than the test's every wait: the killed server's items can only come back because the
+        // server started again takes its previous run's items back at once.
+        ["Workers:LeaseDuration"] = "00:30:00",
+        ["Workers:HeartbeatInterval"] = "00:00:01",
     });
 
     private static async Task ImportPhonesAsync(TestDatabase database)

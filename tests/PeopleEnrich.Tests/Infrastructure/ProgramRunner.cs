@@ -26,7 +26,9 @@ public static class ProgramRunner
         RunAsync(args, EnvironmentFor(database));
 
     /// <summary>The server on <paramref name="database"/> (and on no other), with <paramref name="settings"/> on top; ready when this returns.</summary>
-    public static Task<ServerProcess> StartServerAsync(TestDatabase database, IReadOnlyDictionary<string, string?> settings, TimeSpan? stopTimeout = null)
+    /// <param name="arguments">After <c>--urls</c> (e.g. <c>--role worker</c>).</param>
+    public static Task<ServerProcess> StartServerAsync(
+        TestDatabase database, IReadOnlyDictionary<string, string?> settings, TimeSpan? stopTimeout = null, IReadOnlyList<string>? arguments = null)
     {
         var all = new Dictionary<string, string?>(database.Settings);
         foreach (var (key, value) in settings)
@@ -34,7 +36,7 @@ public static class ProgramRunner
             all[key] = value;
         }
 
-        var options = new ServerOptions { App = BuiltApp.InThisSolution, Settings = all };
+        var options = new ServerOptions { App = BuiltApp.InThisSolution, Settings = all, Arguments = arguments ?? [] };
         return ServerProcess.StartAsync(stopTimeout is { } timeout ? options with { StopTimeout = timeout } : options);
     }
 

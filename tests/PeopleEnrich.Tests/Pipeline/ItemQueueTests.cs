@@ -142,6 +142,63 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
     }
 
     [Fact]
+    public async Task A_heartbeat_keeps_the_items_in_flight_and_lets_go_of_the_others()
+    {
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(3));
+        var held = await Queue.ClaimAsync("w1", 3, Lease, 5, CancellationToken.None);
+        Assert.Equal(3, held.Count);
+
+        // Two of the three are still being worked on; the third's work ended without settling it.
+        _clock.Advance(Lease / 2);
+        Assert.Equal(2, await Queue.RenewAsync("w1", held.Take(2).ToList(), Lease, CancellationToken.None));
+        Assert.Equal(0, await Queue.RenewAsync("someone-else", held, Lease, CancellationToken.None));
+
+        _clock.Advance(Lease / 2 + TimeSpan.FromSeconds(1));
+        var taken = Assert.Single(await Queue.ClaimAsync("w2", 10, Lease, 5, CancellationToken.None));
+        Assert.Equal(Key(held[2]), Key(taken));
+        Assert.Equal(2, taken.Attempts); // a worker that lost an item spent an attempt on it
+        Assert.Equal(1, await ScalarAsync("SELECT takeovers FROM items WHERE batch_id = @BatchId AND idx = @Idx", taken));
+        Assert.Equal(0, await ScalarAsync("SELECT takeovers FROM items WHERE batch_id = @BatchId AND idx = @Idx", held[0]));
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_hands_the_items_back_at_once_without_counting_their_attempts()
+    {
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(3));
+        var held = await Queue.ClaimAsync("stopping", 2, Lease, 5, CancellationToken.None);
+        var other = Assert.Single(await Queue.ClaimAsync("staying", 10, Lease, 5, CancellationToken.None));
+
+        Assert.Equal(2, await Queue.ReleaseHeldAsync("stopping", CancellationToken.None));
+        Assert.False(await Queue.CompleteAsync(held[0], "stopping", Verdict.Decide([], []), CancellationToken.None));
+
+        var again = await Queue.ClaimAsync("next", 10, Lease, 5, CancellationToken.None);
+        Assert.Equal(held.Select(Key).Order(), again.Select(Key).Order());
+        Assert.All(again, item => Assert.Equal(1, item.Attempts));
+        Assert.Equal(0, await ScalarAsync("SELECT SUM(takeovers) FROM items WHERE batch_id = @BatchId", other));
+    }
+
+    [Fact]
+    public async Task A_restarted_worker_takes_back_its_previous_lifes_items_at_once_and_their_attempts_still_count()
+    {
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(3));
+        var died = await Queue.ClaimAsync("host-a1b2", 2, Lease, maxAttempts: 2, CancellationToken.None);
+        var others = Assert.Single(await Queue.ClaimAsync("host-c3d4", 1, Lease, maxAttempts: 2, CancellationToken.None));
+
+        Assert.Equal(2, await Queue.ExpireLeasesOfAsync("host-a1b2", CancellationToken.None));
+        var back = await Queue.ClaimAsync("host-a1b2", 10, Lease, maxAttempts: 2, CancellationToken.None);
+        Assert.Equal(died.Select(Key).Order(), back.Select(Key).Order()); // not the other worker's, whose lease holds
+        Assert.All(back, item => Assert.Equal(2, item.Attempts));
+        Assert.Equal(2, await ScalarAsync("SELECT SUM(takeovers) FROM items WHERE batch_id = @BatchId", others));
+
+        // Dying with it again, on its last attempt: FAILED at once, not after a lease.
+        Assert.Equal(2, await Queue.ExpireLeasesOfAsync("host-a1b2", CancellationToken.None));
+        Assert.Equal(2, await Queue.FailAbandonedAsync(maxAttempts: 2, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Concurrent_workers_never_claim_one_item_twice()
     {
         var account = await _app.CreateAccountAsync(credits: 10_000);
@@ -168,6 +225,12 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
     }
 
     private static (string, long) Key(ClaimedItem item) => (item.BatchId, item.Idx);
+
+    private async Task<long> ScalarAsync(string sql, ClaimedItem item)
+    {
+        await using var connection = await Database.OpenAsync(CancellationToken.None);
+        return await connection.ExecuteScalarAsync<long>(sql, new { item.BatchId, item.Idx });
+    }
 }
 
 public sealed class SqliteItemQueueTests : ItemQueueTests<Sqlite>;

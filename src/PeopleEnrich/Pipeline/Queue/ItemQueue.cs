@@ -61,7 +61,8 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
         var now = Now;
         var lockClause = database.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
         return await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
-            UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1
+            UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
+                             takeovers = takeovers + CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END
             WHERE (batch_id, idx) IN (
                 SELECT batch_id, idx FROM items
                 WHERE status = 'PROCESSING' AND available_at <= @now
@@ -72,6 +73,49 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
             """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, transaction, cancellationToken: cancellationToken))).Select(row => row.ToItem()).ToList(),
             cancellationToken, durable: false); // a claim lost in a power cut is only claimed again
     }
+
+    /// <summary>
+    /// The heartbeat: the <paramref name="items"/> <paramref name="owner"/> is working on stay its own for <paramref name="lease"/>
+    /// more, in one statement. Only those: an item whose work ended unsettled is let go, and one another worker took over
+    /// meanwhile is not the owner's any more.
+    /// </summary>
+    public Task<int> RenewAsync(string owner, IReadOnlyCollection<ClaimedItem> items, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { owner, until = Now + (long)lease.TotalMilliseconds });
+        var keys = new List<string>(items.Count);
+        foreach (var (item, i) in items.Select((item, i) => (item, i)))
+        {
+            parameters.Add($"b{i}", item.BatchId);
+            parameters.Add($"i{i}", item.Idx);
+            keys.Add($"(@b{i}, @i{i})");
+        }
+
+        return database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition($"""
+            UPDATE items SET lease_until = @until
+            WHERE lease_owner = @owner AND status = 'PROCESSING' AND (batch_id, idx) IN ({string.Join(", ", keys)})
+            """, parameters, transaction, cancellationToken: cancellationToken)),
+            cancellationToken, durable: false); // a renewal lost in a power cut only shortens leases that died with it
+    }
+
+    /// <summary>
+    /// A graceful stop: every item <paramref name="owner"/> still holds is claimable at once, in its place in the queue,
+    /// and the attempt its claim counted is handed back (stopping is not the item's failure).
+    /// </summary>
+    public Task<int> ReleaseHeldAsync(string owner, CancellationToken cancellationToken) =>
+        database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE items SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
+            WHERE lease_owner = @owner AND status = 'PROCESSING' AND attempts > 0
+            """, new { owner }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>
+    /// At start-up: the items this process's previous life held when it died are claimable now, not when their
+    /// leases would have run out. Its death still counts as their attempt, as a lease that ran out would, and the
+    /// next claim counts the take-over, so an item that kills its worker every time is still FAILED in the end.
+    /// </summary>
+    public Task<int> ExpireLeasesOfAsync(string owner, CancellationToken cancellationToken) =>
+        database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE items SET lease_until = @expired WHERE lease_owner = @owner AND status = 'PROCESSING' AND lease_until > @expired
+            """, new { owner, expired = Now - 1 }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 
     /// <summary>Writes the result and charges what was found; false when the lease was lost meanwhile.</summary>
     public Task<bool> CompleteAsync(ClaimedItem item, string owner, EnrichmentOutcome outcome, CancellationToken cancellationToken)

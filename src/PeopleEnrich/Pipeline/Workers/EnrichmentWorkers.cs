@@ -10,8 +10,11 @@ namespace PeopleEnrich.Pipeline.Workers;
 
 /// <summary>
 /// Claims items and runs each through the waterfall, up to <see cref="WorkerOptions.Concurrency"/>
-/// at once (items of one batch run side by side). Each process has its own owner name, so leases
-/// show who holds what when several processes share one PostgreSQL.
+/// at once (items of one batch run side by side). Leases carry this process's <see cref="WorkerIdentity"/>
+/// and are short; a heartbeat keeps them while the process lives (<see cref="LeaseHeartbeat"/>), so a dead
+/// process's items go to another within a lease, and a restarted one takes its own back at once.
+/// A stop (SIGTERM, Ctrl-C) claims nothing more, gives the items in flight <see cref="WorkerOptions.ShutdownGrace"/>
+/// and hands the rest back at once, their attempts not counted.
 /// </summary>
 public sealed class EnrichmentWorkers(
     ItemQueue queue,
@@ -19,107 +22,200 @@ public sealed class EnrichmentWorkers(
     ResultsCache cache,
     SuppressionList suppressions,
     WorkSignal signal,
+    WorkerIdentity identity,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     IOptions<WorkerOptions> options,
     ILogger<EnrichmentWorkers> logger) : BackgroundService
 {
     private static readonly TimeSpan ReapInterval = TimeSpan.FromSeconds(5);
 
-    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    // Cut short by a timer, not awaited for ever: an item deaf to cancellation must not hold up the stop.
+    private static readonly TimeSpan AbandonWait = TimeSpan.FromSeconds(5);
+
+    public string Owner => identity.Id;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (!settings.Enabled)
+        if (!settings.Enabled || !await ServerStartedAsync(stoppingToken))
         {
             return;
         }
 
-        var slots = new SemaphoreSlim(settings.Concurrency);
+        var taken = await TakeBackPreviousLifeAsync(stoppingToken);
+        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}; {Taken} items of this worker's previous run taken back",
+            Owner, settings.Concurrency, taken);
+        using var heartbeat = new LeaseHeartbeat(queue, Owner, time, settings, logger);
+        var beating = heartbeat.RunAsync();
         var running = new ConcurrentDictionary<Task, bool>();
-        var nextReap = DateTimeOffset.MinValue;
-        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}", Owner, settings.Concurrency);
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                await slots.WaitAsync(stoppingToken);
-                var free = 1;
-                while (free < settings.Concurrency && slots.Wait(0))
-                {
-                    free++;
-                }
-
-                IReadOnlyList<ClaimedItem> claimed;
-                try
-                {
-                    if (time.GetUtcNow() >= nextReap)
-                    {
-                        nextReap = time.GetUtcNow() + ReapInterval;
-                        if (await queue.FailAbandonedAsync(settings.MaxAttempts, stoppingToken) > 0)
-                        {
-                            signal.ProgressMade();
-                        }
-                    }
-
-                    claimed = await queue.ClaimAsync(Owner, free, settings.LeaseDuration, settings.MaxAttempts, stoppingToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    // The database is away: keep the slots, wait, try again. Nothing is lost meanwhile.
-                    slots.Release(free);
-                    logger.LogError(exception, "Could not claim work; retrying");
-                    await Task.Delay(WorkSignal.PollInterval, stoppingToken);
-                    continue;
-                }
-
-                if (free > claimed.Count)
-                {
-                    slots.Release(free - claimed.Count);
-                }
-
-                foreach (var item in claimed)
-                {
-                    var task = ProcessAsync(item, settings, stoppingToken);
-                    running[task] = true;
-                    _ = task.ContinueWith(t =>
-                    {
-                        running.TryRemove(t, out _);
-                        slots.Release();
-                    }, TaskScheduler.Default);
-                }
-
-                if (claimed.Count == 0)
-                {
-                    await signal.WaitForWorkAsync(WorkSignal.PollInterval, stoppingToken);
-                }
-            }
+            await ClaimUntilStoppedAsync(settings, heartbeat, running, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
 
-        // Unfinished items keep their leases and return to the queue when those run out.
-        await Task.WhenAll(running.Keys);
+        await FinishInFlightAsync(settings, heartbeat, running);
+        await heartbeat.StopAsync(beating);
+        await HandBackAsync();
     }
 
-    private async Task ProcessAsync(ClaimedItem item, WorkerOptions settings, CancellationToken stoppingToken)
+    /// <summary>Claims begin once the server listens, so a start that fails (its port taken) has claimed nothing; false when stopped first.</summary>
+    private async Task<bool> ServerStartedAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
-        // Past its lease the item may already be someone else's: stop working on it.
-        using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        lease.CancelAfter(settings.LeaseDuration);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         try
         {
-            var result = await LookUpAsync(item, lease.Token);
+            await started.Task.WaitAsync(stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task<int> TakeBackPreviousLifeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await queue.ExpireLeasesOfAsync(Owner, stoppingToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The database is away; the leases will run out on their own.
+            logger.LogWarning(exception, "Could not take back the items of this worker's previous run");
+            return 0;
+        }
+    }
+
+    private async Task ClaimUntilStoppedAsync(WorkerOptions settings, LeaseHeartbeat heartbeat, ConcurrentDictionary<Task, bool> running, CancellationToken stoppingToken)
+    {
+        var slots = new SemaphoreSlim(settings.Concurrency);
+        var nextReap = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await slots.WaitAsync(stoppingToken);
+            var free = 1;
+            while (free < settings.Concurrency && slots.Wait(0))
+            {
+                free++;
+            }
+
+            IReadOnlyList<ClaimedItem> claimed;
+            try
+            {
+                if (time.GetUtcNow() >= nextReap)
+                {
+                    nextReap = time.GetUtcNow() + ReapInterval;
+                    if (await queue.FailAbandonedAsync(settings.MaxAttempts, stoppingToken) > 0)
+                    {
+                        signal.ProgressMade();
+                    }
+                }
+
+                claimed = await queue.ClaimAsync(Owner, free, settings.LeaseDuration, settings.MaxAttempts, stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The database is away: keep the slots, wait, try again. Nothing is lost meanwhile.
+                slots.Release(free);
+                logger.LogError(exception, "Could not claim work; retrying");
+                await Task.Delay(WorkSignal.PollInterval, stoppingToken);
+                continue;
+            }
+
+            if (free > claimed.Count)
+            {
+                slots.Release(free - claimed.Count);
+            }
+
+            foreach (var item in claimed)
+            {
+                heartbeat.Hold(item);
+                var task = ProcessAsync(item, settings, heartbeat.HeldToken);
+                running[task] = true;
+                _ = task.ContinueWith(t =>
+                {
+                    heartbeat.LetGo(item);
+                    running.TryRemove(t, out _);
+                    slots.Release();
+                }, TaskScheduler.Default);
+            }
+
+            if (claimed.Count == 0)
+            {
+                await signal.WaitForWorkAsync(WorkSignal.PollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>The items in flight get the grace to finish; then the rest are abandoned, to be handed back.</summary>
+    private async Task FinishInFlightAsync(WorkerOptions settings, LeaseHeartbeat heartbeat, ConcurrentDictionary<Task, bool> running)
+    {
+        if (running.IsEmpty)
+        {
+            return;
+        }
+
+        logger.LogInformation("Stopping: {Count} items in flight get {Grace} to finish", running.Count, settings.ShutdownGrace);
+        if (!await AllEndAsync(running, settings.ShutdownGrace))
+        {
+            heartbeat.Abandon();
+            await AllEndAsync(running, AbandonWait);
+        }
+    }
+
+    private async Task<bool> AllEndAsync(ConcurrentDictionary<Task, bool> running, TimeSpan within)
+    {
+        try
+        {
+            await Task.WhenAll(running.Keys).WaitAsync(within, time);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private async Task HandBackAsync()
+    {
+        try
+        {
+            var released = await queue.ReleaseHeldAsync(Owner, CancellationToken.None);
+            if (released > 0)
+            {
+                logger.LogInformation("Stopped: {Count} unfinished items handed back to the queue, their attempts not counted", released);
+                signal.Pulse();
+            }
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Could not hand back the unfinished items; they return when their leases run out");
+        }
+    }
+
+    private async Task ProcessAsync(ClaimedItem item, WorkerOptions settings, CancellationToken held)
+    {
+        await Task.Yield();
+        // Abandoned (the stop's grace is over, or the leases may be lost): stop working on it without settling.
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(held);
+        attempt.CancelAfter(settings.MaxItemTime);
+        try
+        {
+            var result = await LookUpAsync(item, attempt.Token);
             var settled = result switch
             {
-                WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, lease.Token),
+                WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, attempt.Token),
                 WaterfallResult.AllSourcesFailed { Retryable: true } failed => await queue.ReleaseAfterFailureAsync(
-                    item, Owner, failed.Error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), lease.Token),
-                WaterfallResult.AllSourcesFailed failed => await queue.FailAsync(item, Owner, failed.Error, lease.Token),
-                WaterfallResult.Deferred deferred => await queue.DeferAsync(item, Owner, deferred.Reason, deferred.RetryAfter, lease.Token),
-                WaterfallResult.OutageDeferred outage => await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, lease.Token),
+                    item, Owner, failed.Error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), attempt.Token),
+                WaterfallResult.AllSourcesFailed failed => await queue.FailAsync(item, Owner, failed.Error, attempt.Token),
+                WaterfallResult.Deferred deferred => await queue.DeferAsync(item, Owner, deferred.Reason, deferred.RetryAfter, attempt.Token),
+                WaterfallResult.OutageDeferred outage => await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, attempt.Token),
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
             if (!settled)
@@ -129,23 +225,31 @@ public sealed class EnrichmentWorkers(
 
             signal.ProgressMade();
         }
-        catch (OperationCanceledException) when (lease.IsCancellationRequested)
+        catch (OperationCanceledException) when (held.IsCancellationRequested)
         {
-            // Shutting down or out of lease: the lease's expiry hands the item to the next claim.
+            // Abandoned: handed back by the stop, or already another worker's.
+        }
+        catch (OperationCanceledException) when (attempt.IsCancellationRequested)
+        {
+            await ReleaseAsync(item, settings, $"the item took longer than Workers:MaxItemTime ({settings.MaxItemTime})");
         }
         catch (Exception exception)
         {
             logger.LogError(exception, "Item {Batch}/{Index} failed on attempt {Attempt}", item.BatchId, item.Idx, item.Attempts);
-            try
-            {
-                await queue.ReleaseAfterFailureAsync(item, Owner, "internal error while processing the item", settings.MaxAttempts,
-                    RetryDelay(settings, item.Attempts), stoppingToken);
-                signal.ProgressMade();
-            }
-            catch (Exception releaseException) when (releaseException is not OperationCanceledException)
-            {
-                logger.LogError(releaseException, "Could not release item {Batch}/{Index}; its lease will expire", item.BatchId, item.Idx);
-            }
+            await ReleaseAsync(item, settings, "internal error while processing the item");
+        }
+    }
+
+    private async Task ReleaseAsync(ClaimedItem item, WorkerOptions settings, string error)
+    {
+        try
+        {
+            await queue.ReleaseAfterFailureAsync(item, Owner, error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), CancellationToken.None);
+            signal.ProgressMade();
+        }
+        catch (Exception releaseException)
+        {
+            logger.LogError(releaseException, "Could not release item {Batch}/{Index}; its lease will expire", item.BatchId, item.Idx);
         }
     }
 

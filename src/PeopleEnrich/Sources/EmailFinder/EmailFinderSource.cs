@@ -29,7 +29,7 @@ public sealed class EmailFinderSource(
     /// domain would be cut off for others' time, and the answer lost. So the finder bounds itself instead, step by step:
     /// each DNS question by <c>Dns:Timeout</c>, each connection by <c>Smtp:ConnectTimeout</c> and each SMTP reply by
     /// <c>Smtp:CommandTimeout</c>; a lane only ever waits on such steps, and a person's candidates are at most
-    /// <c>Smtp:MaxCandidates</c>, so it moves on. The worker's lease (<c>Workers:LeaseDuration</c>) bounds it all.
+    /// <c>Smtp:MaxCandidates</c>, so it moves on. <c>Workers:MaxItemTime</c> bounds it all.
     /// </summary>
     public bool BoundsItsOwnTime => true;
 

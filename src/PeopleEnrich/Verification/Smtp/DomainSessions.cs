@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Verification.Dns;
 
@@ -43,11 +44,13 @@ public interface IRecipientWalk
 /// has a session to spare: a cold domain's first party then walks its recipients twice as fast.
 /// Which recipient comes next, and when a party has heard enough, is its <see cref="IRecipientWalk"/>'s to say.
 /// </summary>
-public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
+public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger) : IAsyncDisposable
 {
     // How long an idle session waits for the next person of its domain before it says goodbye.
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxStopWait = TimeSpan.FromSeconds(15);
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<Task, bool> _sessions = new();
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
     public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken)
@@ -73,11 +76,47 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
             if (lane.Sessions == 0)
             {
                 lane.Sessions = 1;
-                _ = Task.Run(() => RunSessionAsync(lane, primary: true));
+                Start(lane, primary: true);
             }
         }
 
         return request.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// When the process stops, after its workers have given up on the people still waiting: every open session ends
+    /// as sessions always end (RSET, QUIT), within the time its last reply and goodbye may take, instead of being cut
+    /// off as the process exits.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        // The reply being waited for, then the goodbye (RSET, QUIT: ProbeSession gives it 5 s); never more than a service manager waits.
+        var limit = Linger + options.Value.CommandTimeout + TimeSpan.FromSeconds(5);
+        limit = limit < MaxStopWait ? limit : MaxStopWait;
+        var started = time.GetTimestamp();
+        while (!_sessions.IsEmpty && time.GetElapsedTime(started) < limit)
+        {
+            try
+            {
+                var left = limit - time.GetElapsedTime(started);
+                await Task.WhenAll(_sessions.Keys).WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+            }
+            catch (TimeoutException)
+            {
+                logger.LogWarning("{Count} SMTP sessions did not end within {Limit} of the stop", _sessions.Count, limit);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // A session's own failure was logged where it happened.
+            }
+        }
+    }
+
+    private void Start(Lane lane, bool primary)
+    {
+        var session = Task.Run(() => RunSessionAsync(lane, primary));
+        _sessions[session] = true;
+        _ = session.ContinueWith(ended => _sessions.TryRemove(ended, out _), TaskScheduler.Default);
     }
 
     /// <summary>
@@ -150,7 +189,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 {
                     // Someone is still waiting (arrived after the last look, or behind a failed open): a new session.
                     lane.Sessions = 1;
-                    _ = Task.Run(() => RunSessionAsync(lane, primary: true));
+                    Start(lane, primary: true);
                 }
                 else if (lane.Sessions == 0)
                 {
@@ -252,7 +291,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                     if (lane.Sessions < settings.MaxSessionsPerHost && (IsCold(lane) || IsWalking(lane)) && HasWork(lane))
                     {
                         lane.Sessions++;
-                        _ = Task.Run(() => RunSessionAsync(lane, primary: false));
+                        Start(lane, primary: false);
                     }
 
                     return work;
