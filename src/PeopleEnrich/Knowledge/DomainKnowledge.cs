@@ -46,12 +46,17 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
 
     private long FreshSince => Now - (long)options.Value.Ttl.TotalMilliseconds;
 
+    /// <summary>Only whether the domain is catch-all, and the probe's answer that said so: what a lane reads when it starts.</summary>
+    public async Task<DomainFacts> GetCatchAllAsync(string domain, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return WithCatchAll(new DomainFacts(null, null), await ReadCatchAllAsync(connection, domain, cancellationToken));
+    }
+
     public async Task<DomainFacts> GetAsync(string domain, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var catchAll = await connection.QuerySingleOrDefaultAsync<(long? CatchAll, long? At, string? Evidence)>(new CommandDefinition(
-            "SELECT catch_all, catch_all_at, catch_all_evidence FROM domain_knowledge WHERE domain = @domain AND catch_all_at >= @fresh",
-            new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
+        var catchAll = await ReadCatchAllAsync(connection, domain, cancellationToken);
         var addresses = await connection.QueryAsync<(string LocalPart, string Patterns, long FromDirectory, long SeenAt)>(new CommandDefinition(
             "SELECT local_part, patterns, from_directory, seen_at FROM domain_addresses WHERE domain = @domain AND seen_at >= @fresh ORDER BY seen_at DESC, local_part",
             new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
@@ -63,14 +68,21 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
                 DateTimeOffset.FromUnixTimeMilliseconds(g.Max(p => p.Address.SeenAt))))
             .OrderByDescending(p => p.Observations).ThenByDescending(p => p.FromDirectory).ThenByDescending(p => AddressPatterns.Of(p.Pattern).Prior)
             .ToList();
-        return new DomainFacts(catchAll.CatchAll is null ? null : catchAll.CatchAll == 1, shapes.FirstOrDefault())
-        {
-            Shapes = shapes,
-            CatchAllSeen = catchAll.Evidence is { } seen && ProbeAnswerRecord.FromJson(seen) is { } record
-                ? new ProbeAnswer(record.MxHost, record.Reply, DateTimeOffset.FromUnixTimeMilliseconds(catchAll.At ?? 0))
-                : null,
-        };
+        return WithCatchAll(new DomainFacts(null, shapes.FirstOrDefault()) { Shapes = shapes }, catchAll);
     }
+
+    private Task<(long? CatchAll, long? At, string? Evidence)> ReadCatchAllAsync(System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<(long? CatchAll, long? At, string? Evidence)>(new CommandDefinition(
+            "SELECT catch_all, catch_all_at, catch_all_evidence FROM domain_knowledge WHERE domain = @domain AND catch_all_at >= @fresh",
+            new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
+
+    private static DomainFacts WithCatchAll(DomainFacts facts, (long? CatchAll, long? At, string? Evidence) catchAll) => facts with
+    {
+        CatchAll = catchAll.CatchAll is null ? null : catchAll.CatchAll == 1,
+        CatchAllSeen = catchAll.Evidence is { } seen && ProbeAnswerRecord.FromJson(seen) is { } record
+            ? new ProbeAnswer(record.MxHost, record.Reply, DateTimeOffset.FromUnixTimeMilliseconds(catchAll.At ?? 0))
+            : null,
+    };
 
     /// <summary>
     /// Every person of a cold domain sees the same answer to the probe: it is written once, not once each,

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Cluster;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
@@ -39,8 +40,12 @@ public static class SourcesSetup
     private static IServiceCollection AddEmailFinder(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddVerification(configuration);
+        services.AddCluster(configuration);
         services.Configure<KnowledgeOptions>(configuration.GetSection("Knowledge"));
         services.AddSingleton<IMailHostMemory, MailHostMemory>();
+        services.AddSingleton<HostSlots>();
+        services.AddSingleton<SendingBudget>();
+        services.AddSingleton<IProbeMemory, SharedProbeAnswers>();
         services.AddSingleton<MailboxProber>();
         services.AddHealthChecks().AddCheck<ProbingHealthCheck>("smtp-probing", tags: ["ready"]);
         services.AddSingleton<DomainSessions>();

@@ -18,6 +18,8 @@ public static class VerificationSetup
         services.AddOptions<SmtpOptions>().Bind(configuration.GetSection("Smtp"))
             .Validate(smtp => string.IsNullOrWhiteSpace(smtp.Socks5Proxy) || Uri.TryCreate(smtp.Socks5Proxy, UriKind.Absolute, out var proxy) && proxy.Scheme is "socks5" or "socks5h" && proxy.Port > 0,
                 "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
+            .Validate(smtp => smtp.MaxSessionsPerHost >= 1 && smtp.MaxRcptPerMinute >= 0 && smtp.MaxRcptPerDay >= 0,
+                "Smtp:MaxSessionsPerHost must be at least 1, Smtp:MaxRcptPerMinute and Smtp:MaxRcptPerDay 0 (no budget) or more.")
             .ValidateOnStart();
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PeopleEnrich.Sources.Upstream;
+using PeopleEnrich.Tests.Infrastructure;
 
 namespace PeopleEnrich.Tests.Upstream;
 
@@ -59,7 +60,7 @@ public sealed class UpstreamResilienceTests
         var settings = UpstreamSettings.For(upstream.BaseUrl, UpstreamSettings.NewKey());
         settings["Upstreams:0:MaxRequestsPerSecond"] = "1";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        await using var services = new ServiceCollection().AddSingleton(TimeProvider.System).AddLogging().AddUpstreams(configuration).BuildServiceProvider();
+        await using var services = new ServiceCollection().AddSingleton(TimeProvider.System).AddLogging().AddTemporaryDatabase().AddUpstreams(configuration).BuildServiceProvider();
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(UpstreamChannel.ClientName(0));
 
         // The first request takes the bucket's one token (and warms the connection). The bucket holds one

@@ -5,6 +5,7 @@ using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Upstream;
 using PeopleEnrich.Tests.EmailFinder;
+using PeopleEnrich.Tests.Infrastructure;
 using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.Upstream;
@@ -27,6 +28,7 @@ public sealed class UpstreamSourceHost(ServiceProvider services, CapturedLogs lo
         var collection = new ServiceCollection()
             .AddSingleton(time ?? TimeProvider.System)
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs))
+            .AddTemporaryDatabase()
             .AddUpstreams(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         services?.Invoke(collection);
         return new UpstreamSourceHost(collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), logs);

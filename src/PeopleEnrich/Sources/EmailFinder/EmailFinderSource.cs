@@ -138,6 +138,7 @@ public sealed class EmailFinderSource(
     /// </summary>
     private static SourceGap? GapOf(string domain, SessionFailure failure) => failure switch
     {
+        { BudgetSpent: true } => new SourceGap(failure.Why, Retryable: true), // put off until the budget has room
         { RefusedUs: true } => RefusedUs(failure.Host, failure.Reply, failure.Why),
         { Paused: true } => new SourceGap(failure.Why, Retryable: false),
         { Temporary: true, Reply: not null } => KeptDeferring(domain),

@@ -1,5 +1,5 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Http.Resilience;
+using PeopleEnrich.Cluster;
 using Polly;
 
 namespace PeopleEnrich.Sources.Upstream;
@@ -8,6 +8,7 @@ namespace PeopleEnrich.Sources.Upstream;
 /// What stands between us and an upstream, outermost first: the request's whole time (<see cref="UpstreamOptions.Timeout"/>),
 /// retries with exponential backoff and jitter (a Retry-After answer is waited out, capped), a circuit
 /// breaker, the rate limit (inside the retries, so that retries are counted too), and each attempt's time.
+/// The rate limit is the upstream's across every process on the database (<see cref="ClusterRateLimiter"/>).
 /// </summary>
 public static class UpstreamResilience
 {
@@ -16,10 +17,7 @@ public static class UpstreamResilience
     private const int BreakingThroughput = 5;
     private static readonly TimeSpan BreakerSampling = TimeSpan.FromSeconds(30);
 
-    // Requests beyond this many waiting for the rate limit fail at once rather than queue without end.
-    private const int MaxQueuedRequests = 1000;
-
-    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, UpstreamOptions upstream, TimeProvider time, Action<IDisposable> ownUntilDisposed)
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, UpstreamOptions upstream, TimeProvider time, ClusterPacer pacer, Action<IDisposable> ownUntilDisposed)
     {
         pipeline.AddTimeout(upstream.Timeout);
         if (upstream.MaxRetries > 0)
@@ -47,7 +45,7 @@ public static class UpstreamResilience
             ShouldHandle = args => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome)),
         });
 
-        var limiter = new TokenBucketRateLimiter(Bucket(upstream.MaxRequestsPerSecond));
+        var limiter = new ClusterRateLimiter(pacer, "upstream:" + upstream.Name.ToLowerInvariant(), upstream.MaxRequestsPerSecond);
         ownUntilDisposed(limiter);
         pipeline.AddRateLimiter(limiter);
         pipeline.AddTimeout(upstream.AttemptTimeout);
@@ -71,20 +69,5 @@ public static class UpstreamResilience
         }
 
         return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > cap ? cap : wait;
-    }
-
-    /// <summary>At most <paramref name="perSecond"/> requests a second, bursts included; below one, one request every 1/N seconds.</summary>
-    private static TokenBucketRateLimiterOptions Bucket(double perSecond)
-    {
-        var tokens = Math.Max(1, (int)Math.Floor(perSecond));
-        return new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = tokens,
-            TokensPerPeriod = tokens,
-            ReplenishmentPeriod = perSecond >= 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / perSecond),
-            QueueLimit = MaxQueuedRequests,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        };
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Cluster;
 using PeopleEnrich.Pipeline.Waterfall;
 
 namespace PeopleEnrich.Sources.Upstream;
@@ -14,6 +15,7 @@ public static class UpstreamSetup
     /// </summary>
     public static IServiceCollection AddUpstreams(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddCluster(configuration);
         var section = configuration.GetSection(UpstreamsOptions.Section);
         services.AddOptions<UpstreamsOptions>().Configure(options => section.Bind(options.Upstreams)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<UpstreamsOptions>, UpstreamOptionsValidator>();
@@ -57,6 +59,7 @@ public static class UpstreamSetup
                 pipeline,
                 Upstream(context.ServiceProvider, index),
                 context.ServiceProvider.GetRequiredService<TimeProvider>(),
+                context.ServiceProvider.GetRequiredService<ClusterPacer>(),
                 owned => context.OnPipelineDisposed(owned.Dispose)));
 
         // Not AddEnrichmentSource<T>(): there is one source per configured upstream, each with its own settings.

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Cluster;
 using PeopleEnrich.Verification.Dns;
 
 namespace PeopleEnrich.Verification.Smtp;
@@ -43,8 +44,12 @@ public interface IRecipientWalk
 /// <see cref="SmtpOptions.MaxSessionsPerHost"/>) while there is more to ask than one can, when the host
 /// has a session to spare: a cold domain's first party then walks its recipients twice as fast.
 /// Which recipient comes next, and when a party has heard enough, is its <see cref="IRecipientWalk"/>'s to say.
+/// A domain has one lane in the whole cluster (a claim in <c>cluster_leases</c>): another process's people of the
+/// domain wait for it, and find the probe's answer and the learned shape when their turn comes.
 /// </summary>
-public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger) : IAsyncDisposable
+public sealed class DomainSessions(
+    MailboxProber prober, ClusterLeases leases, IProbeMemory probes, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
+    : IAsyncDisposable
 {
     // How long an idle session waits for the next person of its domain before it says goodbye.
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
@@ -134,7 +139,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 oldest = lane.Requests.FirstOrDefault();
             }
 
-            if (oldest is null)
+            if (oldest is null || (primary && !await ClaimAsync(lane)))
             {
                 return;
             }
@@ -194,6 +199,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 else if (lane.Sessions == 0)
                 {
                     _lanes.Remove(lane.Domain);
+                    _ = lane.Claim?.DisposeAsync().AsTask();
                 }
             }
         }
@@ -222,7 +228,14 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                 }
 
                 RcptObservation? observation;
-                (open, observation) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, settings);
+                SessionFailure? spent;
+                (open, observation, spent) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, settings);
+                if (spent is not null)
+                {
+                    StopAtBudget(lane, work, spent, open?.Host);
+                    return;
+                }
+
                 if (observation is { Outcome: RcptOutcome.PolicyRefusal } && ReplyInterpreter.RefusesTheClient(observation.Reply))
                 {
                     await StopAtRefusalAsync(lane, work, observation);
@@ -238,6 +251,12 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                     }
 
                     lane.Changed.Release();
+                }
+
+                if (work.Recipient is null && observation is { Outcome: RcptOutcome.Accepted or RcptOutcome.Rejected })
+                {
+                    // Before the lane's claim can be released: whoever has the domain next reads it instead of asking.
+                    await probes.RememberAsync(lane.Domain, observation, CancellationToken.None);
                 }
 
                 if (open is null)
@@ -276,6 +295,73 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         }
 
         await prober.RememberRefusalAsync(refused.Host, refused.Reply.ToString(), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Takes the domain's one lane in the cluster, waiting while another process has it (or until nobody here waits any
+    /// more), then reads what the domain's probe was answered there; false when nobody is left to ask for.
+    /// </summary>
+    private async Task<bool> ClaimAsync(Lane lane)
+    {
+        if (lane.Claim is not null)
+        {
+            return true;
+        }
+
+        lane.Claim = await leases.AcquireWhileAsync("smtp-domain:" + lane.Domain.ToLowerInvariant(), 1, () =>
+        {
+            lock (_lanes)
+            {
+                return lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested);
+            }
+        }, CancellationToken.None);
+        string? probe;
+        lock (_lanes)
+        {
+            probe = lane.Probe is null ? lane.Requests.FirstOrDefault(r => r.Probe is not null)?.Probe : null;
+        }
+
+        if (probe is not null && await probes.AnsweredAsync(lane.Domain, probe, CancellationToken.None) is { } answered)
+        {
+            lock (_lanes)
+            {
+                lane.Probe ??= answered;
+            }
+        }
+
+        if (lane.Claim is null)
+        {
+            lock (_lanes)
+            {
+                // Everyone waiting gave up: the lane ends here.
+                foreach (var request in lane.Requests.Where(r => r.Cancellation.IsCancellationRequested).ToList())
+                {
+                    lane.Requests.Remove(request);
+                    request.Done.TrySetCanceled(request.Cancellation);
+                }
+            }
+        }
+
+        return lane.Claim is not null;
+    }
+
+    /// <summary>
+    /// The deployment's sending budget is spent: nothing more is asked now, and everyone of the lane is answered with
+    /// what was heard so far and why the rest was not asked (they are put off, and come back when it has room).
+    /// </summary>
+    private void StopAtBudget(Lane lane, Work work, SessionFailure spent, string? host)
+    {
+        logger.LogInformation("Not asking {Domain} more for now: {Why}", lane.Domain, spent.Why);
+        lock (_lanes)
+        {
+            Record(lane, work, null, host);
+            foreach (var request in lane.Requests.ToList())
+            {
+                Finish(lane, request, spent);
+            }
+
+            lane.Changed.Release();
+        }
     }
 
     /// <summary>The next recipient this session should ask, waiting up to the linger for one; null when there is none.</summary>
@@ -407,12 +493,18 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
     /// Asks one recipient, in a new session when there is none, or this one has met the server's limits
     /// (recipients, rejections, a throttled or closing session) or says "too many recipients".
     /// </summary>
-    private async Task<(ProbeSession?, RcptObservation?)> AskWithRoomAsync(ProbeSession? session, MailRouting.Hosts routing, string recipient, SmtpOptions settings)
+    /// <remarks>Each RCPT spends one unit of the sending budget first; a spent budget is the third value, and nothing is asked.</remarks>
+    private async Task<(ProbeSession?, RcptObservation?, SessionFailure?)> AskWithRoomAsync(ProbeSession? session, MailRouting.Hosts routing, string recipient, SmtpOptions settings)
     {
         for (var fresh = false; ; fresh = true)
         {
             if (session is not null && session.HasRoom)
             {
+                if (await budget.TakeRcptAsync(CancellationToken.None) is { } spent)
+                {
+                    return (session, null, spent);
+                }
+
                 RcptObservation observation;
                 try
                 {
@@ -424,21 +516,21 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
                     // the person asked gets "could not be continued", everyone else of the lane goes on.
                     logger.LogInformation("The SMTP session with {Host} broke: {Reason}", session.Host, exception.Message);
                     await session.DisposeAsync();
-                    return (null, null);
+                    return (null, null, null);
                 }
 
                 // "Too many recipients" and a 421 say nothing of the recipient: ask it again in a new session.
                 var answered = observation.Outcome != RcptOutcome.TooManyRecipients && !session.Closing;
                 if (answered || (fresh && session.RecipientsAsked == 1 && !session.Closing))
                 {
-                    return (session, observation);
+                    return (session, observation, null);
                 }
 
                 if (fresh && session.Closing)
                 {
                     // A 421 to a new session's first recipient: the server will not talk now. Not one new session per candidate.
                     await session.DisposeAsync();
-                    return (null, null);
+                    return (null, null, null);
                 }
             }
 
@@ -455,7 +547,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
             var (reopened, _) = await prober.OpenAsync(routing, CancellationToken.None);
             if (reopened is null)
             {
-                return (null, null);
+                return (null, null, null);
             }
 
             session = reopened;
@@ -480,6 +572,9 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
 
         /// <summary>The host refused us: everyone of the lane, and whoever joins it, gets this.</summary>
         public SessionFailure? RefusedBy { get; set; }
+
+        /// <summary>The domain's one lane in the cluster, held while this lane lives.</summary>
+        public ClusterLease? Claim { get; set; }
 
         /// <summary>The tag of the last recipient whose acceptance ended its party's walk (while the lane lives).</summary>
         public string? LastFoundTag { get; set; }

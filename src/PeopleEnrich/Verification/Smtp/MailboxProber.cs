@@ -22,6 +22,9 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
     /// <summary>Nothing was asked: all probing is paused (our address is on block lists).</summary>
     public bool Paused { get; init; }
 
+    /// <summary>Nothing more was asked: the deployment's sending budget (<see cref="SmtpOptions.MaxRcptPerMinute"/>, <see cref="SmtpOptions.MaxRcptPerDay"/>) is spent for now.</summary>
+    public bool BudgetSpent { get; init; }
+
     /// <summary>The mail host that refused or deferred us, and its reply; both null when no server answered (down, unreachable, silent).</summary>
     public string? Host { get; init; }
 
@@ -32,12 +35,11 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
 /// <summary>
 /// Opens verification sessions with a domain's mail servers, in preference order: banner, EHLO (HELO
 /// fallback), STARTTLS when offered, MAIL FROM. Every address connected to passes the network guard,
-/// and a mail host sees at most <see cref="SmtpOptions.MaxSessionsPerHost"/> sessions from us at once.
+/// and a mail host sees at most <see cref="SmtpOptions.MaxSessionsPerHost"/> sessions from us (all processes) at once.
 /// </summary>
-public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
+public sealed class MailboxProber(
+    NetworkGuard guard, IMailHostMemory memory, HostSlots slots, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _hostSlots = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastStart = new(StringComparer.OrdinalIgnoreCase);
 
     // The pause is read from the database at most this often: every session start asks.
     private static readonly TimeSpan PauseRecheck = TimeSpan.FromSeconds(5);
@@ -60,6 +62,12 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
         if (await PausedAsync(cancellationToken) is { } pause)
         {
             return (null, new SessionFailure($"SMTP probing is paused until {pause.Until:u}: {pause.Why}", Temporary: false) { Paused = true });
+        }
+
+        if (await budget.SpentAsync(cancellationToken) is { } spent)
+        {
+            // Not a session opened for nothing: its first RCPT would not be sent.
+            return (null, spent);
         }
 
         SessionFailure? failure = null;
@@ -87,23 +95,16 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
                     continue;
                 }
 
-                var slot = _hostSlots.GetOrAdd(host.Name, _ => new SemaphoreSlim(settings.MaxSessionsPerHost));
-                if (extra is not null)
+                var slot = extra is null ? await slots.TakeAsync(host.Name, cancellationToken) : await slots.TryTakeAsync(host.Name, cancellationToken);
+                if (slot is null)
                 {
-                    if (!slot.Wait(0))
-                    {
-                        return (null, new SessionFailure($"{host.Name} has all the sessions it allows from us", Temporary: true));
-                    }
-                }
-                else
-                {
-                    await slot.WaitAsync(cancellationToken);
+                    return (null, new SessionFailure($"{host.Name} has all the sessions it allows from us", Temporary: true));
                 }
 
-                await KeepGapAsync(host.Name, settings.MinSessionGap, cancellationToken);
+                await slots.KeepGapAsync(host.Name, cancellationToken);
                 if (extra?.Invoke() == false)
                 {
-                    slot.Release();
+                    await slot.DisposeAsync();
                     return (null, new SessionFailure("no longer needed", Temporary: true));
                 }
 
@@ -113,7 +114,7 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
                     return (session, null);
                 }
 
-                slot.Release();
+                await slot.DisposeAsync();
                 if (problem!.RefusedUs)
                 {
                     // A refusal of us is the organisation's policy: its next MX would say the same.
@@ -174,26 +175,7 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
         return pause is not null && pause.Until > time.GetUtcNow() ? pause : null;
     }
 
-    /// <summary>Waits, while holding the host's slot, until the last session there started long enough ago.</summary>
-    private async Task KeepGapAsync(string host, TimeSpan gap, CancellationToken cancellationToken)
-    {
-        // Each opener reserves its start time, so two openers at once are spaced too.
-        DateTimeOffset start;
-        lock (_lastStart)
-        {
-            var now = time.GetUtcNow();
-            start = _lastStart.TryGetValue(host, out var last) && last + gap > now ? last + gap : now;
-            _lastStart[host] = start;
-        }
-
-        var wait = start - time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, time, cancellationToken);
-        }
-    }
-
-    private async Task<(ProbeSession?, SessionFailure?)> TryOpenAsync(MailHost host, IPAddress address, SemaphoreSlim slot, SmtpOptions settings, CancellationToken cancellationToken)
+    private async Task<(ProbeSession?, SessionFailure?)> TryOpenAsync(MailHost host, IPAddress address, HostSlot slot, SmtpOptions settings, CancellationToken cancellationToken)
     {
         SmtpConversation conversation;
         try
@@ -270,7 +252,7 @@ public sealed class MailboxProber(NetworkGuard guard, IMailHostMemory memory, IO
 /// One open verification session, ready for RCPT TO. It only ever sends RCPT, RSET and QUIT: never
 /// DATA. Disposing it says goodbye and frees the host's politeness slot.
 /// </summary>
-public sealed partial class ProbeSession(SmtpConversation conversation, string host, SemaphoreSlim slot, TimeProvider time, SmtpOptions settings) : IAsyncDisposable
+public sealed partial class ProbeSession(SmtpConversation conversation, string host, HostSlot slot, TimeProvider time, SmtpOptions settings) : IAsyncDisposable
 {
     public string Host { get; } = host;
 
@@ -324,7 +306,7 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
         finally
         {
             await conversation.DisposeAsync();
-            slot.Release();
+            await slot.DisposeAsync();
         }
     }
 

@@ -59,11 +59,20 @@ public sealed class SmtpOptions
     /// <summary>Candidates asked about per person, at most (once a domain's pattern is known, the first is nearly always it).</summary>
     public int MaxCandidates { get; set; } = 15;
 
-    /// <summary>Politeness: sessions open at once to one mail host, from this process.</summary>
+    /// <summary>Politeness: sessions open at once to one mail host, from all processes on the database together.</summary>
     public int MaxSessionsPerHost { get; set; } = 2;
 
-    /// <summary>Politeness: the least time between two session starts at one mail host.</summary>
+    /// <summary>Politeness: the least time between two session starts at one mail host, by any process.</summary>
     public TimeSpan MinSessionGap { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The sending budget of this deployment's outgoing address: RCPT commands in any minute, all processes together;
+    /// 0 for none. Reacher's practice (60 a minute, 10,000 a day per IP) is the default.
+    /// </summary>
+    public int MaxRcptPerMinute { get; set; } = 60;
+
+    /// <summary>RCPT commands in any day, all processes together; 0 for none.</summary>
+    public int MaxRcptPerDay { get; set; } = 10_000;
 
     /// <summary>
     /// "socks5://[user:password@]host:port": verify through this proxy (outbound port 25 is closed on
