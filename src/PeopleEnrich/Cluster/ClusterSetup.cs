@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using PeopleEnrich.Storage.Retention;
 
 namespace PeopleEnrich.Cluster;
 
@@ -10,6 +11,11 @@ public static class ClusterSetup
     /// </summary>
     public static IServiceCollection AddCluster(this IServiceCollection services, IConfiguration configuration)
     {
+        if (services.Any(service => service.ServiceType == typeof(ClusterLeases)))
+        {
+            return services; // the email finder and the upstreams both ask for it
+        }
+
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection("Cluster"))
             .Validate(cluster => cluster.LeaseTtl >= TimeSpan.FromSeconds(3) && cluster.PollInterval > TimeSpan.Zero,
                 "Cluster:LeaseTtl must be at least 3 seconds and Cluster:PollInterval more than 0.")
@@ -18,6 +24,9 @@ public static class ClusterSetup
         services.TryAddSingleton<ClusterPacer>();
         services.TryAddSingleton<ClusterBudget>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ClusterHeartbeat>());
+        // Claims a dead process left behind, and the pacing of hosts and upstreams not asked for a day: kept, they would only grow.
+        services.AddExpiringRows("claims of dead processes", "cluster_leases", "until_at < @cutoff", _ => TimeSpan.FromMinutes(1));
+        services.AddExpiringRows("paces of hosts not asked lately", "cluster_pacing", "next_at < @cutoff", _ => TimeSpan.FromDays(1));
         return services;
     }
 }
