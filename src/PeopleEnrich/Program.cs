@@ -27,11 +27,13 @@ builder.Services.AddApi();
 builder.Services.AddPipeline(builder.Configuration);
 builder.Services.AddSources(builder.Configuration);
 builder.Services.AddHealth();
+builder.AddTelemetry();
 
 var app = builder.Build();
 await app.Services.PrepareDatabaseAsync(bootstrap: true);
 
 app.UseApiErrors();
+app.UseMetrics();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

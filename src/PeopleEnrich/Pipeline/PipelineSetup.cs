@@ -20,6 +20,7 @@ public static class PipelineSetup
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<SourceWaterfall>();
         services.AddHostedService<EnrichmentWorkers>();
+        services.AddHostedService<QueueGauges>();
         return services;
     }
 

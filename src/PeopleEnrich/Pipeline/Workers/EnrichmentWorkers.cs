@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Telemetry;
 
 namespace PeopleEnrich.Pipeline.Workers;
 
@@ -15,6 +18,7 @@ public sealed class EnrichmentWorkers(
     ItemQueue queue,
     SourceWaterfall waterfall,
     ResultsCache cache,
+    BatchStore batches,
     WorkSignal signal,
     TimeProvider time,
     IOptions<WorkerOptions> options,
@@ -103,6 +107,15 @@ public sealed class EnrichmentWorkers(
     private async Task ProcessAsync(ClaimedItem item, WorkerOptions settings, CancellationToken stoppingToken)
     {
         await Task.Yield();
+        // Every line logged while working on the item says which it is (the waterfall's and the sources' too).
+        using var scope = logger.BeginScope("Request {RequestId} item {ItemIndex}", item.BatchId, item.Idx);
+        var traceParent = await TraceParentAsync(item, stoppingToken);
+        using var span = StartItemSpan(item, traceParent);
+        if (item.TakenOverFrom is { } previousOwner)
+        {
+            logger.LogWarning("Took over item {Batch}/{Index} (attempt {Attempt}) from {PreviousOwner}, whose lease ran out", item.BatchId, item.Idx, item.Attempts, previousOwner);
+        }
+
         // Past its lease the item may already be someone else's: stop working on it.
         using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         lease.CancelAfter(settings.LeaseDuration);
@@ -119,6 +132,7 @@ public sealed class EnrichmentWorkers(
                 WaterfallResult.OutageDeferred outage => await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, lease.Token),
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
+            span?.SetTag("peopleenrich.result", result.GetType().Name);
             if (!settled)
             {
                 logger.LogWarning("Item {Batch}/{Index} was no longer leased to this worker; its result was dropped", item.BatchId, item.Idx);
@@ -132,6 +146,7 @@ public sealed class EnrichmentWorkers(
         }
         catch (Exception exception)
         {
+            span?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             logger.LogError(exception, "Item {Batch}/{Index} failed on attempt {Attempt}", item.BatchId, item.Idx, item.Attempts);
             try
             {
@@ -146,10 +161,48 @@ public sealed class EnrichmentWorkers(
         }
     }
 
+    /// <summary>The submitting request's span, when traces are exported and the request was traced.</summary>
+    private async Task<ActivityContext> TraceParentAsync(ClaimedItem item, CancellationToken cancellationToken)
+    {
+        if (!Instruments.Traces.HasListeners())
+        {
+            return default;
+        }
+
+        try
+        {
+            var traceParent = await batches.TraceParentAsync(item.BatchId, cancellationToken);
+            return ActivityContext.TryParse(traceParent, traceState: null, isRemote: true, out var parent) ? parent : default;
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException or OperationCanceledException)
+        {
+            // A span without its parent is still worth having; the item is not to wait for it.
+            logger.LogWarning(exception, "Could not read the trace of request {Batch}", item.BatchId);
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// The item's span, a child of the request that submitted it (however much later, in whichever process), so that a
+    /// trace runs from the POST through each attempt to every source asked. Started here, not in an async helper, so
+    /// that it is the current span of everything below.
+    /// </summary>
+    private static Activity? StartItemSpan(ClaimedItem item, ActivityContext parent)
+    {
+        var span = Instruments.Traces.StartActivity("enrich item", ActivityKind.Consumer, parent);
+        span?.SetTag("peopleenrich.request_id", item.BatchId);
+        span?.SetTag("peopleenrich.item_index", item.Idx);
+        span?.SetTag("peopleenrich.attempt", item.Attempts);
+        return span;
+    }
+
     /// <summary>The cache first; then the waterfall, whose whole answers are kept for the next time.</summary>
     private async Task<WaterfallResult> LookUpAsync(ClaimedItem item, CancellationToken cancellationToken)
     {
-        if (await cache.FindAsync(item.Person, item.AskedFields, cancellationToken) is { } cached)
+        var asked = Stopwatch.GetTimestamp();
+        var cached = await cache.FindAsync(item.Person, item.AskedFields, cancellationToken);
+        Instruments.SourceAsked("cache", cached is null ? SourceOutcome.Empty : SourceOutcome.Found, Stopwatch.GetElapsedTime(asked));
+        if (cached is not null)
         {
             return new WaterfallResult.Completed(cached);
         }
