@@ -133,6 +133,7 @@ public sealed class EnrichmentWorkers(
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
             span?.SetTag("peopleenrich.result", result.GetType().Name);
+            logger.LogDebug("Item {Batch}/{Index} attempt {Attempt}: {Result}", item.BatchId, item.Idx, item.Attempts, result.GetType().Name);
             if (!settled)
             {
                 logger.LogWarning("Item {Batch}/{Index} was no longer leased to this worker; its result was dropped", item.BatchId, item.Idx);
