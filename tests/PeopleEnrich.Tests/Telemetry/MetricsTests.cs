@@ -130,6 +130,29 @@ public abstract class MetricsTests<TProvider> where TProvider : IDatabaseProvide
     }
 
     [Fact]
+    public async Task The_queue_gauges_count_what_waits_in_the_database()
+    {
+        await using var database = await TestDatabase.CreateAsync(TProvider.Name);
+        // An API-only process: what it accepts waits, and its gauges say so.
+        await using var server = await ProgramRunner.StartServerAsync(database, new Dictionary<string, string?>
+        {
+            ["Bootstrap:ApiKey"] = Key,
+            ["Workers:Enabled"] = "false",
+        });
+        using var http = new HttpClient { BaseAddress = server.Url };
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", Key);
+        await SubmitAsync(http, People.Batch(3));
+
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("/metrics"));
+        Assert.Equal(3, metrics.Sum("peopleenrich_queue_items", "state=ready"));
+        Assert.Equal(0, metrics.Sum("peopleenrich_queue_items", "state=running"));
+        Assert.Equal(0, metrics.Sum("peopleenrich_queue_items", "state=put_off"));
+        // Accepted before this scrape was asked for, so waiting for more than nothing.
+        Assert.True(metrics.Sum("peopleenrich_queue_oldest_ready_age_seconds") > 0);
+        Assert.Equal(0, metrics.Sum("peopleenrich_items_settled_total"));
+    }
+
+    [Fact]
     public async Task Metrics_disabled_leave_no_metrics_endpoint()
     {
         await using var app = await TestApp.StartAsync(TProvider.Name, new Dictionary<string, string?> { ["Metrics:Enabled"] = "false" });
