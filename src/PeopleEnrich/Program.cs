@@ -5,8 +5,10 @@ using PeopleEnrich.Api.Auth;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
 using PeopleEnrich.Pipeline;
+using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Storage.Retention;
 
 if (AdminCommands.Handles(args))
 {
@@ -24,8 +26,10 @@ builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddCallerAuthentication(builder.Configuration);
 builder.Services.AddCallerRateLimiting(builder.Configuration);
 builder.Services.AddApi();
+builder.Services.AddPrivacy();
 builder.Services.AddPipeline(builder.Configuration);
 builder.Services.AddSources(builder.Configuration);
+builder.Services.AddRetention(builder.Configuration);
 builder.Services.AddHealth();
 builder.AddTelemetry();
 

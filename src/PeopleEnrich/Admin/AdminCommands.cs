@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Accounts;
+using PeopleEnrich.Admin.Audit;
 using PeopleEnrich.Admin.Doctor;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
@@ -20,7 +21,11 @@ namespace PeopleEnrich.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor"];
+    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor", "audit", "suppressions", "people"];
+
+    /// <summary>The commands that change something: each run of one (its outcome too) is an entry of the audit trail.</summary>
+    private static readonly HashSet<string> Changing =
+        ["accounts create", "keys create", "keys revoke", "credits grant", "directory import", "suppressions add", "suppressions remove", "people erase"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Groups.Contains(args[0]);
 
@@ -35,6 +40,8 @@ public static class AdminCommands
         builder.Services.AddResultsCache(builder.Configuration);
         builder.Services.AddDirectory();
         builder.Services.AddDoctor(builder.Configuration);
+        builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddPersonalData();
         using var host = builder.Build();
 
         var root = new RootCommand("PeopleEnrich: with no command, serves the API; these commands manage it.")
@@ -44,9 +51,51 @@ public static class AdminCommands
             CreditsCommand(host.Services),
             DirectoryCommand(host.Services),
             DoctorCommand.Create(host.Services),
+            AuditCommand(host.Services),
+            PrivacyCommands.Suppressions(host.Services),
+            PrivacyCommands.People(host.Services),
         };
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        var exitCode = await parsed.InvokeAsync();
+        if (parsed.Errors.Count == 0 && CommandPath(root, parsed.CommandResult.Command) is { } path && Changing.Contains(path))
+        {
+            exitCode = await ReportingMistakesAsync(async () =>
+            {
+                await host.Services.PrepareDatabaseAsync(bootstrap: false, CancellationToken.None);
+                await host.Services.GetRequiredService<AuditTrail>().RecordAsync(path, args[path.Split(' ').Length..], exitCode == 0 ? "ok" : $"failed (exit code {exitCode})", CancellationToken.None);
+                return exitCode;
+            });
+        }
+
+        return exitCode;
     }
+
+    /// <summary>"group command" for a command of a group, else null.</summary>
+    private static string? CommandPath(RootCommand root, Command command) =>
+        root.Subcommands.FirstOrDefault(group => group.Subcommands.Contains(command)) is { } parent ? $"{parent.Name} {command.Name}" : null;
+
+    private static Command AuditCommand(IServiceProvider services)
+    {
+        var limit = new Option<int>("--limit") { Description = "How many entries, newest first", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "Who changed what with these commands, newest first (secrets masked)") { limit };
+        list.SetAction((result, cancellationToken) => RunAsync(services, async _ =>
+        {
+            var entries = await services.GetRequiredService<AuditTrail>().ListAsync(CheckedLimit(result.GetValue(limit)), cancellationToken);
+            var table = new Table().AddColumns("time (UTC)", "user", "command", "arguments", "outcome");
+            foreach (var entry in entries)
+            {
+                table.AddRow(Markup.Escape(entry.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)), Markup.Escape(entry.User),
+                    Markup.Escape(entry.Command), Markup.Escape(entry.Arguments), Markup.Escape(entry.Outcome));
+            }
+
+            WriteTable(table);
+            Console.WriteLine(entries.Count == 0 ? "No entries." : $"{entries.Count} entries, newest first.");
+        }, cancellationToken));
+        return new Command("audit", "The audit trail of admin commands that change something") { list };
+    }
+
+    private static int CheckedLimit(int limit) =>
+        limit is < 1 or > 10_000 ? throw new AdminInputException("--limit must be from 1 to 10000.") : limit;
 
     private static Command AccountsCommand(IServiceProvider services)
     {
@@ -119,13 +168,9 @@ public static class AdminCommands
         var history = new Command("history", "An account's ledger, newest first: grants, and each settled item's charge and release") { account, limit };
         history.SetAction((result, cancellationToken) => RunAsync(services, async accounts =>
         {
-            if (result.GetValue(limit) is < 1 or > 10_000)
-            {
-                throw new AdminInputException("--limit must be from 1 to 10000.");
-            }
-
+            var checkedLimit = CheckedLimit(result.GetValue(limit));
             var accountId = await accounts.FindIdAsync(result.GetValue(account)!, cancellationToken);
-            var entries = await services.GetRequiredService<CreditLedger>().HistoryAsync(accountId, result.GetValue(limit), cancellationToken);
+            var entries = await services.GetRequiredService<CreditLedger>().HistoryAsync(accountId, checkedLimit, cancellationToken);
             var table = new Table().AddColumns("time (UTC)", "kind", "amount", "released", "request id", "item");
             foreach (var entry in entries)
             {
@@ -180,7 +225,7 @@ public static class AdminCommands
     }
 
     /// <summary>Migrates first (the server may never have run), then reports mistakes plainly with exit code 1.</summary>
-    private static Task<int> RunAsync(IServiceProvider services, Func<AccountStore, Task> action, CancellationToken cancellationToken) =>
+    internal static Task<int> RunAsync(IServiceProvider services, Func<AccountStore, Task> action, CancellationToken cancellationToken) =>
         ReportingMistakesAsync(async () =>
         {
             await services.PrepareDatabaseAsync(bootstrap: false, cancellationToken);

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Pipeline.Workers;
+using PeopleEnrich.Storage.Retention;
 
 namespace PeopleEnrich.Pipeline;
 
@@ -21,6 +23,8 @@ public static class PipelineSetup
         services.AddSingleton<SourceWaterfall>();
         services.AddHostedService<EnrichmentWorkers>();
         services.AddHostedService<QueueGauges>();
+        services.AddSingleton<IExpiringRows, ExpiredRequests>();
+        services.AddExpiringRows("cached answers", "results_cache", "stored_at < @cutoff", provider => provider.GetRequiredService<IOptions<CacheOptions>>().Value.Ttl);
         return services;
     }
 

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Sources.Upstream;
 using PeopleEnrich.Sources.Website;
+using PeopleEnrich.Storage.Retention;
 using PeopleEnrich.Verification;
 using PeopleEnrich.Verification.Smtp;
 
@@ -32,6 +34,8 @@ public static class SourcesSetup
         return services;
     }
 
+    private static TimeSpan KnowledgeTtl(IServiceProvider provider) => provider.GetRequiredService<IOptions<KnowledgeOptions>>().Value.Ttl;
+
     private static IServiceCollection AddEmailFinder(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddVerification(configuration);
@@ -42,6 +46,12 @@ public static class SourcesSetup
         services.AddSingleton<DomainSessions>();
         services.AddSingleton<DomainKnowledge>();
         services.AddSingleton<KnownRouting>();
+        // What Knowledge:Ttl no longer trusts is deleted, not only ignored: addresses seen at a domain are personal data.
+        services.AddExpiringRows("addresses seen at domains", "domain_addresses", "seen_at < @cutoff", KnowledgeTtl);
+        services.AddExpiringRows("facts about domains", "domain_knowledge",
+            "COALESCE(catch_all_at, 0) < @cutoff AND COALESCE(routing_at, 0) < @cutoff", KnowledgeTtl);
+        services.AddExpiringRows("mail host standings", "mail_host_standing", "until_at < @cutoff", _ => TimeSpan.Zero);
+        services.AddExpiringRows("website crawls", "website_crawls", "crawled_at < @cutoff", KnowledgeTtl);
         return services;
     }
 }

@@ -22,22 +22,9 @@ public abstract class EvidenceTests<TProvider> where TProvider : IDatabaseProvid
     {
         Domains =
         [
-            new DomainDescription
-            {
-                Name = "acme.test", Mx = [new MxDescription { Host = "mx.acme.test" }], Mailboxes = ["jane.doe", "john.smith"],
-                Website = new WebsiteDescription
-                {
-                    Pages =
-                    [
-                        new PageDescription { Path = "/", Body = "<html lang=\"en\"><body><a href=\"/team\">Our team</a></body></html>" },
-                        new PageDescription
-                        {
-                            Path = "/team",
-                            Body = "<html lang=\"en\"><body><ul><li><h3>John Smith</h3><p>Mobile <a href=\"tel:+14153450123\">(415) 345-0123</a></p></li></ul></body></html>",
-                        },
-                    ],
-                },
-            },
+            TeamSite.Acme(
+                "<a href=\"/team\">Our team</a>",
+                "<ul><li><h3>John Smith</h3><p>Mobile <a href=\"tel:+14153450123\">(415) 345-0123</a></p></li></ul>"),
             new DomainDescription { Name = "catchall.test", Mx = [new MxDescription { Host = "mx.catchall.test" }], Behaviour = Behaviour.CatchAll },
         ],
     };

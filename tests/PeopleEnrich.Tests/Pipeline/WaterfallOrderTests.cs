@@ -19,25 +19,12 @@ public abstract class WaterfallOrderTests<TProvider> where TProvider : IDatabase
     {
         Domains =
         [
-            new DomainDescription
-            {
-                Name = "acme.test", Mx = [new MxDescription { Host = "mx.acme.test" }], Mailboxes = ["jane.doe", "john.smith"],
-                Website = new WebsiteDescription
-                {
-                    Pages =
-                    [
-                        new PageDescription { Path = "/", Body = "<html lang=\"en\"><body><a href=\"/team\">Our team</a><footer>Switchboard <a href=\"tel:+12125550100\">+1 212-555-0100</a></footer></body></html>" },
-                        new PageDescription
-                        {
-                            Path = "/team",
-                            Body = "<html lang=\"en\"><body><ul>" +
-                                   "<li><h3>Jane Doe</h3><p>Head of Sales</p><p>Mobile <a href=\"tel:+14153450123\">(415) 345-0123</a></p></li>" +
-                                   "<li><h3>John Smith</h3><p>Engineer</p><p>Phone <a href=\"tel:+12123450177\">(212) 345-0177</a></p></li>" +
-                                   "</ul></body></html>",
-                        },
-                    ],
-                },
-            },
+            TeamSite.Acme(
+                "<a href=\"/team\">Our team</a><footer>Switchboard <a href=\"tel:+12125550100\">+1 212-555-0100</a></footer>",
+                "<ul>" +
+                "<li><h3>Jane Doe</h3><p>Head of Sales</p><p>Mobile <a href=\"tel:+14153450123\">(415) 345-0123</a></p></li>" +
+                "<li><h3>John Smith</h3><p>Engineer</p><p>Phone <a href=\"tel:+12123450177\">(212) 345-0177</a></p></li>" +
+                "</ul>"),
         ],
     };
 

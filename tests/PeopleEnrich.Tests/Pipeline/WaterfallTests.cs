@@ -165,12 +165,14 @@ public sealed class WaterfallTests
     }
 
     [Fact]
-    public async Task A_source_that_could_not_look_does_not_fail_the_item_but_its_gap_is_not_cached()
+    public async Task A_source_that_could_not_look_does_not_fail_the_item_but_its_gap_is_named_and_not_cached()
     {
         var empty = ScriptedSource.Returning("empty", EnrichFields.Emails, SourceFindings.Nothing);
-        var down = ScriptedSource.Returning("upstream", EnrichFields.Emails, SourceFindings.Unanswered);
+        var down = ScriptedSource.Returning("upstream", EnrichFields.Emails,
+            SourceFindings.CouldNotCheck("the upstream provider peer did not answer: it answered 401", retryable: false));
         var result = Assert.IsType<WaterfallResult.Completed>(await Run([empty, down], EnrichFields.Emails));
         Assert.False(result.Cacheable);
+        Assert.Equal("Could not check: the upstream provider peer did not answer: it answered 401", result.Outcome.Error);
     }
 
     [Fact]

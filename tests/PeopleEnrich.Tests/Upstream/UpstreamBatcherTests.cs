@@ -125,18 +125,36 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_upstream_error_leaves_every_caller_of_the_batch_without_an_answer_and_the_next_batch_is_asked_anew()
+    public async Task An_upstream_error_tells_every_caller_of_the_batch_why_there_is_no_answer_and_the_next_batch_is_asked_anew()
     {
         _upstream.ReplyToNextSubmissions(new ScriptedReply(500));
         using var batcher = Batcher();
         var refused = new[] { batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None), batcher.AskAsync(Person("Charles", "Babbage", "engines.com"), CancellationToken.None) };
         _time.Advance(Window);
-        Assert.All(await Task.WhenAll(refused).WaitAsync(Patience), Assert.Null);
+        Assert.All(await Task.WhenAll(refused).WaitAsync(Patience), reply =>
+        {
+            var silence = Assert.IsType<UpstreamAnswer.NotGiven>(reply.Answer);
+            Assert.StartsWith("answered 500", silence.Why, StringComparison.Ordinal);
+            Assert.False(silence.WillLast);
+        });
 
         var next = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
         _time.Advance(Window);
         Reported(await next.WaitAsync(Patience));
         Assert.Equal([2, 1], _upstream.Submissions.Select(s => s.People.Count));
+    }
+
+    [Fact]
+    public async Task An_upstream_refusing_our_key_is_said_to_last_so_that_nobody_asks_again_soon()
+    {
+        _upstream.ReplyToNextSubmissions(new ScriptedReply(401));
+        using var batcher = Batcher();
+        var refused = batcher.AskAsync(Person("Ada", "King", "engines.com"), CancellationToken.None);
+        _time.Advance(Window);
+
+        var silence = Assert.IsType<UpstreamAnswer.NotGiven>((await refused.WaitAsync(Patience)).Answer);
+        Assert.StartsWith("answered 401", silence.Why, StringComparison.Ordinal);
+        Assert.True(silence.WillLast);
     }
 
     private UpstreamBatcher Batcher(TimeProvider? time = null, TimeSpan? pollInterval = null, TimeSpan? batchWindow = null)
@@ -156,7 +174,7 @@ public sealed class UpstreamBatcherTests : IAsyncLifetime
     private static UpstreamAsk Person(string first, string last, string domain) => new(new Person(first, last, domain, null, null), EnrichFields.Emails);
 
     /// <summary>The report in a reply: the item was COMPLETED.</summary>
-    private static UpstreamAnswer.Reported Reported(UpstreamReply? reply) => Assert.IsType<UpstreamAnswer.Reported>(reply?.Answer);
+    private static UpstreamAnswer.Reported Reported(UpstreamReply reply) => Assert.IsType<UpstreamAnswer.Reported>(reply.Answer);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -52,7 +52,7 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
-    public async Task An_upstream_that_keeps_failing_has_its_circuit_opened_and_the_items_asked_meanwhile_complete_without_calling_it()
+    public async Task An_upstream_that_keeps_failing_has_its_circuit_opened_and_the_items_asked_meanwhile_complete_without_calling_it_saying_so()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.ReplyToNextSubmissions(Enumerable.Repeat(new ScriptedReply(503), 20).ToArray());
@@ -68,6 +68,8 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
             var result = Assert.Single(await account.EnrichAsync(Query(name, "King", "engines.com")));
             Assert.Empty(EmailsOf(result));
             Assert.Empty(PhonesOf(result));
+            // Not "nothing found": the answer says the upstream could not be asked.
+            Assert.StartsWith("Could not check: the upstream provider peer did not answer: ", result["error"]!.GetValue<string>(), StringComparison.Ordinal);
         }
 
         Assert.Equal(5, upstream.Submissions.Count);
@@ -75,7 +77,7 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
-    public async Task An_upstream_that_never_answers_is_given_up_on_after_its_time_out_and_the_item_completes()
+    public async Task An_upstream_that_never_answers_is_given_up_on_after_its_time_out_and_the_item_completes_saying_so()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.ReplyToNextSubmissions(Enumerable.Repeat(ScriptedReply.Silence, 10).ToArray());
@@ -89,6 +91,8 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
         var result = Assert.Single(await account.EnrichAsync(Query("Ada", "King", "engines.com")));
 
         Assert.Empty(EmailsOf(result));
+        // Asked again after Waterfall:OutageRetryAfter; by then its circuit may be open: either way, said.
+        Assert.StartsWith("Could not check: the upstream provider peer did not answer: ", result["error"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.NotEmpty(upstream.Submissions);
         Assert.Contains(logs.Messages, m => m.Contains("Upstream peer gave no answer for a batch of 1: it did not answer in time", StringComparison.Ordinal));
     }
@@ -135,7 +139,9 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
         var refused = Assert.Single(await account.EnrichAsync(Query("Ada", "King", "engines.com")));
         var answered = Assert.Single(await account.EnrichAsync(Query("Charles", "Babbage", "engines.com")));
 
-        Assert.Empty(EmailsOf(refused)); // a refusal is no answer, and no failure
+        Assert.Empty(EmailsOf(refused)); // a refusal is no answer, and no failure, but it is said
+        Assert.Equal("Could not check: the upstream provider peer refused our key", refused["error"]!.GetValue<string>());
+        Assert.Null(answered["error"]);
         Assert.Equal([("charles.babbage@engines.com", "DELIVERABLE")], EmailsOf(answered));
         var messages = logs.Messages;
         // The logs did see the calls (their address, their headers) and the refusal (with what the upstream said).

@@ -23,23 +23,17 @@ public sealed record SourceFindings(IReadOnlyList<EmailEvidence> Emails, IReadOn
     public static SourceFindings Nothing { get; } = new([], []);
 
     /// <summary>
-    /// The source could not look this time (an upstream that is down), which is not the item's failure:
-    /// the waterfall goes on, but the answer is not kept in the results cache, where the gap would last.
-    /// </summary>
-    public static SourceFindings Unanswered { get; } = new([], []) { Answered = false };
-
-    /// <summary>
     /// The source could not check something (DNS or a server that did not answer, a refusal of us), said in plain
     /// words for the person who asked ("the mail servers of acme.com did not answer"): never to be shown as
     /// "nothing found". <paramref name="retryable"/> when asking again soon may help (an outage may pass; a
-    /// refusal of us will not). Not cached, like <see cref="Unanswered"/>; the waterfall puts the item off and
+    /// refusal of us will not). Never kept in the results cache, where the gap would last; the waterfall puts the item off and
     /// asks again, and in the end says it in the answer's error. Findings made before the gap may go with it.
     /// </summary>
     public static SourceFindings CouldNotCheck(string what, bool retryable = true) => Nothing.Lacking(new SourceGap(what, retryable));
 
     public bool Answered { get; init; } = true;
 
-    /// <summary>What the source could not check, when it says; null when it looked, or when it only says it could not (<see cref="Unanswered"/>).</summary>
+    /// <summary>What the source could not check; null when it looked.</summary>
     public SourceGap? Gap { get; init; }
 
     /// <summary>These findings, and what could not be checked besides (a walk through candidates cut short by an outage).</summary>

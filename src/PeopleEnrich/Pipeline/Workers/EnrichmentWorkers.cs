@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Privacy;
 using PeopleEnrich.Telemetry;
 
 namespace PeopleEnrich.Pipeline.Workers;
@@ -18,6 +20,7 @@ public sealed class EnrichmentWorkers(
     ItemQueue queue,
     SourceWaterfall waterfall,
     ResultsCache cache,
+    SuppressionList suppressions,
     BatchStore batches,
     WorkSignal signal,
     TimeProvider time,
@@ -197,18 +200,28 @@ public sealed class EnrichmentWorkers(
         return span;
     }
 
-    /// <summary>The cache first; then the waterfall, whose whole answers are kept for the next time.</summary>
+    /// <summary>
+    /// Suppressions first (a person or domain that opted out is asked of no source); then the cache; then the waterfall,
+    /// whose whole answers are kept for the next time. An answer holding a suppressed address is that person's: it is
+    /// neither returned nor kept.
+    /// </summary>
     private async Task<WaterfallResult> LookUpAsync(ClaimedItem item, CancellationToken cancellationToken)
     {
+        if (await suppressions.FindForAsync(item.Person, cancellationToken) is { } suppressed)
+        {
+            return Suppressed(suppressed.Error);
+        }
+
         var asked = Stopwatch.GetTimestamp();
         var cached = await cache.FindAsync(item.Person, item.AskedFields, cancellationToken);
         Instruments.SourceAsked("cache", cached is null ? SourceOutcome.Empty : SourceOutcome.Found, Stopwatch.GetElapsedTime(asked));
         if (cached is not null)
         {
-            return new WaterfallResult.Completed(cached);
+            return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), cancellationToken);
         }
 
-        var result = await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries);
+        var result = await UnlessSuppressedAsync(
+            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), cancellationToken);
         if (result is WaterfallResult.Completed { Cacheable: true } completed)
         {
             try
@@ -224,6 +237,15 @@ public sealed class EnrichmentWorkers(
 
         return result;
     }
+
+    private async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, CancellationToken cancellationToken) =>
+        result is WaterfallResult.Completed completed
+        && (await suppressions.SuppressedAmongAsync(completed.Outcome.Emails.Select(e => e.Email).ToList(), cancellationToken)).Count > 0
+            ? Suppressed(Suppression.PersonsRequest)
+            : result;
+
+    /// <summary>No email, no phone, nothing charged, nothing cached, and the reason said.</summary>
+    private static WaterfallResult.Completed Suppressed(string error) => new(new EnrichmentOutcome([], null, []) { Error = error });
 
     private static TimeSpan RetryDelay(WorkerOptions settings, long attempts)
     {

@@ -59,6 +59,13 @@ public abstract record UpstreamAnswer
 
     /// <summary>The provider gave no report for the person, and said why (the contract's FAILED item and its error).</summary>
     public sealed record Declined(string Status, string? Reason) : UpstreamAnswer;
+
+    /// <summary>
+    /// The provider gave no answer at all (down, too slow, its circuit open, an answer outside its API, our key refused):
+    /// said by the batcher, never by an adapter. <paramref name="Why"/> is safe to show; <paramref name="WillLast"/> when
+    /// asking again soon cannot help (the provider refused our key).
+    /// </summary>
+    public sealed record NotGiven(string Why, bool WillLast) : UpstreamAnswer;
 }
 
 /// <summary>
@@ -70,5 +77,12 @@ public sealed record ReportedEmail(string? Address, EmailObservation Observation
 /// <summary>A number as a provider reported it, unchecked, with the region it gave (if any) to read a national number in.</summary>
 public sealed record ReportedPhone(string? Number, string? Region);
 
-/// <summary>A provider answered something outside its API; the message is safe to log once the key is blanked out.</summary>
-public sealed class UpstreamException(string message) : Exception(message);
+/// <summary>
+/// A provider answered something outside its API, or an error status (<paramref name="status"/>); the message is safe
+/// to log once the key is blanked out.
+/// </summary>
+public sealed class UpstreamException(string message, int? status = null) : Exception(message)
+{
+    /// <summary>The provider refused our key (401, 403): asking again will not help until an operator changes it.</summary>
+    public bool RefusedOurKey => status is 401 or 403;
+}

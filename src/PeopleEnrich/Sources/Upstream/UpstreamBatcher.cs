@@ -10,8 +10,8 @@ namespace PeopleEnrich.Sources.Upstream;
 /// until it holds the adapter's <see cref="IUpstreamAdapter.MaxBatchSize"/> (a provider asked one person
 /// at a time holds one: each leaves at once); it is then submitted and polled, at most once every
 /// <see cref="UpstreamOptions.PollInterval"/>, and each caller is answered with its own answer as soon as
-/// there is one. A caller's reply is null when the upstream gave none (an outage, an answer outside its
-/// API): that is logged here, once per batch.
+/// there is one. A caller whose upstream gave no answer (an outage, an answer outside its API, our key
+/// refused) is told why (<see cref="UpstreamAnswer.NotGiven"/>): that is logged here, once per batch.
 /// </summary>
 public sealed class UpstreamBatcher : IDisposable
 {
@@ -48,8 +48,8 @@ public sealed class UpstreamBatcher : IDisposable
         }
     }
 
-    /// <summary>The upstream's answer for this person, or null when it gave none.</summary>
-    public async Task<UpstreamReply?> AskAsync(UpstreamAsk person, CancellationToken cancellationToken)
+    /// <summary>The upstream's answer for this person, or why it gave none.</summary>
+    public async Task<UpstreamReply> AskAsync(UpstreamAsk person, CancellationToken cancellationToken)
     {
         var ask = new PendingAsk(person);
         List<PendingAsk>? opened = null;
@@ -131,6 +131,7 @@ public sealed class UpstreamBatcher : IDisposable
         }
 
         var token = everyoneGone.Token;
+        var silence = new UpstreamAnswer.NotGiven("it gave no answer", WillLast: false);
         try
         {
             await SubmitAndPollAsync(asks, token);
@@ -140,13 +141,15 @@ public sealed class UpstreamBatcher : IDisposable
         }
         catch (Exception exception)
         {
-            _logger.LogWarning("Upstream {Upstream} gave no answer for a batch of {People}: {Reason}", _upstream.Name, asks.Count, Describe(exception));
+            silence = new UpstreamAnswer.NotGiven(Describe(exception), WillLast: exception is UpstreamException { RefusedOurKey: true });
+            _logger.LogWarning("Upstream {Upstream} gave no answer for a batch of {People}: {Reason}", _upstream.Name, asks.Count, silence.Why);
         }
         finally
         {
+            var now = _time.GetUtcNow();
             foreach (var ask in asks)
             {
-                ask.Settle(null);
+                ask.Settle(new UpstreamReply(silence, now));
             }
 
             // The continuations above may still run: cancel before dispose, so that theirs is a no-op.
@@ -224,19 +227,19 @@ public sealed class UpstreamBatcher : IDisposable
 
     private sealed class PendingAsk(UpstreamAsk person)
     {
-        private readonly TaskCompletionSource<UpstreamReply?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<UpstreamReply> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public UpstreamAsk Person { get; } = person;
 
-        public Task<UpstreamReply?> Answer => _answer.Task;
+        public Task<UpstreamReply> Answer => _answer.Task;
 
         public bool IsWaiting => !_answer.Task.IsCompleted;
 
-        public void Settle(UpstreamReply? reply) => _answer.TrySetResult(reply);
+        public void Settle(UpstreamReply reply) => _answer.TrySetResult(reply);
 
         public void Abandon(CancellationToken cancellationToken) => _answer.TrySetCanceled(cancellationToken);
     }
 }
 
-/// <summary>A provider's answer for one person, and when it was received (the evidence's time of observation).</summary>
+/// <summary>A provider's answer for one person (or why there is none), and when it was received (the evidence's time of observation).</summary>
 public sealed record UpstreamReply(UpstreamAnswer Answer, DateTimeOffset ReceivedAt);

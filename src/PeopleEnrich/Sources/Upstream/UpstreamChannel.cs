@@ -60,7 +60,7 @@ public sealed class UpstreamChannel(IHttpClientFactory clients, string clientNam
 
         using (response)
         {
-            throw new UpstreamException($"answered {(int)response.StatusCode}{await ProblemAsync(response, cancellationToken)}");
+            throw new UpstreamException($"answered {(int)response.StatusCode}{await ProblemAsync(response, cancellationToken)}", (int)response.StatusCode);
         }
     }
 
