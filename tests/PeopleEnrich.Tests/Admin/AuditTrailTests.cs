@@ -1,5 +1,6 @@
 using PeopleEnrich.Admin.Audit;
 using PeopleEnrich.Tests.Infrastructure;
+using static PeopleEnrich.Tests.Infrastructure.ConsoleTable;
 
 namespace PeopleEnrich.Tests.Admin;
 
@@ -39,9 +40,6 @@ public abstract class AuditTrailTests<TProvider>(AppFixture<TProvider> fixture) 
         Assert.DoesNotContain(listed.OutputLines, line => line.Contains(key, StringComparison.Ordinal));
         Assert.Contains("--limit", (await RunAsync("audit", "list", "--limit", "0")).AssertFailedWithError());
     }
-
-    /// <summary>A table row's cells, trimmed (Spectre draws the borders with │).</summary>
-    private static string[] Cells(string row) => row.Split('│').Skip(1).SkipLast(1).Select(c => c.Trim()).ToArray();
 }
 
 public sealed class SqliteAuditTrailTests(AppFixture<Sqlite> fixture) : AuditTrailTests<Sqlite>(fixture);

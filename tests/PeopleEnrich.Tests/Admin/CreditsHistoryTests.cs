@@ -1,4 +1,5 @@
 using PeopleEnrich.Tests.Infrastructure;
+using static PeopleEnrich.Tests.Infrastructure.ConsoleTable;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
 
 namespace PeopleEnrich.Tests.Admin;
@@ -52,9 +53,6 @@ public abstract class CreditsHistoryTests<TProvider>(AppFixture<TProvider> fixtu
         Assert.Contains("No account with id or name 'nobody-at-all'", (await RunAsync("credits", "history", "--account", "nobody-at-all")).AssertFailedWithError());
         Assert.Contains("--limit", (await RunAsync("credits", "history", "--account", "default", "--limit", "0")).AssertFailedWithError());
     }
-
-    /// <summary>A table row's cells, trimmed (Spectre draws the borders with │).</summary>
-    private static string[] Cells(string row) => row.Split('│').Skip(1).SkipLast(1).Select(c => c.Trim()).ToArray();
 }
 
 public sealed class SqliteCreditsHistoryTests(AppFixture<Sqlite> fixture) : CreditsHistoryTests<Sqlite>(fixture);

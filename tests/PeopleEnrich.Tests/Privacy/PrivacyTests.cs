@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Tests.Infrastructure;
+using static PeopleEnrich.Tests.Infrastructure.ConsoleTable;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
 
 namespace PeopleEnrich.Tests.Privacy;
@@ -136,8 +137,6 @@ public abstract class PrivacyTests<TProvider> where TProvider : IDatabaseProvide
         Assert.Contains(explanation, (await ProgramRunner.RunAsync(database, args)).AssertFailedWithError());
         Assert.Contains("No suppressions.", (await ProgramRunner.RunAsync(database, "suppressions", "list")).AssertSucceeded().OutputLines);
     }
-
-    private static string[] Cells(string row) => row.Split('│').Skip(1).SkipLast(1).Select(c => c.Trim()).ToArray();
 }
 
 public sealed class SqlitePrivacyTests : PrivacyTests<Sqlite>;

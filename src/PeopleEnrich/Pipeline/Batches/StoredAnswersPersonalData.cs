@@ -84,7 +84,7 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
 
         await using var connection = await database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<StoredItem>(new CommandDefinition(
-            $"SELECT batch_id AS BatchId, CAST(idx AS BIGINT) AS Idx, firstname AS FirstName, lastname AS LastName, domain AS Domain, linkedin_url AS LinkedInUrl, result_json AS ResultJson FROM items WHERE {string.Join(" OR ", terms)}",
+            $"SELECT batch_id AS BatchId, idx AS Idx, firstname AS FirstName, lastname AS LastName, domain AS Domain, linkedin_url AS LinkedInUrl, result_json AS ResultJson FROM items WHERE {string.Join(" OR ", terms)}",
             parameters, cancellationToken: cancellationToken));
         return rows.Where(item => item.FirstName.Length > 0 && Concerns(item, subject)).ToList();
     }
@@ -97,5 +97,21 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
 
     private static bool IsProfile(string key) => key.StartsWith("linkedin.com/in/", StringComparison.Ordinal);
 
-    private sealed record StoredItem(string BatchId, long Idx, string FirstName, string LastName, string Domain, string? LinkedInUrl, string? ResultJson);
+    /// <summary>Settable, so that Dapper converts idx whatever integer type the database gives it.</summary>
+    private sealed class StoredItem
+    {
+        public string BatchId { get; init; } = "";
+
+        public long Idx { get; init; }
+
+        public string FirstName { get; init; } = "";
+
+        public string LastName { get; init; } = "";
+
+        public string Domain { get; init; } = "";
+
+        public string? LinkedInUrl { get; init; }
+
+        public string? ResultJson { get; init; }
+    }
 }
