@@ -47,11 +47,13 @@ if (role.RunsWorkers())
 builder.Services.AddSources(builder.Configuration);
 builder.Services.AddRetention(builder.Configuration);
 builder.Services.AddHealth();
+builder.AddTelemetry();
 
 var app = builder.Build();
 await app.Services.PrepareDatabaseAsync(bootstrap: role.ServesApi());
 
 app.UseApiErrors();
+app.UseMetrics();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

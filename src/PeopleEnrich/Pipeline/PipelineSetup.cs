@@ -37,6 +37,7 @@ public static class PipelineSetup
         });
         services.AddSingleton(provider => WorkerIdentity.From(provider.GetRequiredService<IOptions<WorkerOptions>>(), provider.GetRequiredService<ILogger<WorkerIdentity>>()));
         services.AddHostedService<EnrichmentWorkers>();
+        services.AddHostedService<QueueGauges>();
         services.AddSingleton<IExpiringRows, ExpiredRequests>();
         services.AddExpiringRows("cached answers", "results_cache", "stored_at < @cutoff", provider => provider.GetRequiredService<IOptions<CacheOptions>>().Value.Ttl);
         return services;

@@ -43,6 +43,16 @@ public sealed class FolderDependencyTests
         Assert.DoesNotContain(graph.Edges, edge => edge.From == edge.To);
     }
 
+    [Fact]
+    public void Telemetry_is_used_by_rooms_and_uses_none()
+    {
+        // Every room may count and trace; so that none is ever tied back, the instruments' room depends on no other.
+        var graph = FolderGraph.Of(typeof(Program).Assembly.Location);
+        Assert.DoesNotContain(graph.Edges, edge => edge.From == "Telemetry");
+        Assert.Contains(("Pipeline", "Telemetry"), graph.Edges);
+        Assert.Contains(("Verification", "Telemetry"), graph.Edges);
+    }
+
     private sealed class FolderGraph
     {
         private readonly Dictionary<(string From, string To), string> _examples = [];

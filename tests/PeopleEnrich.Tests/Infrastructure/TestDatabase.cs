@@ -9,13 +9,14 @@ public abstract class TestDatabase : IAsyncDisposable
     /// Every app and program a test starts gets these first: no SMTP, no website crawls, and DNS
     /// pointed at a closed loopback port, so that nothing a test submits can reach the machine's own
     /// resolvers or the internet. Tests of the email finder and the website source replace them with
-    /// their simulated world.
+    /// their simulated world. No traces go to a collector the caller's environment may name (OTEL_EXPORTER_OTLP_ENDPOINT).
     /// </summary>
     public static IReadOnlyDictionary<string, string?> OfflineSettings { get; } = new Dictionary<string, string?>
     {
         ["Smtp:Enabled"] = "false",
         ["Crawler:Enabled"] = "false",
         ["Dns:Servers:0"] = "127.0.0.1:9",
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
     };
 
     public abstract string Provider { get; }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -19,6 +21,10 @@ namespace PeopleEnrich.Pipeline.Batches;
 public sealed class BatchStore(Database database, TimeProvider time)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
+    // Batches whose trace the workers of this process continue; a batch's items are claimed close together.
+    private const int RememberedTraces = 1024;
+    private readonly ConcurrentDictionary<string, string?> _traceParents = new(StringComparer.Ordinal);
 
     public async Task<SubmitResult> SubmitAsync(string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, CancellationToken cancellationToken)
     {
@@ -77,9 +83,9 @@ public sealed class BatchStore(Database database, TimeProvider time)
 
         var batchId = Guid.CreateVersion7().ToString();
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO batches (id, account_id, item_count, created_at, idempotency_key, body_hash)
-            VALUES (@batchId, @accountId, @count, @now, @key, @hash)
-            """, new { batchId, accountId, count = items.Count, now, key = idempotency?.Key, hash = idempotency?.BodyHash },
+            INSERT INTO batches (id, account_id, item_count, created_at, idempotency_key, body_hash, trace_parent)
+            VALUES (@batchId, @accountId, @count, @now, @key, @hash, @traceParent)
+            """, new { batchId, accountId, count = items.Count, now, key = idempotency?.Key, hash = idempotency?.BodyHash, traceParent = TraceParentOfThisRequest() },
             transaction, cancellationToken: cancellationToken));
         await InsertItemsAsync(connection, transaction, batchId, accountId, items, now, cancellationToken);
         return new SubmitResult.Accepted(batchId, items.Count, Replayed: false);
@@ -160,6 +166,29 @@ public sealed class BatchStore(Database database, TimeProvider time)
         item.Custom is null ? null : JsonSerializer.Serialize(item.Custom, BatchJsonContext.Default.IReadOnlyDictionaryStringString),
         item.ReservedCredits,
     ];
+
+    /// <summary>The submitting request's span (W3C traceparent), which the workers' spans for its items continue.</summary>
+    private static string? TraceParentOfThisRequest() => Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id : null;
+
+    /// <summary>The traceparent of the request that submitted the batch; null when that request was not traced.</summary>
+    public async Task<string?> TraceParentAsync(string batchId, CancellationToken cancellationToken)
+    {
+        if (_traceParents.TryGetValue(batchId, out var known))
+        {
+            return known;
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var traceParent = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT trace_parent FROM batches WHERE id = @batchId", new { batchId }, cancellationToken: cancellationToken));
+        if (_traceParents.Count >= RememberedTraces)
+        {
+            _traceParents.Clear();
+        }
+
+        _traceParents[batchId] = traceParent;
+        return traceParent;
+    }
 
     /// <summary>The batch if <paramref name="accountId"/> submitted it; for anyone else it does not exist.</summary>
     public async Task<StoredBatch?> FindAsync(string accountId, string batchId, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using PeopleEnrich.Answers;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Telemetry;
 using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Queue;
@@ -16,6 +17,9 @@ namespace PeopleEnrich.Pipeline.Queue;
 public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Person Person, EnrichFields AskedFields, long ReservedCredits, long Attempts, long Deferrals,
     long OutageRetries)
 {
+    /// <summary>The owner whose lease had run out when this claim took the item over; null when the item was free.</summary>
+    public string? TakenOverFrom { get; init; }
+
     /// <summary>A row of the items table as a claim returns it.</summary>
     internal sealed class Row
     {
@@ -34,8 +38,10 @@ public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Per
 
         public long OutageRetries { get; init; }
 
+        public string? PreviousOwner { get; init; }
+
         public ClaimedItem ToItem() => new(BatchId, Idx, AccountId, new Person(Firstname, Lastname, Domain, CompanyName, LinkedinUrl),
-            (EnrichFields)Fields, ReservedCredits, Attempts, Deferrals, OutageRetries);
+            (EnrichFields)Fields, ReservedCredits, Attempts, Deferrals, OutageRetries) { TakenOverFrom = PreviousOwner };
     }
 }
 
@@ -48,7 +54,7 @@ public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Per
 public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvider time)
 {
     private const string ClaimableColumns =
-        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals, outage_retries";
+        "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals, outage_retries, previous_owner";
 
     private const int MaxGroup = 200;
     private readonly ConcurrentQueue<Settlement> _pending = new();
@@ -60,8 +66,9 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     {
         var now = Now;
         var lockClause = database.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
-        return await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
-            UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
+        // previous_owner takes the old lease_owner (a SET reads the row as it was): set only when a lease ran out unsettled.
+        var claimed = await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
+            UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1, previous_owner = lease_owner,
                              takeovers = takeovers + CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END
             WHERE (batch_id, idx) IN (
                 SELECT batch_id, idx FROM items
@@ -72,6 +79,9 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
             RETURNING {ClaimableColumns}
             """, new { owner, until = now + (long)lease.TotalMilliseconds, now, maxAttempts, limit }, transaction, cancellationToken: cancellationToken))).Select(row => row.ToItem()).ToList(),
             cancellationToken, durable: false); // a claim lost in a power cut is only claimed again
+        Instruments.LeasesTakenOver(claimed.Count(item => item.TakenOverFrom is not null));
+
+        return claimed;
     }
 
     /// <summary>
@@ -161,8 +171,9 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// Gives the lease back and makes the item claimable after <paramref name="retryAfter"/>; a deferral (of
     /// either kind) hands back the attempt its claim counted and is counted as its kind instead.
     /// </summary>
-    private Task<bool> PutBackAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, PutOff kind, CancellationToken cancellationToken) =>
-        database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+    private async Task<bool> PutBackAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, PutOff kind, CancellationToken cancellationToken)
+    {
+        var putBack = await database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @reason,
                              attempts = attempts - @greylisting - @outage, deferrals = deferrals + @greylisting, outage_retries = outage_retries + @outage
             WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts
@@ -174,6 +185,13 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
                 availableAt = Now + (long)retryAfter.TotalMilliseconds,
             },
             transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
+        if (putBack)
+        {
+            Instruments.ItemPutOff(kind.ToString().ToLowerInvariant());
+        }
+
+        return putBack;
+    }
 
     /// <summary>Why an item goes back on the queue: a failed attempt (counted as one), or one of the two deferrals (not).</summary>
     private enum PutOff
@@ -246,6 +264,11 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
                         CancellationToken.None);
                     for (var i = 0; i < group.Count; i++)
                     {
+                        if (settled[i])
+                        {
+                            Instruments.ItemSettled(group[i].Status, group[i].Charged);
+                        }
+
                         group[i].Done.TrySetResult(settled[i]);
                     }
                 }

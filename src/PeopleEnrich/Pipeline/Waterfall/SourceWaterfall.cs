@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Answers;
+using PeopleEnrich.Telemetry;
 using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Waterfall;
@@ -89,9 +90,16 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
             }
 
             var started = Stopwatch.GetTimestamp();
+            // A child of the worker's item span; null (and free) unless traces are exported.
+            using var span = Instruments.Traces.StartActivity("source " + source.Name);
+            span?.SetTag("peopleenrich.source", source.Name);
+            string? said = null;
             try
             {
                 var findings = await source.FindAsync(person, wanted, new SourceContext(emails.ToList(), deferrals), timeout.Token);
+                said = findings.Emails.Count + findings.Phones.Count > 0 ? SourceOutcome.Found
+                    : findings.Answered && findings.Gap is null ? SourceOutcome.Empty
+                    : SourceOutcome.CouldNotCheck;
                 unanswered += findings.Answered ? 0 : 1;
                 if (findings.Gap is { } gap)
                 {
@@ -105,19 +113,35 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
             }
             catch (SourceDeferredException deferred)
             {
+                said = SourceOutcome.Deferred;
                 logger.LogInformation("Source {Source} put off a person at {Domain} for {RetryAfter}: {Reason}", source.Name, person.Domain, deferred.RetryAfter, deferred.Message);
                 return new WaterfallResult.Deferred(deferred.RetryAfter, $"{source.Name}: {deferred.Message}");
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                said = SourceOutcome.TimedOut;
                 gaps.Add(Gap.Failure($"{source.Name}: timed out after {options.Value.SourceTimeout.TotalSeconds:0.#} s", wanted));
                 logger.LogWarning("Source {Source} timed out after {Elapsed} for a person at {Domain}",
                     source.Name, Stopwatch.GetElapsedTime(started), person.Domain);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                said = SourceOutcome.Failed;
                 gaps.Add(Gap.Failure($"{source.Name}: {exception.Message}", wanted));
                 logger.LogWarning(exception, "Source {Source} failed for a person at {Domain}", source.Name, person.Domain);
+            }
+            finally
+            {
+                // Unsaid when the item itself was cancelled (its lease or the process ended): the source is not to blame.
+                if (said is not null)
+                {
+                    Instruments.SourceAsked(source.Name, said, Stopwatch.GetElapsedTime(started));
+                    span?.SetTag("peopleenrich.outcome", said);
+                    if (said is SourceOutcome.Failed or SourceOutcome.TimedOut)
+                    {
+                        span?.SetStatus(ActivityStatusCode.Error, said);
+                    }
+                }
             }
         }
 

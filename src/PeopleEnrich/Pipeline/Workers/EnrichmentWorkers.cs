@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Answers;
+using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Privacy;
+using PeopleEnrich.Telemetry;
 
 namespace PeopleEnrich.Pipeline.Workers;
 
@@ -21,6 +24,7 @@ public sealed class EnrichmentWorkers(
     SourceWaterfall waterfall,
     ResultsCache cache,
     SuppressionList suppressions,
+    BatchStore batches,
     WorkSignal signal,
     WorkerIdentity identity,
     IHostApplicationLifetime lifetime,
@@ -202,6 +206,15 @@ public sealed class EnrichmentWorkers(
     private async Task ProcessAsync(ClaimedItem item, WorkerOptions settings, CancellationToken held)
     {
         await Task.Yield();
+        // Every line logged while working on the item says which it is (the waterfall's and the sources' too).
+        using var scope = logger.BeginScope("Request {RequestId} item {ItemIndex}", item.BatchId, item.Idx);
+        var traceParent = await TraceParentAsync(item, held);
+        using var span = StartItemSpan(item, traceParent);
+        if (item.TakenOverFrom is { } previousOwner)
+        {
+            logger.LogWarning("Took over item {Batch}/{Index} (attempt {Attempt}) from {PreviousOwner}, whose lease ran out", item.BatchId, item.Idx, item.Attempts, previousOwner);
+        }
+
         // Abandoned (the stop's grace is over, or the leases may be lost): stop working on it without settling.
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(held);
         attempt.CancelAfter(settings.MaxItemTime);
@@ -218,6 +231,8 @@ public sealed class EnrichmentWorkers(
                 WaterfallResult.OutageDeferred outage => await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, attempt.Token),
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
+            span?.SetTag("peopleenrich.result", result.GetType().Name);
+            logger.LogDebug("Item {Batch}/{Index} attempt {Attempt}: {Result}", item.BatchId, item.Idx, item.Attempts, result.GetType().Name);
             if (!settled)
             {
                 logger.LogWarning("Item {Batch}/{Index} was no longer leased to this worker; its result was dropped", item.BatchId, item.Idx);
@@ -235,6 +250,7 @@ public sealed class EnrichmentWorkers(
         }
         catch (Exception exception)
         {
+            span?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             logger.LogError(exception, "Item {Batch}/{Index} failed on attempt {Attempt}", item.BatchId, item.Idx, item.Attempts);
             await ReleaseAsync(item, settings, "internal error while processing the item");
         }
@@ -253,6 +269,41 @@ public sealed class EnrichmentWorkers(
         }
     }
 
+    /// <summary>The submitting request's span, when traces are exported and the request was traced.</summary>
+    private async Task<ActivityContext> TraceParentAsync(ClaimedItem item, CancellationToken cancellationToken)
+    {
+        if (!Instruments.Traces.HasListeners())
+        {
+            return default;
+        }
+
+        try
+        {
+            var traceParent = await batches.TraceParentAsync(item.BatchId, cancellationToken);
+            return ActivityContext.TryParse(traceParent, traceState: null, isRemote: true, out var parent) ? parent : default;
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException or OperationCanceledException)
+        {
+            // A span without its parent is still worth having; the item is not to wait for it.
+            logger.LogWarning(exception, "Could not read the trace of request {Batch}", item.BatchId);
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// The item's span, a child of the request that submitted it (however much later, in whichever process), so that a
+    /// trace runs from the POST through each attempt to every source asked. Started here, not in an async helper, so
+    /// that it is the current span of everything below.
+    /// </summary>
+    private static Activity? StartItemSpan(ClaimedItem item, ActivityContext parent)
+    {
+        var span = Instruments.Traces.StartActivity("enrich item", ActivityKind.Consumer, parent);
+        span?.SetTag("peopleenrich.request_id", item.BatchId);
+        span?.SetTag("peopleenrich.item_index", item.Idx);
+        span?.SetTag("peopleenrich.attempt", item.Attempts);
+        return span;
+    }
+
     /// <summary>
     /// Suppressions first (a person or domain that opted out is asked of no source); then the cache; then the waterfall,
     /// whose whole answers are kept for the next time. An answer holding a suppressed address is that person's: it is
@@ -265,7 +316,10 @@ public sealed class EnrichmentWorkers(
             return Suppressed(suppressed.Error);
         }
 
-        if (await cache.FindAsync(item.Person, item.AskedFields, cancellationToken) is { } cached)
+        var asked = Stopwatch.GetTimestamp();
+        var cached = await cache.FindAsync(item.Person, item.AskedFields, cancellationToken);
+        Instruments.SourceAsked("cache", cached is null ? SourceOutcome.Empty : SourceOutcome.Found, Stopwatch.GetElapsedTime(asked));
+        if (cached is not null)
         {
             return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), cancellationToken);
         }

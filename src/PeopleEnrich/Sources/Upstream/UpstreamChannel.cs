@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PeopleEnrich.Telemetry;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Timeout;
 
 namespace PeopleEnrich.Sources.Upstream;
 
@@ -25,7 +29,30 @@ public sealed class UpstreamChannel(IHttpClientFactory clients, string clientNam
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var http = clients.CreateClient(clientName);
-        var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Instruments.UpstreamCalled(upstream.Name, exception switch
+            {
+                BrokenCircuitException => "circuit_open",
+                TimeoutRejectedException or OperationCanceledException => "timed_out",
+                RateLimiterRejectedException => "throttled",
+                _ => "unreachable",
+            });
+            throw;
+        }
+
+        Instruments.UpstreamCalled(upstream.Name, (int)response.StatusCode switch
+        {
+            >= 200 and < 300 => "ok",
+            429 => "throttled",
+            >= 500 => "server_error",
+            _ => "rejected",
+        });
         if (response.IsSuccessStatusCode)
         {
             return response;

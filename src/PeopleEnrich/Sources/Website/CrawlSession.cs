@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using PeopleEnrich.Telemetry;
 using PeopleEnrich.Verification.Network;
 
 namespace PeopleEnrich.Sources.Website;
@@ -83,6 +84,14 @@ public sealed partial class CrawlSession(HttpClient http, CrawlerOptions options
 
             PageRequests++;
             var response = await SendAsync(current, options.MaxBytes, IsReadable, cancellationToken);
+            Instruments.PageFetched(response switch
+            {
+                Response.Failed => "unreachable",
+                Response.Answered { Location: not null } => "redirect",
+                Response.Answered { Body: not null } => "page",
+                Response.Answered { Status: >= 500 } => "server_error",
+                _ => "no_page",
+            });
             switch (response)
             {
                 case Response.Failed failed:

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using PeopleEnrich.Telemetry;
 using PeopleEnrich.Verification.Dns;
 using PeopleEnrich.Verification.Network;
 
@@ -194,6 +195,7 @@ public sealed class MailboxProber(
             var refusal = await GreetAsync(conversation, host.Name, settings, cancellationToken);
             if (refusal is null)
             {
+                Instruments.SmtpSessionOpened();
                 return (new ProbeSession(conversation, host.Name, slot, time, settings), null);
             }
 
@@ -240,11 +242,27 @@ public sealed class MailboxProber(
         return Stop(SessionStep.MailFrom, mailFrom, host);
     }
 
-    private static SessionFailure? Stop(SessionStep step, SmtpReply reply, string host) => ReplyInterpreter.InterpretSession(step, reply) switch
+    private static SessionFailure? Stop(SessionStep step, SmtpReply reply, string host)
     {
-        SessionOutcome.Proceed => null,
-        SessionOutcome.Refused => new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true) { Host = host, Reply = reply },
-        _ => new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true) { Host = host, Reply = reply },
+        var outcome = ReplyInterpreter.InterpretSession(step, reply);
+        if (outcome == SessionOutcome.Proceed)
+        {
+            return null;
+        }
+
+        Instruments.SmtpReply(StepLabel(step), outcome == SessionOutcome.Refused ? SmtpReplyClass.RefusedUs
+            : reply.Code == 421 ? SmtpReplyClass.Throttled
+            : SmtpReplyClass.Deferred);
+        return outcome == SessionOutcome.Refused
+            ? new SessionFailure($"{host} refused us at {step}: {reply}", Temporary: false, RefusedUs: true) { Host = host, Reply = reply }
+            : new SessionFailure($"{host} deferred us at {step}: {reply}", Temporary: true) { Host = host, Reply = reply };
+    }
+
+    private static string StepLabel(SessionStep step) => step switch
+    {
+        SessionStep.Greeting => "greeting",
+        SessionStep.Ehlo => "ehlo",
+        _ => "mail_from",
     };
 }
 
@@ -280,12 +298,27 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
 
         RecipientsAsked++;
         var asked = time.GetTimestamp();
+        Instruments.RcptCommandSent();
         var reply = await conversation.SendAsync($"RCPT TO:<{recipient}>", cancellationToken);
-        Throttled |= Errors > 0 && time.GetElapsedTime(asked) >= settings.ThrottledReply;
+        var slow = Errors > 0 && time.GetElapsedTime(asked) >= settings.ThrottledReply;
+        Throttled |= slow;
         Closing |= reply.Code == 421;
         Errors += reply.IsPositive ? 0 : 1;
-        return new RcptObservation(recipient, ReplyInterpreter.InterpretRcpt(reply), reply, Host, time.GetUtcNow());
+        var outcome = ReplyInterpreter.InterpretRcpt(reply);
+        Instruments.SmtpReply("rcpt", slow || reply.Code == 421 ? SmtpReplyClass.Throttled : ClassOf(outcome));
+        return new RcptObservation(recipient, outcome, reply, Host, time.GetUtcNow());
     }
+
+    private static string ClassOf(RcptOutcome outcome) => outcome switch
+    {
+        RcptOutcome.Accepted => SmtpReplyClass.Accepted,
+        RcptOutcome.Rejected => SmtpReplyClass.Rejected,
+        RcptOutcome.Temporary => SmtpReplyClass.Greylisted,
+        RcptOutcome.PolicyRefusal => SmtpReplyClass.RefusedUs,
+        RcptOutcome.TooManyRecipients => SmtpReplyClass.Throttled,
+        RcptOutcome.MailboxFull => SmtpReplyClass.MailboxFull,
+        _ => SmtpReplyClass.Unexplained,
+    };
 
     public async ValueTask DisposeAsync()
     {
@@ -307,6 +340,7 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
         {
             await conversation.DisposeAsync();
             await slot.DisposeAsync();
+            Instruments.SmtpSessionClosed();
         }
     }
 
