@@ -40,6 +40,7 @@ public static class SourcesSetup
         services.AddSingleton<MailboxProber>();
         services.AddHealthChecks().AddCheck<ProbingHealthCheck>("smtp-probing", tags: ["ready"]);
         services.AddSingleton<DomainSessions>();
+        services.AddSingleton<GreylistSchedules>();
         services.AddSingleton<DomainKnowledge>();
         services.AddSingleton<KnownRouting>();
         return services;

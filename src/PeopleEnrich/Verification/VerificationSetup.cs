@@ -18,9 +18,22 @@ public static class VerificationSetup
         services.AddOptions<SmtpOptions>().Bind(configuration.GetSection("Smtp"))
             .Validate(smtp => string.IsNullOrWhiteSpace(smtp.Socks5Proxy) || Uri.TryCreate(smtp.Socks5Proxy, UriKind.Absolute, out var proxy) && proxy.Scheme is "socks5" or "socks5h" && proxy.Port > 0,
                 "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
+            .PostConfigure(smtp => ReadSingleGreylistRetry(smtp, configuration.GetSection("Smtp:GreylistRetryAfter")))
+            .Validate(smtp => smtp.GreylistRetryAfter.All(at => at > TimeSpan.Zero)
+                              && smtp.GreylistRetryAfter.Zip(smtp.GreylistRetryAfter.Skip(1)).All(pair => pair.First < pair.Second),
+                "Smtp:GreylistRetryAfter must be positive times, each later than the one before.")
             .ValidateOnStart();
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();
         return services;
+    }
+
+    /// <summary>Configurations written before the schedule said <c>Smtp:GreylistRetryAfter=00:05:00</c>: one step.</summary>
+    private static void ReadSingleGreylistRetry(SmtpOptions smtp, IConfigurationSection section)
+    {
+        if (section.Value is { Length: > 0 } single && TimeSpan.TryParse(single, System.Globalization.CultureInfo.InvariantCulture, out var after))
+        {
+            smtp.GreylistRetryAfter = [after];
+        }
     }
 }
