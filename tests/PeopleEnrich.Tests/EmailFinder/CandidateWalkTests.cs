@@ -16,7 +16,7 @@ public sealed class CandidateWalkTests
 
     private static readonly LaneView ProbeRejected = new(RcptOutcome.Rejected, null);
 
-    private static readonly WalkRules TwoEstablishTwoAlternatives = new(EstablishedBy: 2, Alternatives: 2);
+    private static readonly WalkRules TwoEstablishTwoAlternatives = new(EstablishedBy: 2, Alternatives: 2, Guesses: 1);
 
     [Fact]
     public void Once_the_pattern_is_established_a_rejected_person_is_asked_only_the_alternatives()
@@ -25,7 +25,15 @@ public sealed class CandidateWalkTests
 
         var asked = WalkRejectingAll(walk, ProbeRejected);
 
-        Assert.Equal(["jdoe@acme.com", "jane.doe@acme.com", "jane@acme.com"], asked);
+        Assert.Equal(["jdoe@acme.com", "jane.doe@acme.com"], asked);
+    }
+
+    [Fact]
+    public void With_no_guesses_allowed_and_no_exception_shapes_the_rejected_pattern_address_is_the_last_asked()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 2)), TwoEstablishTwoAlternatives with { Guesses = 0 });
+
+        Assert.Equal(["jdoe@acme.com"], WalkRejectingAll(walk, ProbeRejected));
     }
 
     [Fact]
@@ -35,7 +43,7 @@ public sealed class CandidateWalkTests
 
         var asked = WalkRejectingAll(walk, ProbeRejected);
 
-        Assert.Equal(["jdoe@acme.com", "doej@acme.com", "janedoe@acme.com"], asked);
+        Assert.Equal(["jdoe@acme.com", "doej@acme.com", "janedoe@acme.com", "jane.doe@acme.com"], asked);
     }
 
     [Fact]
@@ -52,12 +60,12 @@ public sealed class CandidateWalkTests
     [Fact]
     public void A_pattern_the_lane_itself_found_enough_times_bounds_the_walk_in_a_cold_run()
     {
-        var lane = new LaneView(RcptOutcome.Rejected, "FirstDotL", new Dictionary<string, int> { ["FDotLast"] = 2 });
+        var lane = new LaneView(RcptOutcome.Rejected, "LastF", new Dictionary<string, int> { ["FDotLast"] = 2, ["LastF"] = 1 });
         var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives);
 
         var asked = WalkRejectingAll(walk, lane);
 
-        Assert.Equal(["j.doe@acme.com", "jane.doe@acme.com", "jdoe@acme.com"], asked);
+        Assert.Equal(["j.doe@acme.com", "doej@acme.com", "jane.doe@acme.com"], asked);
     }
 
     [Fact]

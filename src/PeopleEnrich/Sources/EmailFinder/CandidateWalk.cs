@@ -11,11 +11,12 @@ internal sealed record KnownShapes(IReadOnlyList<(string Tag, int Addresses)> Sh
 }
 
 /// <param name="EstablishedBy">Independent addresses in one shape that make it the domain's established pattern.</param>
-/// <param name="Alternatives">Candidates asked, once the pattern is established, besides the person's candidate in it.</param>
+/// <param name="Alternatives">Once the pattern is established and the person's candidate in it rejected: how many of the domain's exception shapes are asked.</param>
+/// <param name="Guesses">And then how many candidates in shapes never seen at the domain.</param>
 /// <param name="Greylisted">The server greylisted this person's recipients before (this is a retry): while the probe, planted with them, is still deferred, they are too.</param>
-internal sealed record WalkRules(int EstablishedBy, int Alternatives, bool Greylisted = false)
+internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesses, bool Greylisted = false)
 {
-    public static WalkRules Unbounded { get; } = new(int.MaxValue, int.MaxValue);
+    public static WalkRules Unbounded { get; } = new(int.MaxValue, int.MaxValue, int.MaxValue);
 }
 
 /// <summary>
@@ -26,9 +27,10 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, bool Greyl
 /// </summary>
 /// <remarks>
 /// Once the domain's pattern is established (<see cref="WalkRules.EstablishedBy"/> independent addresses in one shape,
-/// known before or found in this lane), a person whose candidate in it is rejected is asked only
-/// <see cref="WalkRules.Alternatives"/> more: the domain's other shapes (its exceptions) first, then the likeliest
-/// others. Each rejected recipient costs us with the server; a person without a mailbox would otherwise cost them all.
+/// known before or found in this lane), a person whose candidate in it is rejected is asked only a few more: up to
+/// <see cref="WalkRules.Alternatives"/> in the domain's other shapes (its exceptions, best supported first), then up to
+/// <see cref="WalkRules.Guesses"/> of the likeliest others. Each rejected recipient costs us with the server; a person
+/// without a mailbox would otherwise cost them all.
 /// On a greylisting server (the probe deferred) only the likeliest candidate is planted; the retry asks nothing while
 /// the probe, planted with it, is still deferred.
 /// </remarks>
@@ -45,6 +47,9 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
 
     public bool IsDone { get; private set; }
 
+    /// <summary>Back at a greylisting server, this person waits for the next round: another is exploring the domain's shapes.</summary>
+    public bool Held { get; private set; }
+
     public Recipient? Peek(LaneView lane)
     {
         // A catch-all domain's server says nothing of any one recipient: its probe said all there is to say.
@@ -60,25 +65,42 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         }
 
         var established = Established(lane);
-        var next = Ordered(lane, established).FirstOrDefault(r => !_asked.Contains(r));
-        if (next?.Tag is null || established is null || next.Tag == established)
+        var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
+        if (established is null)
         {
-            return next;
+            // Each candidate planted at a greylisting server costs two RCPTs and a round: while no shape is known, one
+            // person explores them, and the others wait for what that teaches instead of all planting all of theirs.
+            Held = rules.Greylisted && Likeliest(lane, established) is null && lane.WalkingOn > 0 && _asked.Count(r => r.Tag is not null) == 1
+                && unasked.Any(r => r.Tag is not null);
+            return Held ? null : unasked.FirstOrDefault();
         }
 
-        return _asked.Count(r => r.Tag is not null && r.Tag != established) < rules.Alternatives ? next : null;
+        Held = false;
+
+        // Established: the person's address in the pattern, then a few of the domain's exception shapes, then (as many as allowed) guesses.
+        var exceptions = SeenShapes(lane, except: established);
+        var exceptionsAsked = _asked.Count(r => r.Tag is not null && exceptions.Contains(r.Tag));
+        var guessesAsked = _asked.Count(r => r.Tag is not null && r.Tag != established && !exceptions.Contains(r.Tag));
+        return unasked.FirstOrDefault(r =>
+            r.Tag is null || r.Tag == established
+            || (exceptions.Contains(r.Tag) ? exceptionsAsked < rules.Alternatives : guessesAsked < rules.Guesses));
     }
 
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
-        _shapeInFlight = recipient.Tag is not null && recipient.Tag == (Established(lane) ?? lane.LastFoundTag);
+        // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
+        _shapeInFlight = recipient.Tag is not null
+            && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
     }
 
     public void Answered(Recipient recipient, RcptObservation observation, LaneView lane)
     {
+        // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
+        // it is planted, and what else to ask waits for its answer in the next round.
+        _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null
+            && (_shapeInFlight || _asked.Count(r => r.Tag is not null) == 1);
         _shapeInFlight = false;
-        _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && _asked.Count(r => r.Tag is not null) == 1;
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
     }
@@ -88,6 +110,14 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
 
     /// <summary>How many independent addresses show this shape: what was known, or what this lane found, whichever is more (they overlap).</summary>
     private int Support(string tag, LaneView lane) => Math.Max(known.AddressesIn(tag), lane.FoundByTag.GetValueOrDefault(tag));
+
+    /// <summary>The shape a person's address most likely has: the established one, else the one last found in the lane, else the best seen at the domain.</summary>
+    private string? Likeliest(LaneView lane, string? established) => established ?? lane.LastFoundTag ?? known.Shapes.FirstOrDefault().Tag;
+
+    /// <summary>Every shape an address of the domain was seen in (known, or found in this lane) but this one, best supported first.</summary>
+    private List<string> SeenShapes(LaneView lane, string? except) =>
+        known.Shapes.Select(s => s.Tag).Concat(lane.FoundByTag.Keys).Where(tag => tag != except).Distinct()
+            .OrderByDescending(tag => Support(tag, lane)).ToList();
 
     /// <summary>The shape enough independent addresses were seen in; null while none is.</summary>
     private string? Established(LaneView lane) =>
@@ -104,9 +134,8 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     /// </summary>
     private IEnumerable<Recipient> Ordered(LaneView lane, string? established)
     {
-        var first = established ?? lane.LastFoundTag;
-        var seen = known.Shapes.Select(s => s.Tag).Concat(lane.FoundByTag.Keys).Where(tag => tag != first).Distinct()
-            .OrderByDescending(tag => Support(tag, lane)).ToList();
+        var first = Likeliest(lane, established);
+        var seen = SeenShapes(lane, except: first);
         return recipients.OrderBy(r => r.Tag is null ? 0 : r.Tag == first ? 1 : seen.IndexOf(r.Tag) is var at and >= 0 ? 2 + at : 2 + seen.Count);
     }
 }

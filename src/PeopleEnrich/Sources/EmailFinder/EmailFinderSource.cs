@@ -77,8 +77,9 @@ public sealed class EmailFinderSource(
             .DistinctBy(r => r.Address)
             .ToList();
         var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
-        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, Greylisted: context.Deferrals > 0);
-        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, new CandidateWalk(recipients, probe is not null, known, rules), cancellationToken);
+        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished, Greylisted: context.Deferrals > 0);
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules);
+        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
         if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)
@@ -102,7 +103,7 @@ public sealed class EmailFinderSource(
 
         var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
         var deferred = probeOutcome == RcptOutcome.Temporary || report.Failure is { Temporary: true, Reply: not null }
-            || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary);
+            || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary) || walk.Held;
         if (deferrable && !anyAccepted && deferred)
         {
             throw new SourceDeferredException(greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");

@@ -40,13 +40,16 @@ public sealed class SmtpOptions
 
     /// <summary>
     /// Independent addresses seen in one shape at a domain (known, or found in this lane) that establish it as the
-    /// domain's pattern: a person whose address in that shape is rejected is then asked only
-    /// <see cref="AlternativesWhenEstablished"/> more candidates.
+    /// domain's pattern: a person whose candidate in that shape is rejected is then asked only
+    /// <see cref="AlternativesWhenEstablished"/> and <see cref="GuessesWhenEstablished"/> more, not every candidate.
     /// </summary>
     public int PatternEstablishedBy { get; set; } = 2;
 
-    /// <summary>Candidates asked, once the pattern is established, after the person's candidate in it was rejected: the domain's exception shapes first.</summary>
+    /// <summary>Once the pattern is established and the person's candidate in it rejected: how many of the domain's exception shapes (shapes other addresses of it were seen in) are asked.</summary>
     public int AlternativesWhenEstablished { get; set; } = 2;
+
+    /// <summary>And then how many of the likeliest candidates in shapes never seen at the domain.</summary>
+    public int GuessesWhenEstablished { get; set; }
 
     public int MaxRcptPerSession { get; set; } = 20;
 
