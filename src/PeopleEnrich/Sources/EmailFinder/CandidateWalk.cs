@@ -47,8 +47,11 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
 
     public bool IsDone { get; private set; }
 
-    /// <summary>Back at a greylisting server, this person waits for the next round: another is exploring the domain's shapes.</summary>
-    public bool Held { get; private set; }
+    /// <summary>
+    /// Back at a greylisting server whose probe has passed, the candidate planted last time is still deferred: it was
+    /// planted a little after the probe (people of a batch reach the lane one after another), and will pass a little after it.
+    /// </summary>
+    public bool PlantedLateStillDeferred { get; private set; }
 
     public Recipient? Peek(LaneView lane)
     {
@@ -68,14 +71,8 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
         if (established is null)
         {
-            // Each candidate planted at a greylisting server costs two RCPTs and a round: while no shape is known, one
-            // person explores them, and the others wait for what that teaches instead of all planting all of theirs.
-            Held = rules.Greylisted && Likeliest(lane, established) is null && lane.WalkingOn > 0 && _asked.Count(r => r.Tag is not null) == 1
-                && unasked.Any(r => r.Tag is not null);
-            return Held ? null : unasked.FirstOrDefault();
+            return unasked.FirstOrDefault();
         }
-
-        Held = false;
 
         // Established: the person's address in the pattern, then a few of the domain's exception shapes, then (as many as allowed) guesses.
         var exceptions = SeenShapes(lane, except: established);
@@ -98,8 +95,10 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     {
         // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
         // it is planted, and what else to ask waits for its answer in the next round.
-        _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null
-            && (_shapeInFlight || _asked.Count(r => r.Tag is not null) == 1);
+        var first = _asked.Count(r => r.Tag is not null) == 1;
+        _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && (_shapeInFlight || first);
+        PlantedLateStillDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && first
+            && rules.Greylisted && probed && lane.Probe == RcptOutcome.Rejected;
         _shapeInFlight = false;
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);

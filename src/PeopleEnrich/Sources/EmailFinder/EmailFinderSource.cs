@@ -103,10 +103,11 @@ public sealed class EmailFinderSource(
 
         var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
         var deferred = probeOutcome == RcptOutcome.Temporary || report.Failure is { Temporary: true, Reply: not null }
-            || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary) || walk.Held;
+            || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary);
         if (deferrable && !anyAccepted && deferred)
         {
-            throw new SourceDeferredException(greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");
+            throw new SourceDeferredException(
+                walk.PlantedLateStillDeferred ? greylisting.CatchUp : greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");
         }
 
         if (probeOutcome != RcptOutcome.Rejected)

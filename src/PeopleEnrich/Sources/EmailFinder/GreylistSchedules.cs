@@ -13,6 +13,13 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
 {
     private readonly Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)> _domains = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// For a person whose candidate, planted a moment after the domain's probe, is still deferred when the probe no longer
+    /// is: it passes within about as long as the people ahead of them took to plant theirs, so the schedule's first step
+    /// (not the domain's next round, a whole step later) brings them back.
+    /// </summary>
+    public TimeSpan CatchUp => options.Value.GreylistSchedule[0];
+
     /// <summary>How long from now until the domain's next round, recording this deferral.</summary>
     public TimeSpan NextRetry(string domain)
     {

@@ -12,10 +12,9 @@ public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<Rcp
 /// <summary>
 /// What a lane has heard so far, for a walk choosing its next recipient: the domain's probe's answer, the
 /// tag of the last recipient whose acceptance ended its party's walk (what the domain's addresses look like),
-/// how many parties' walks ended on an acceptance in each tag, and how many parties still waiting have been asked
-/// (or are being asked) more than one recipient.
+/// and how many parties' walks ended on an acceptance in each tag.
 /// </summary>
-public sealed record LaneView(RcptOutcome? Probe, string? LastFoundTag, IReadOnlyDictionary<string, int> FoundByTag, int WalkingOn = 0)
+public sealed record LaneView(RcptOutcome? Probe, string? LastFoundTag, IReadOnlyDictionary<string, int> FoundByTag)
 {
     public LaneView(RcptOutcome? probe, string? lastFoundTag) : this(probe, lastFoundTag, new Dictionary<string, int>())
     {
@@ -505,7 +504,7 @@ public sealed class DomainSessions(MailboxProber prober, IOptions<SmtpOptions> o
         /// <summary>How many parties' walks ended on an acceptance in each tag (while the lane lives).</summary>
         public Dictionary<string, int> FoundByTag { get; } = [];
 
-        public LaneView View => new(Probe?.Outcome, LastFoundTag, FoundByTag, Requests.Count(r => r.Observations.Count + r.InFlight >= 2));
+        public LaneView View => new(Probe?.Outcome, LastFoundTag, FoundByTag);
     }
 
     private sealed record Work(Request Request, string Address, Recipient? Recipient);
