@@ -102,6 +102,20 @@ public sealed class CandidateWalkTests
         Assert.Equal("jane.doe@acme.com", walk.Peek(ProbeRejected)?.Address);
     }
 
+    [Fact]
+    public void Back_at_a_greylisting_server_a_candidate_still_deferred_after_the_probe_passed_was_planted_late()
+    {
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true };
+        var late = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry);
+        var stillGreylisting = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry);
+
+        WalkAnswering(late, ProbeRejected, RcptOutcome.Temporary);
+        Assert.Null(stillGreylisting.Peek(new LaneView(RcptOutcome.Temporary, null)));
+
+        Assert.True(late.PlantedLateStillDeferred);
+        Assert.False(stillGreylisting.PlantedLateStillDeferred);
+    }
+
     private static KnownShapes Known(params (string Tag, int Addresses)[] shapes) => new(shapes);
 
     private static List<string> WalkRejectingAll(CandidateWalk walk, LaneView lane) => WalkAnswering(walk, lane, RcptOutcome.Rejected);
