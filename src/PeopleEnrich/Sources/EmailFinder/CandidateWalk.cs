@@ -48,7 +48,8 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     public bool IsDone { get; private set; }
 
     /// <summary>
-    /// Back at a greylisting server whose probe has passed, the candidate planted last time is still deferred: it was
+    /// Back at a greylisting server whose probe has passed (in this lane, or, for a person who was not asked it, as the
+    /// caller knows), the candidate planted last time is still deferred: it was
     /// planted a little after the probe (people of a batch reach the lane one after another), and will pass a little after it.
     /// </summary>
     public bool PlantedLateStillDeferred { get; private set; }
@@ -98,7 +99,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         var first = _asked.Count(r => r.Tag is not null) == 1;
         _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && (_shapeInFlight || first);
         PlantedLateStillDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && first
-            && rules.Greylisted && probed && lane.Probe == RcptOutcome.Rejected;
+            && rules.Greylisted && (!probed || lane.Probe == RcptOutcome.Rejected);
         _shapeInFlight = false;
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);

@@ -106,8 +106,10 @@ public sealed class EmailFinderSource(
             || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary);
         if (deferrable && !anyAccepted && deferred)
         {
+            // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
+            var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));
             throw new SourceDeferredException(
-                walk.PlantedLateStillDeferred ? greylisting.CatchUp : greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");
+                walk.PlantedLateStillDeferred && probePassed ? greylisting.CatchUp : greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");
         }
 
         if (probeOutcome != RcptOutcome.Rejected)

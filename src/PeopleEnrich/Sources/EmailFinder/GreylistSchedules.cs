@@ -20,6 +20,15 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
     /// </summary>
     public TimeSpan CatchUp => options.Value.GreylistSchedule[0];
 
+    /// <summary>Whether this moment falls within the domain's current greylisting rounds (since it first deferred us).</summary>
+    public bool SinceRoundBegan(string domain, DateTimeOffset at)
+    {
+        lock (_domains)
+        {
+            return _domains.TryGetValue(domain, out var seen) && at >= seen.First;
+        }
+    }
+
     /// <summary>How long from now until the domain's next round, recording this deferral.</summary>
     public TimeSpan NextRetry(string domain)
     {
