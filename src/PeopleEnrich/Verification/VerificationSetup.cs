@@ -20,9 +20,22 @@ public static class VerificationSetup
                 "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
             .Validate(smtp => smtp.MaxSessionsPerHost >= 1 && smtp.MaxRcptPerMinute >= 0 && smtp.MaxRcptPerDay >= 0,
                 "Smtp:MaxSessionsPerHost must be at least 1, Smtp:MaxRcptPerMinute and Smtp:MaxRcptPerDay 0 (no budget) or more.")
+            .PostConfigure(smtp => ReadSingleGreylistRetry(smtp, configuration.GetSection("Smtp:GreylistRetryAfter")))
+            .Validate(smtp => smtp.GreylistRetryAfter.All(at => at > TimeSpan.Zero)
+                              && smtp.GreylistRetryAfter.Zip(smtp.GreylistRetryAfter.Skip(1)).All(pair => pair.First < pair.Second),
+                "Smtp:GreylistRetryAfter must be positive times, each later than the one before.")
             .ValidateOnStart();
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();
         return services;
+    }
+
+    /// <summary>Configurations written before the schedule said <c>Smtp:GreylistRetryAfter=00:05:00</c>: one step.</summary>
+    private static void ReadSingleGreylistRetry(SmtpOptions smtp, IConfigurationSection section)
+    {
+        if (section.Value is { Length: > 0 } single && TimeSpan.TryParse(single, System.Globalization.CultureInfo.InvariantCulture, out var after))
+        {
+            smtp.GreylistRetryAfter = [after];
+        }
     }
 }

@@ -2,18 +2,57 @@ using PeopleEnrich.Verification.Smtp;
 
 namespace PeopleEnrich.Sources.EmailFinder;
 
+/// <summary>What the domain's addresses were seen to look like before this walk began: each shape (a candidate's tag) with its independent addresses, best supported first.</summary>
+internal sealed record KnownShapes(IReadOnlyList<(string Tag, int Addresses)> Shapes)
+{
+    public static KnownShapes None { get; } = new([]);
+
+    public int AddressesIn(string tag) => Shapes.FirstOrDefault(s => s.Tag == tag).Addresses;
+}
+
+/// <param name="EstablishedBy">Independent addresses in one shape that make it the domain's established pattern.</param>
+/// <param name="Alternatives">Once the pattern is established and the person's candidate in it rejected: how many of the domain's exception shapes are asked.</param>
+/// <param name="Guesses">And then how many candidates in shapes never seen at the domain.</param>
+/// <param name="Greylisted">The server greylisted this person's recipients before (this is a retry): while the probe, planted with them, is still deferred, they are too.</param>
+internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesses, bool Greylisted = false)
+{
+    public static WalkRules Unbounded { get; } = new(int.MaxValue, int.MaxValue, int.MaxValue);
+}
+
 /// <summary>
 /// The finder's way through one person's recipients (the addresses listed for them, then the candidates
 /// in order of likelihood): it stops at the first accepted address where acceptance means a mailbox, and
 /// once an address in some shape was accepted at the domain (anyone's, in the lane), the person's
 /// candidate in that shape is asked first and waited on, since it is most likely the answer.
 /// </summary>
-internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed) : IRecipientWalk
+/// <remarks>
+/// Once the domain's pattern is established (<see cref="WalkRules.EstablishedBy"/> independent addresses in one shape,
+/// known before or found in this lane), a person whose candidate in it is rejected is asked only a few more: up to
+/// <see cref="WalkRules.Alternatives"/> in the domain's other shapes (its exceptions, best supported first), then up to
+/// <see cref="WalkRules.Guesses"/> of the likeliest others. Each rejected recipient costs us with the server; a person
+/// without a mailbox would otherwise cost them all.
+/// On a greylisting server (the probe deferred) only the likeliest candidate is planted; the retry asks nothing while
+/// the probe, planted with it, is still deferred.
+/// </remarks>
+internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules) : IRecipientWalk
 {
     private readonly HashSet<Recipient> _asked = [];
     private bool _shapeInFlight;
+    private bool _likeliestDeferred;
+
+    public CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed)
+        : this(recipients, probed, KnownShapes.None, WalkRules.Unbounded)
+    {
+    }
 
     public bool IsDone { get; private set; }
+
+    /// <summary>
+    /// Back at a greylisting server whose probe has passed (in this lane, or, for a person who was not asked it, as the
+    /// caller knows), the candidate planted last time is still deferred: it was
+    /// planted a little after the probe (people of a batch reach the lane one after another), and will pass a little after it.
+    /// </summary>
+    public bool PlantedLateStillDeferred { get; private set; }
 
     public Recipient? Peek(LaneView lane)
     {
@@ -23,19 +62,44 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
             return null;
         }
 
-        var shape = AcceptedShape(lane);
-        return recipients.FirstOrDefault(r => shape is not null && r.Tag == shape && !_asked.Contains(r))
-            ?? recipients.FirstOrDefault(r => !_asked.Contains(r));
+        if (_likeliestDeferred || (probed && lane.Probe == RcptOutcome.Temporary && (rules.Greylisted || _asked.Any(r => r.Tag is not null))))
+        {
+            // Greylisted: the likeliest candidate is planted, the rest waits for what its answer teaches.
+            return null;
+        }
+
+        var established = Established(lane);
+        var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
+        if (established is null)
+        {
+            return unasked.FirstOrDefault();
+        }
+
+        // Established: the person's address in the pattern, then a few of the domain's exception shapes, then (as many as allowed) guesses.
+        var exceptions = SeenShapes(lane, except: established);
+        var exceptionsAsked = _asked.Count(r => r.Tag is not null && exceptions.Contains(r.Tag));
+        var guessesAsked = _asked.Count(r => r.Tag is not null && r.Tag != established && !exceptions.Contains(r.Tag));
+        return unasked.FirstOrDefault(r =>
+            r.Tag is null || r.Tag == established
+            || (exceptions.Contains(r.Tag) ? exceptionsAsked < rules.Alternatives : guessesAsked < rules.Guesses));
     }
 
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
-        _shapeInFlight = recipient.Tag is not null && recipient.Tag == AcceptedShape(lane);
+        // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
+        _shapeInFlight = recipient.Tag is not null
+            && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
     }
 
     public void Answered(Recipient recipient, RcptObservation observation, LaneView lane)
     {
+        // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
+        // it is planted, and what else to ask waits for its answer in the next round.
+        var first = _asked.Count(r => r.Tag is not null) == 1;
+        _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && (_shapeInFlight || first);
+        PlantedLateStillDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && first
+            && rules.Greylisted && (!probed || lane.Probe == RcptOutcome.Rejected);
         _shapeInFlight = false;
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
@@ -44,6 +108,34 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;
 
-    /// <summary>The shape of the last address found at the domain (listed addresses have none).</summary>
-    private static string? AcceptedShape(LaneView lane) => lane.LastFoundTag;
+    /// <summary>How many independent addresses show this shape: what was known, or what this lane found, whichever is more (they overlap).</summary>
+    private int Support(string tag, LaneView lane) => Math.Max(known.AddressesIn(tag), lane.FoundByTag.GetValueOrDefault(tag));
+
+    /// <summary>The shape a person's address most likely has: the established one, else the one last found in the lane, else the best seen at the domain.</summary>
+    private string? Likeliest(LaneView lane, string? established) => established ?? lane.LastFoundTag ?? known.Shapes.FirstOrDefault().Tag;
+
+    /// <summary>Every shape an address of the domain was seen in (known, or found in this lane) but this one, best supported first.</summary>
+    private List<string> SeenShapes(LaneView lane, string? except) =>
+        known.Shapes.Select(s => s.Tag).Concat(lane.FoundByTag.Keys).Where(tag => tag != except).Distinct()
+            .OrderByDescending(tag => Support(tag, lane)).ToList();
+
+    /// <summary>The shape enough independent addresses were seen in; null while none is.</summary>
+    private string? Established(LaneView lane) =>
+        known.Shapes.Select(s => s.Tag).Concat(lane.FoundByTag.Keys)
+            .Select(tag => (Tag: tag, Support: Support(tag, lane)))
+            .Where(s => s.Support >= rules.EstablishedBy)
+            .OrderByDescending(s => s.Support)
+            .Select(s => s.Tag)
+            .FirstOrDefault();
+
+    /// <summary>
+    /// Listed addresses first; then the established shape (or else the one last found in the lane); then the domain's
+    /// other shapes seen, best supported first; then the rest in order of likelihood.
+    /// </summary>
+    private IEnumerable<Recipient> Ordered(LaneView lane, string? established)
+    {
+        var first = Likeliest(lane, established);
+        var seen = SeenShapes(lane, except: first);
+        return recipients.OrderBy(r => r.Tag is null ? 0 : r.Tag == first ? 1 : seen.IndexOf(r.Tag) is var at and >= 0 ? 2 + at : 2 + seen.Count);
+    }
 }

@@ -17,7 +17,8 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// Addresses listed by earlier sources (the directory) are asked about first.
 /// </summary>
 public sealed class EmailFinderSource(
-    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, IOptions<SmtpOptions> options, TimeProvider time, ILogger<EmailFinderSource> logger) : IEnrichmentSource
+    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, GreylistSchedules greylisting, IOptions<SmtpOptions> options, TimeProvider time,
+    ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
 
@@ -75,7 +76,10 @@ public sealed class EmailFinderSource(
             .Concat(candidates.Select(c => new Recipient($"{c.LocalPart}@{domain}", c.Pattern.ToString())).Where(r => IsPlainAddress(r.Address)))
             .DistinctBy(r => r.Address)
             .ToList();
-        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, new CandidateWalk(recipients, probed: probe is not null), cancellationToken);
+        var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
+        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished, Greylisted: context.Deferrals > 0);
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules);
+        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
         if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)
@@ -83,7 +87,7 @@ public sealed class EmailFinderSource(
             // A server that said "not now" (greylisting, busy) is come back to on its schedule; one that did not answer is an outage, the waterfall's.
             if (failure is { Temporary: true, Reply: not null } && deferrable)
             {
-                throw new SourceDeferredException(settings.GreylistRetryAfter, failure.Why);
+                throw new SourceDeferredException(greylisting.NextRetry(domain), failure.Why);
             }
 
             logger.LogInformation("No verdict for addresses at {Domain}: {Why}", domain, failure.Why);
@@ -102,7 +106,10 @@ public sealed class EmailFinderSource(
             || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary);
         if (deferrable && !anyAccepted && deferred)
         {
-            throw new SourceDeferredException(settings.GreylistRetryAfter, $"{report.Host} deferred some recipients (greylisting)");
+            // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
+            var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));
+            throw new SourceDeferredException(
+                walk.PlantedLateStillDeferred && probePassed ? greylisting.CatchUp : greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");
         }
 
         if (probeOutcome != RcptOutcome.Rejected)

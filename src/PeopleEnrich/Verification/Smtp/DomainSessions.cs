@@ -12,10 +12,16 @@ public sealed record Recipient(string Address, string? Tag);
 public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host);
 
 /// <summary>
-/// What a lane has heard so far, for a walk choosing its next recipient: the domain's probe's answer, and the
-/// tag of the last recipient whose acceptance ended its party's walk (what the domain's addresses look like).
+/// What a lane has heard so far, for a walk choosing its next recipient: the domain's probe's answer, the
+/// tag of the last recipient whose acceptance ended its party's walk (what the domain's addresses look like),
+/// and how many parties' walks ended on an acceptance in each tag.
 /// </summary>
-public sealed record LaneView(RcptOutcome? Probe, string? LastFoundTag);
+public sealed record LaneView(RcptOutcome? Probe, string? LastFoundTag, IReadOnlyDictionary<string, int> FoundByTag)
+{
+    public LaneView(RcptOutcome? probe, string? lastFoundTag) : this(probe, lastFoundTag, new Dictionary<string, int>())
+    {
+    }
+}
 
 /// <summary>
 /// Which of one party's recipients to ask, decided answer by answer by whoever is looking (the email
@@ -54,8 +60,14 @@ public sealed class DomainSessions(
     // How long an idle session waits for the next person of its domain before it says goodbye.
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxStopWait = TimeSpan.FromSeconds(15);
+
+    // A recipient's answer holds for a run: a greylisting retry or a second batch does not pay for it again.
+    private static readonly TimeSpan RememberAnswersFor = TimeSpan.FromMinutes(30);
+    private const int MaxRemembered = 100_000;
+
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<Task, bool> _sessions = new();
+    private readonly Dictionary<string, RcptObservation> _heard = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
     public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken)
@@ -244,6 +256,7 @@ public sealed class DomainSessions(
 
                 lock (_lanes)
                 {
+                    Remember(observation);
                     Record(lane, work, observation, open?.Host);
                     if (open is null)
                     {
@@ -409,7 +422,7 @@ public sealed class DomainSessions(
         lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && r.Walk.Peek(lane.View) is not null);
 
     /// <summary>Must be called under the lanes' lock.</summary>
-    private static Work? Take(Lane lane)
+    private Work? Take(Lane lane)
     {
         foreach (var request in lane.Requests.ToList())
         {
@@ -427,18 +440,31 @@ public sealed class DomainSessions(
                     continue; // its candidates mean nothing until the probe is answered
                 }
 
-                lane.ProbeInFlight = true;
-                return new Work(request, request.Probe!, null);
+                if (Remembered(request.Probe!) is { } probeAnswer)
+                {
+                    lane.Probe = probeAnswer;
+                }
+                else
+                {
+                    lane.ProbeInFlight = true;
+                    return new Work(request, request.Probe!, null);
+                }
             }
 
-            if (request.Walk.Peek(lane.View) is { } next)
+            while (!request.Done.Task.IsCompleted && request.Walk.Peek(lane.View) is { } next)
             {
                 request.Walk.Asking(next, lane.View);
                 request.InFlight++;
-                return new Work(request, next.Address, next);
+                if (Remembered(next.Address) is not { } answer)
+                {
+                    return new Work(request, next.Address, next);
+                }
+
+                // Heard a moment ago (an earlier round of a greylisting domain, an earlier batch): no RCPT for it.
+                Record(lane, new Work(request, next.Address, next), answer, answer.Host);
             }
 
-            if (request.InFlight == 0)
+            if (!request.Done.Task.IsCompleted && request.InFlight == 0)
             {
                 Finish(lane, request, null);
             }
@@ -448,6 +474,35 @@ public sealed class DomainSessions(
     }
 
     private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
+
+    /// <summary>A verdict (accepted or rejected) heard for this recipient within <see cref="RememberAnswersFor"/>. Under the lanes' lock.</summary>
+    private RcptObservation? Remembered(string address) =>
+        _heard.TryGetValue(address, out var heard) && time.GetUtcNow() - heard.At < RememberAnswersFor ? heard : null;
+
+    /// <summary>Under the lanes' lock.</summary>
+    private void Remember(RcptObservation? observation)
+    {
+        if (observation is not { Outcome: RcptOutcome.Accepted or RcptOutcome.Rejected })
+        {
+            return;
+        }
+
+        if (_heard.Count >= MaxRemembered)
+        {
+            var stale = time.GetUtcNow() - RememberAnswersFor;
+            foreach (var old in _heard.Where(h => h.Value.At < stale).Select(h => h.Key).ToList())
+            {
+                _heard.Remove(old);
+            }
+
+            if (_heard.Count >= MaxRemembered)
+            {
+                _heard.Clear();
+            }
+        }
+
+        _heard[observation.Address] = observation;
+    }
 
 
     /// <summary>Must be called under the lanes' lock.</summary>
@@ -470,9 +525,10 @@ public sealed class DomainSessions(
 
         request.Observations.Add(observation);
         request.Walk.Answered(work.Recipient, observation, lane.View);
-        if (request.Walk.IsDone && observation.Outcome == RcptOutcome.Accepted)
+        if (request.Walk.IsDone && observation.Outcome == RcptOutcome.Accepted && work.Recipient.Tag is { } tag)
         {
-            lane.LastFoundTag = work.Recipient.Tag ?? lane.LastFoundTag;
+            lane.LastFoundTag = tag;
+            lane.FoundByTag[tag] = lane.FoundByTag.GetValueOrDefault(tag) + 1;
         }
 
         if (request.Walk.IsDone || (request.InFlight == 0 && request.Walk.Peek(lane.View) is null))
@@ -579,7 +635,10 @@ public sealed class DomainSessions(
         /// <summary>The tag of the last recipient whose acceptance ended its party's walk (while the lane lives).</summary>
         public string? LastFoundTag { get; set; }
 
-        public LaneView View => new(Probe?.Outcome, LastFoundTag);
+        /// <summary>How many parties' walks ended on an acceptance in each tag (while the lane lives).</summary>
+        public Dictionary<string, int> FoundByTag { get; } = [];
+
+        public LaneView View => new(Probe?.Outcome, LastFoundTag, FoundByTag);
     }
 
     private sealed record Work(Request Request, string Address, Recipient? Recipient);

@@ -19,11 +19,37 @@ public sealed class SmtpOptions
     /// <summary>Upgrade to TLS when the server offers it; a certificate problem does not stop verification.</summary>
     public bool StartTls { get; set; } = true;
 
-    /// <summary>When a greylisting server deferred us, ask again (same sender, same recipients) after this.</summary>
-    public TimeSpan GreylistRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// When a greylisting server deferred us, come back (same sender, same recipients) at these times after the domain
+    /// first deferred us, then every last gap: one schedule per domain, shared by its people. Empty means
+    /// <see cref="DefaultGreylistSchedule"/>. An old configuration's single value ("00:05:00") is read as a one-step schedule.
+    /// </summary>
+    /// <remarks>Empty by default: the configuration binder appends to a list it finds filled.</remarks>
+    public List<TimeSpan> GreylistRetryAfter { get; set; } = [];
 
-    /// <summary>How many times one item may be put off for greylisting before it settles on no verdict.</summary>
-    public int MaxGreylistRetries { get; set; } = 2;
+    /// <summary>1, 3 and 6 minutes: postgrey's default delay is 5 minutes, and most greylisting lists use 1 to 5.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultGreylistSchedule { get; } = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(6)];
+
+    public IReadOnlyList<TimeSpan> GreylistSchedule => GreylistRetryAfter.Count > 0 ? GreylistRetryAfter : DefaultGreylistSchedule;
+
+    /// <summary>
+    /// How many times one item may be put off for greylisting before it settles on no verdict: the schedule's three
+    /// steps to get past the server's delay, and two more for the alternatives planted once the first answers came.
+    /// </summary>
+    public int MaxGreylistRetries { get; set; } = 5;
+
+    /// <summary>
+    /// Independent addresses seen in one shape at a domain (known, or found in this lane) that establish it as the
+    /// domain's pattern: a person whose candidate in that shape is rejected is then asked only
+    /// <see cref="AlternativesWhenEstablished"/> and <see cref="GuessesWhenEstablished"/> more, not every candidate.
+    /// </summary>
+    public int PatternEstablishedBy { get; set; } = 2;
+
+    /// <summary>Once the pattern is established and the person's candidate in it rejected: how many of the domain's exception shapes (shapes other addresses of it were seen in) are asked.</summary>
+    public int AlternativesWhenEstablished { get; set; } = 2;
+
+    /// <summary>And then how many of the likeliest candidates in shapes never seen at the domain.</summary>
+    public int GuessesWhenEstablished { get; set; }
 
     public int MaxRcptPerSession { get; set; } = 20;
 

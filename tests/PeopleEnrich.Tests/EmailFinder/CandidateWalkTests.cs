@@ -1,0 +1,139 @@
+using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Verification.Smtp;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+/// <summary>The finder's walk through one person's candidates, driven the way a domain's lane drives it.</summary>
+public sealed class CandidateWalkTests
+{
+    // Jane Doe's candidates in order of likelihood, each tagged with its shape.
+    private static readonly IReadOnlyList<Recipient> Candidates =
+    [
+        new("jane.doe@acme.com", "FirstDotLast"), new("jdoe@acme.com", "FLast"), new("jane@acme.com", "First"),
+        new("janedoe@acme.com", "FirstLast"), new("j.doe@acme.com", "FDotLast"), new("doe.jane@acme.com", "LastDotFirst"),
+        new("jane_doe@acme.com", "FirstUnderscoreLast"), new("doej@acme.com", "LastF"),
+    ];
+
+    private static readonly LaneView ProbeRejected = new(RcptOutcome.Rejected, null);
+
+    private static readonly WalkRules TwoEstablishTwoAlternatives = new(EstablishedBy: 2, Alternatives: 2, Guesses: 1);
+
+    [Fact]
+    public void Once_the_pattern_is_established_a_rejected_person_is_asked_only_the_alternatives()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 3)), TwoEstablishTwoAlternatives);
+
+        var asked = WalkRejectingAll(walk, ProbeRejected);
+
+        Assert.Equal(["jdoe@acme.com", "jane.doe@acme.com"], asked);
+    }
+
+    [Fact]
+    public void With_no_guesses_allowed_and_no_exception_shapes_the_rejected_pattern_address_is_the_last_asked()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 2)), TwoEstablishTwoAlternatives with { Guesses = 0 });
+
+        Assert.Equal(["jdoe@acme.com"], WalkRejectingAll(walk, ProbeRejected));
+    }
+
+    [Fact]
+    public void The_domains_exception_shapes_are_asked_before_the_likeliest_others()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 4), ("LastF", 1), ("FirstLast", 1)), TwoEstablishTwoAlternatives);
+
+        var asked = WalkRejectingAll(walk, ProbeRejected);
+
+        Assert.Equal(["jdoe@acme.com", "doej@acme.com", "janedoe@acme.com", "jane.doe@acme.com"], asked);
+    }
+
+    [Fact]
+    public void A_shape_seen_once_is_not_yet_a_pattern_and_the_walk_goes_on_through_every_candidate()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 1)), TwoEstablishTwoAlternatives);
+
+        var asked = WalkRejectingAll(walk, ProbeRejected);
+
+        Assert.Equal("jdoe@acme.com", asked[0]);
+        Assert.Equal(Candidates.Count, asked.Count);
+    }
+
+    [Fact]
+    public void A_pattern_the_lane_itself_found_enough_times_bounds_the_walk_in_a_cold_run()
+    {
+        var lane = new LaneView(RcptOutcome.Rejected, "LastF", new Dictionary<string, int> { ["FDotLast"] = 2, ["LastF"] = 1 });
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives);
+
+        var asked = WalkRejectingAll(walk, lane);
+
+        Assert.Equal(["j.doe@acme.com", "doej@acme.com", "jane.doe@acme.com"], asked);
+    }
+
+    [Fact]
+    public void The_established_shape_is_asked_first_and_an_acceptance_ends_the_walk()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FirstLast", 2)), TwoEstablishTwoAlternatives);
+
+        var first = walk.Peek(ProbeRejected)!;
+        walk.Asking(first, ProbeRejected);
+        Assert.Null(walk.Peek(ProbeRejected)); // the likeliest answer is waited on
+        walk.Answered(first, Observed(first, RcptOutcome.Accepted), ProbeRejected);
+
+        Assert.Equal("janedoe@acme.com", first.Address);
+        Assert.True(walk.IsDone);
+    }
+
+    [Fact]
+    public void On_a_greylisting_server_only_the_likeliest_candidate_is_planted()
+    {
+        var greylisted = new LaneView(RcptOutcome.Temporary, null);
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives);
+
+        var asked = WalkAnswering(walk, greylisted, RcptOutcome.Temporary);
+
+        Assert.Equal(["jane.doe@acme.com"], asked);
+    }
+
+    [Fact]
+    public void Back_at_a_greylisting_server_nothing_is_asked_while_the_probe_planted_with_it_is_still_deferred()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives with { Greylisted = true });
+
+        Assert.Null(walk.Peek(new LaneView(RcptOutcome.Temporary, null)));
+        Assert.Equal("jane.doe@acme.com", walk.Peek(ProbeRejected)?.Address);
+    }
+
+    [Fact]
+    public void Back_at_a_greylisting_server_a_candidate_still_deferred_after_the_probe_passed_was_planted_late()
+    {
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true };
+        var late = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry);
+        var stillGreylisting = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry);
+
+        WalkAnswering(late, ProbeRejected, RcptOutcome.Temporary);
+        Assert.Null(stillGreylisting.Peek(new LaneView(RcptOutcome.Temporary, null)));
+
+        Assert.True(late.PlantedLateStillDeferred);
+        Assert.False(stillGreylisting.PlantedLateStillDeferred);
+    }
+
+    private static KnownShapes Known(params (string Tag, int Addresses)[] shapes) => new(shapes);
+
+    private static List<string> WalkRejectingAll(CandidateWalk walk, LaneView lane) => WalkAnswering(walk, lane, RcptOutcome.Rejected);
+
+    private static List<string> WalkAnswering(CandidateWalk walk, LaneView lane, RcptOutcome outcome)
+    {
+        var asked = new List<string>();
+        while (!walk.IsDone && walk.Peek(lane) is { } next && asked.Count <= Candidates.Count)
+        {
+            walk.Asking(next, lane);
+            asked.Add(next.Address);
+            walk.Answered(next, Observed(next, outcome), lane);
+        }
+
+        return asked;
+    }
+
+    private static RcptObservation Observed(Recipient recipient, RcptOutcome outcome) =>
+        new(recipient.Address, outcome, SmtpReply.Parse(outcome == RcptOutcome.Accepted ? "250 2.1.5 Ok" : outcome == RcptOutcome.Temporary ? "450 4.2.0 Greylisted" : "550 5.1.1 User unknown"),
+            "mx.acme.com", DateTimeOffset.UnixEpoch);
+}

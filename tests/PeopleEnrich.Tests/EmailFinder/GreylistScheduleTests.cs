@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using PeopleEnrich.Sources.EmailFinder;
+using PeopleEnrich.Verification;
+using PeopleEnrich.Verification.Smtp;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+public sealed class GreylistScheduleTests
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.Parse("2026-12-02T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public void A_domains_people_share_one_schedule_of_1_3_and_6_minutes_from_its_first_deferral()
+    {
+        var schedules = new GreylistSchedules(Options.Create(new SmtpOptions()), _clock);
+
+        Assert.Equal(TimeSpan.FromMinutes(1), schedules.NextRetry("acme.com"));
+        _clock.Advance(TimeSpan.FromSeconds(20)); // a later person of the same domain joins the same round
+        Assert.Equal(TimeSpan.FromSeconds(40), schedules.NextRetry("acme.com"));
+        _clock.Advance(TimeSpan.FromSeconds(41)); // the round at 1 minute, still deferred
+        Assert.Equal(TimeSpan.FromMinutes(3) - TimeSpan.FromSeconds(61), schedules.NextRetry("acme.com"));
+        _clock.Advance(TimeSpan.FromMinutes(3) - TimeSpan.FromSeconds(61));
+        Assert.Equal(TimeSpan.FromMinutes(3), schedules.NextRetry("acme.com"));
+        _clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(TimeSpan.FromMinutes(3), schedules.NextRetry("acme.com")); // past the schedule: every last gap
+
+        Assert.Equal(TimeSpan.FromMinutes(1), schedules.NextRetry("other.com")); // another domain has its own
+    }
+
+    [Fact]
+    public void A_domain_nobody_was_deferred_at_for_a_while_starts_its_schedule_afresh()
+    {
+        var schedules = new GreylistSchedules(Options.Create(new SmtpOptions()), _clock);
+        schedules.NextRetry("acme.com");
+
+        _clock.Advance(TimeSpan.FromHours(1));
+
+        Assert.Equal(TimeSpan.FromMinutes(1), schedules.NextRetry("acme.com"));
+    }
+
+    [Fact]
+    public void The_schedule_is_bound_from_configuration_and_an_old_single_value_still_works()
+    {
+        Assert.Equal(SmtpOptions.DefaultGreylistSchedule, Bound([]).GreylistSchedule);
+        Assert.Equal([TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(18)],
+            Bound(new() { ["Smtp:GreylistRetryAfter:0"] = "00:00:06", ["Smtp:GreylistRetryAfter:1"] = "00:00:18" }).GreylistSchedule);
+        Assert.Equal([TimeSpan.FromMinutes(5)], Bound(new() { ["Smtp:GreylistRetryAfter"] = "00:05:00" }).GreylistSchedule);
+    }
+
+    private static SmtpOptions Bound(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        using var services = new ServiceCollection().AddVerification(configuration).BuildServiceProvider();
+        return services.GetRequiredService<IOptions<SmtpOptions>>().Value;
+    }
+}

@@ -1,0 +1,87 @@
+extern alias SimulatedWorld;
+
+using PeopleEnrich.Tests.Infrastructure;
+using SimulatedWorld::PeopleEnrich.MailWorld;
+using static PeopleEnrich.Tests.Infrastructure.Enrichment;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+/// <summary>The greylisting plan through the real API, against the simulated world's postgrey (a 2 s delay here).</summary>
+public sealed class GreylistingTests
+{
+    private const string Domain = "postgrey.test";
+
+    private static readonly (string First, string Last, bool Mailbox)[] People =
+    [
+        ("Ada", "Byron", true), ("Alan", "Turing", true), ("Grace", "Hopper", true), ("Edsger", "Dijkstra", true),
+        ("Barbara", "Liskov", true), ("Donald", "Knuth", true), ("Ken", "Thompson", false), ("Dennis", "Ritchie", false),
+    ];
+
+    private static readonly WorldDescription World = new()
+    {
+        Domains =
+        [
+            new DomainDescription
+            {
+                Name = Domain, Mx = [new MxDescription { Host = $"mx.{Domain}" }], Behaviour = Behaviour.Greylist, GreylistSeconds = 2,
+                Mailboxes = People.Where(p => p.Mailbox).Select(p => LocalPart(p.First, p.Last)).ToList(),
+            },
+        ],
+    };
+
+    // The default schedule's 1, 3 and 6 minutes, as seconds: the first retry comes while postgrey still defers.
+    private static readonly Dictionary<string, string?> Schedule = new()
+    {
+        ["Smtp:GreylistRetryAfter:0"] = "00:00:01", ["Smtp:GreylistRetryAfter:1"] = "00:00:03", ["Smtp:GreylistRetryAfter:2"] = "00:00:06",
+    };
+
+    [Fact]
+    public async Task The_first_session_plants_only_the_probe_and_each_persons_likeliest_candidate_and_everyone_is_answered()
+    {
+        await using var app = await WorldApp.StartAsync(Sqlite.Name, World, Schedule);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(People.Select(p => Query(p.First, p.Last, Domain)).ToArray());
+
+        foreach (var ((first, last, mailbox), result) in People.Zip(results))
+        {
+            Assert.Equal(mailbox ? [($"{LocalPart(first, last)}@{Domain}", "DELIVERABLE")] : [], EmailsOf(result));
+            Assert.Null(result["error"]);
+        }
+
+        // Until postgrey let anything through, only what will be needed was asked: one probe for the domain, and each person's first.last.
+        var asked = RcptsWithReplies(app.World.Host($"mx.{Domain}"));
+        var passed = asked.First(r => !r.Reply.StartsWith("450", StringComparison.Ordinal)).At;
+        var planted = asked.Where(r => r.At < passed).Select(r => r.Address).Distinct().ToList();
+        var likeliest = People.Select(p => $"{LocalPart(p.First, p.Last)}@{Domain}").ToList();
+        Assert.Subset(planted.ToHashSet(), likeliest.ToHashSet());
+        Assert.Single(planted.Except(likeliest));
+        // The people found needed nothing else; the pattern they established bounded what the two without a mailbox were
+        // asked besides: the domain has no exception shape, so only the guesses allowed.
+        var guesses = new Verification.Smtp.SmtpOptions().GuessesWhenEstablished;
+        Assert.Equal(planted.Count + 2 * guesses, asked.Select(r => r.Address).Distinct().Count());
+        Assert.Equal(0, app.World.DataAttempts);
+    }
+
+    private static string LocalPart(string first, string last) => $"{first}.{last}".ToLowerInvariant();
+
+    /// <summary>Each RCPT TO the host received, with when and the reply it got (the next line the host sent in that session).</summary>
+    private static List<(string Address, string Reply, DateTimeOffset At)> RcptsWithReplies(MailHost host)
+    {
+        var asked = new List<(string, string, DateTimeOffset)>();
+        foreach (var session in host.Transcript.Sessions)
+        {
+            var lines = host.Transcript.Session(session);
+            for (var i = 0; i < lines.Count; i++)
+            {
+                if (lines[i].Direction == Direction.Received && lines[i].Text.StartsWith("RCPT TO:<", StringComparison.OrdinalIgnoreCase))
+                {
+                    var reply = lines.Skip(i + 1).First(l => l.Direction == Direction.Sent);
+                    asked.Add((lines[i].Text["RCPT TO:<".Length..].TrimEnd('>').ToLowerInvariant(), reply.Text, lines[i].At));
+                }
+            }
+        }
+
+        return asked.OrderBy(a => a.Item3).ToList();
+    }
+}
