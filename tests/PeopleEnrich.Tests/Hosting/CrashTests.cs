@@ -55,7 +55,7 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         {
             foreach (var id in requestIds)
             {
-                var batch = await WaitForCompletionAsync(http, id);
+                var batch = await ServerBatches.WaitForCompletionAsync(http, id, TimeSpan.FromMinutes(2));
                 Assert.Equal("COMPLETED", batch["status"]!.GetValue<string>());
                 foreach (var result in batch["results"]!.AsArray())
                 {
@@ -99,7 +99,7 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
 
         foreach (var id in requestIds)
         {
-            Assert.Equal("COMPLETED", (await WaitForCompletionAsync(secondHttp, id))["status"]!.GetValue<string>());
+            Assert.Equal("COMPLETED", (await ServerBatches.WaitForCompletionAsync(secondHttp, id, TimeSpan.FromMinutes(2)))["status"]!.GetValue<string>());
         }
 
         Assert.Equal(Batches * PerBatch, await ScalarAsync(data, "SELECT COUNT(*) FROM credit_entries WHERE kind = 'SETTLE'"));
@@ -160,24 +160,6 @@ public abstract class CrashTests<TProvider> where TProvider : IDatabaseProvider
         var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", Key);
         return http;
-    }
-
-    private static async Task<JsonNode> WaitForCompletionAsync(HttpClient http, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v2/people/enrich/{requestId}");
-            request.Headers.TryAddWithoutValidation("Prefer", "wait=10");
-            using var response = await http.SendAsync(request);
-            var batch = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
-            if (batch["status"]!.GetValue<string>() != "PROCESSING")
-            {
-                return batch;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"batch {requestId} still PROCESSING after the restart");
-        }
     }
 
     private static Database Open(TestDatabase database) =>

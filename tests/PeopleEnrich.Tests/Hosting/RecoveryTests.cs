@@ -155,7 +155,7 @@ public abstract partial class RecoveryTests<TProvider> where TProvider : IDataba
     /// <summary>Every person found, each item settled once, and the ledger exact.</summary>
     private static async Task AssertAllFoundOnceAsync(HttpClient http, Database data, string requestId)
     {
-        var batch = await WaitForCompletionAsync(http, requestId);
+        var batch = await ServerBatches.WaitForCompletionAsync(http, requestId, TimeSpan.FromMinutes(3));
         var results = batch["results"]!.AsArray();
         Assert.Equal(Items, results.Count);
         Assert.All(results, result =>
@@ -166,24 +166,6 @@ public abstract partial class RecoveryTests<TProvider> where TProvider : IDataba
         Assert.Equal(Items, await ScalarAsync(data, "SELECT COUNT(*) FROM credit_entries WHERE kind = 'SETTLE'"));
         Assert.Equal(Items, await ScalarAsync(data, "SELECT used_credits FROM accounts"));
         Assert.Equal(0, await ScalarAsync(data, "SELECT reserved_credits FROM accounts"));
-    }
-
-    private static async Task<JsonNode> WaitForCompletionAsync(HttpClient http, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (true)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v2/people/enrich/{requestId}");
-            request.Headers.TryAddWithoutValidation("Prefer", "wait=10");
-            using var response = await http.SendAsync(request);
-            var batch = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
-            if (batch["status"]!.GetValue<string>() != "PROCESSING")
-            {
-                return batch;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"batch {requestId} still PROCESSING");
-        }
     }
 
     private static string FirstName(int p) => new[] { "ada", "ben", "cleo", "dan" }[p];

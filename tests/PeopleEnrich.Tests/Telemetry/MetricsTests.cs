@@ -76,7 +76,7 @@ public abstract class MetricsTests<TProvider> where TProvider : IDatabaseProvide
                 new { firstname = "Zed", lastname = "Nobody", domain = "acme.test", enrich_fields = new[] { "contact.emails", "contact.phones" } },
             },
         });
-        await WaitForCompletionAsync(http, requestId);
+        Assert.Equal("COMPLETED", (await ServerBatches.WaitForCompletionAsync(http, requestId, TimeSpan.FromMinutes(2)))["status"]!.GetValue<string>());
         var used = (await http.GetFromJsonAsync<JsonNode>("/api/v2/credits"))!["credits"]![0]!["used_credits"]!.GetValue<long>();
 
         // No key: Prometheus scrapes as /healthz is probed.
@@ -195,25 +195,6 @@ public abstract class MetricsTests<TProvider> where TProvider : IDatabaseProvide
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, text);
         return JsonNode.Parse(text)!["request_id"]!.GetValue<string>();
-    }
-
-    private static async Task WaitForCompletionAsync(HttpClient http, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v2/people/enrich/{requestId}");
-            request.Headers.TryAddWithoutValidation("Prefer", "wait=10");
-            using var response = await http.SendAsync(request);
-            var batch = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
-            if (batch["status"]!.GetValue<string>() != "PROCESSING")
-            {
-                Assert.Equal("COMPLETED", batch["status"]!.GetValue<string>());
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"batch {requestId} still PROCESSING after two minutes");
-        }
     }
 }
 
