@@ -18,10 +18,9 @@ public abstract class RoleTests<TProvider> where TProvider : IDatabaseProvider
 {
     private const string Key = "pe_role_test_key_0123456789abcdef";
 
-    [Fact]
-    public async Task An_api_process_runs_no_workers_and_a_worker_process_serves_only_its_health_and_does_the_work()
+    /// <summary>Roles other than all need PostgreSQL: run by <see cref="PostgresRoleTests"/> only.</summary>
+    protected async Task Api_and_worker_processes_share_the_work()
     {
-        Assert.SkipUnless(TProvider.Name == Postgres.Name, "Roles other than all need PostgreSQL.");
         await using var database = await TestDatabase.CreateAsync(TProvider.Name);
         await using var data = Database.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(database.Settings).Build());
         await using var api = await StartAsync(database, "api");
@@ -63,13 +62,10 @@ public abstract class RoleTests<TProvider> where TProvider : IDatabaseProvider
         Assert.DoesNotContain(worker.Lines, line => line.Contains("Created account", StringComparison.Ordinal));
     }
 
-    [Theory]
-    [InlineData("worker")]
-    [InlineData("api")]
-    public async Task SQLite_refuses_any_role_but_all_in_one_line(string role)
+    /// <summary>The refusal is SQLite's: run by <see cref="SqliteRoleTests"/> only.</summary>
+    protected async Task SQLite_refuses_the_role_in_one_line(string role)
     {
-        Assert.SkipUnless(TProvider.Name == Sqlite.Name, "The refusal is SQLite's.");
-        await using var database = await TestDatabase.CreateAsync(TProvider.Name);
+        await using var database = await TestDatabase.CreateAsync(Sqlite.Name);
         var error = (await ProgramRunner.RunAsync(["--role", role, "--urls", "http://127.0.0.1:0"], ProgramRunner.EnvironmentFor(database))).AssertFailedWithError();
         Assert.Equal($"--role {role} needs PostgreSQL (ConnectionStrings:Postgres): SQLite is one process, which serves the API and runs the workers (--role all).", error);
     }
@@ -142,6 +138,17 @@ public abstract class RoleTests<TProvider> where TProvider : IDatabaseProvider
         Convert.ToInt64((await DatabaseDump.RowsAsync(database, sql)).Single().Values.Single(), CultureInfo.InvariantCulture);
 }
 
-public sealed class SqliteRoleTests : RoleTests<Sqlite>;
+public sealed class SqliteRoleTests : RoleTests<Sqlite>
+{
+    [Theory]
+    [InlineData("worker")]
+    [InlineData("api")]
+    public Task SQLite_refuses_any_role_but_all_in_one_line(string role) => SQLite_refuses_the_role_in_one_line(role);
+}
 
-public sealed class PostgresRoleTests : RoleTests<Postgres>;
+public sealed class PostgresRoleTests : RoleTests<Postgres>
+{
+    [Fact]
+    public Task An_api_process_runs_no_workers_and_a_worker_process_serves_only_its_health_and_does_the_work() =>
+        Api_and_worker_processes_share_the_work();
+}
