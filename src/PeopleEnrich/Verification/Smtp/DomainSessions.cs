@@ -61,8 +61,6 @@ public sealed class DomainSessions(
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxStopWait = TimeSpan.FromSeconds(15);
 
-    // A recipient's answer holds for a run: a greylisting retry or a second batch does not pay for it again.
-    private static readonly TimeSpan RememberAnswersFor = TimeSpan.FromMinutes(30);
     private const int MaxRemembered = 100_000;
 
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.OrdinalIgnoreCase);
@@ -475,9 +473,9 @@ public sealed class DomainSessions(
 
     private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
 
-    /// <summary>A verdict (accepted or rejected) heard for this recipient within <see cref="RememberAnswersFor"/>. Under the lanes' lock.</summary>
+    /// <summary>A verdict (accepted or rejected) heard for this recipient within <see cref="SmtpOptions.RememberAnswersFor"/>. Under the lanes' lock.</summary>
     private RcptObservation? Remembered(string address) =>
-        _heard.TryGetValue(address, out var heard) && time.GetUtcNow() - heard.At < RememberAnswersFor ? heard : null;
+        _heard.TryGetValue(address, out var heard) && time.GetUtcNow() - heard.At < options.Value.RememberAnswersFor ? heard : null;
 
     /// <summary>Under the lanes' lock.</summary>
     private void Remember(RcptObservation? observation)
@@ -489,7 +487,7 @@ public sealed class DomainSessions(
 
         if (_heard.Count >= MaxRemembered)
         {
-            var stale = time.GetUtcNow() - RememberAnswersFor;
+            var stale = time.GetUtcNow() - options.Value.RememberAnswersFor;
             foreach (var old in _heard.Where(h => h.Value.At < stale).Select(h => h.Key).ToList())
             {
                 _heard.Remove(old);

@@ -33,6 +33,12 @@ public sealed class SmtpOptions
     public IReadOnlyList<TimeSpan> GreylistSchedule => GreylistRetryAfter.Count > 0 ? GreylistRetryAfter : DefaultGreylistSchedule;
 
     /// <summary>
+    /// How long a recipient's verdict (accepted, rejected) heard by this process is used instead of asking again: a
+    /// greylisting retry or the next batch of a run does not pay for it twice. Zero asks every time.
+    /// </summary>
+    public TimeSpan RememberAnswersFor { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
     /// How many times one item may be put off for greylisting before it settles on no verdict: the schedule's three
     /// steps to get past the server's delay, and two more for the alternatives planted once the first answers came.
     /// </summary>
