@@ -9,7 +9,21 @@ source "$ROOT/bench/common.sh"
 # shellcheck source=.ci/postgres.sh
 source "$ROOT/.ci/postgres.sh"
 
+# run_cluster_bench DEFAULTS... -- ARGS...: each default option (with its value) is used unless ARGS give it.
 run_cluster_bench() {
+    local defaults=() given=() arg
+    while [[ $# -gt 0 && "$1" != "--" ]]; do defaults+=("$1"); shift; done
+    shift || true
+    given=("$@")
+    set --
+    local i
+    for ((i = 0; i < ${#defaults[@]}; i++)); do
+        if [[ "${defaults[i]}" == --* ]] && [[ " ${given[*]} " != *" ${defaults[i]} "* && " ${given[*]} " != *" ${defaults[i]}="* ]]; then
+            set -- "$@" "${defaults[i]}"
+            [[ $((i + 1)) -lt ${#defaults[@]} && "${defaults[i + 1]}" != --* ]] && set -- "$@" "${defaults[i + 1]}"
+        fi
+    done
+    set -- "$@" "${given[@]}"
     refuse_options_set_by_script "$@" || exit 2
     for arg in "$@"; do
         [[ "$arg" == --postgres* ]] && { echo "--postgres is set by this script" >&2; exit 2; }

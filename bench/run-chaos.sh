@@ -10,4 +10,4 @@
 #   bench/run-chaos.sh --kills 40 --lease-seconds 6 --keep-logs
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
-run_cluster_bench --scenario chaos --workers 3 --items 2000 --batches 20 --kills 20 "$@"
+run_cluster_bench --scenario chaos --workers 3 --items 2000 --batches 20 --kills 20 -- "$@"

@@ -9,4 +9,4 @@
 #   bench/run-scaling-bench.sh --workers 1,2,4,8 --concurrency 16
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
-run_cluster_bench --scenario scaling --workers 1,2,4 --items 2000 --batches 20 --domains 200 --reply-delay-ms 30 "$@"
+run_cluster_bench --scenario scaling --workers 1,2,4 --items 2000 --batches 20 --domains 200 --reply-delay-ms 30 -- "$@"
