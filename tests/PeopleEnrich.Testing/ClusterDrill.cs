@@ -141,14 +141,15 @@ public sealed partial class ClusterDrill
                 // Spread over the run: the next kill once another share of the items completed.
                 var due = (long)options.Items * (k + 1) / (options.Kills + 1);
                 await WaitUntilAsync(async () => await CompletedAsync(db, token) >= due, token);
-                var victim = random.Next(workers.Length);
-                // A kill that takes nothing down tests nothing: wait (briefly) until the victim holds an item.
-                await WaitUntilAsync(async () => await HeldByAsync(db, owners[victim], token) is { Count: > 0 } || await CompletedAsync(db, token) == options.Items, token, TimeSpan.FromSeconds(10));
-                var held = await HeldByAsync(db, owners[victim], token);
+                // A kill that takes nothing down tests nothing: a random one of the workers holding items at this moment
+                // (in a fast world an item is held for milliseconds, so a worker picked blindly often holds none).
+                var (victim, held) = await VictimAsync(db, owners, random, token);
                 await workers[victim].KillAsync();
                 kills.Add(new WorkerKill(DateTimeOffset.UtcNow, victim, owners[victim], held));
                 await workers[victim].RestartAsync(token);
                 var startLine = await workers[victim].WaitForLineAsync("Workers started as", cancellationToken: token);
+                // Its name is normally its previous life's; whatever it is, the next kill looks for what it holds under it.
+                owners[victim] = OwnerLine().Match(startLine).Groups["owner"].Value;
                 if (TakenBackLine().Match(startLine) is { Success: true } match)
                 {
                     takenBack += long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture);
@@ -276,6 +277,36 @@ public sealed partial class ClusterDrill
         }
 
         return held;
+    }
+
+    /// <summary>A random worker among those that hold items (any worker if none does within 10 s), and what it holds.</summary>
+    private static async Task<(int Worker, List<(string BatchId, long Idx)> Held)> VictimAsync(
+        NpgsqlDataSource db, string[] owners, Random random, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var holding = new List<(int, List<(string, long)>)>();
+            for (var i = 0; i < owners.Length; i++)
+            {
+                if (await HeldByAsync(db, owners[i], token) is { Count: > 0 } held)
+                {
+                    holding.Add((i, held));
+                }
+            }
+
+            if (holding.Count > 0)
+            {
+                return holding[random.Next(holding.Count)];
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                return (random.Next(owners.Length), []);
+            }
+
+            await Task.Delay(20, token);
+        }
     }
 
     private static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql, CancellationToken token)
