@@ -141,6 +141,12 @@ public sealed partial class ClusterDrill
                 // Spread over the run: the next kill once another share of the items completed.
                 var due = (long)options.Items * (k + 1) / (options.Kills + 1);
                 await WaitUntilAsync(async () => await CompletedAsync(db, token) >= due, token);
+                // A restart under load can take longer than a share of the work: kills after the last item test nothing.
+                if (await CompletedAsync(db, token) == options.Items)
+                {
+                    break;
+                }
+
                 // A kill that takes nothing down tests nothing: a random one of the workers holding items at this moment
                 // (in a fast world an item is held for milliseconds, so a worker picked blindly often holds none).
                 var (victim, held) = await VictimAsync(db, owners, random, token);

@@ -50,7 +50,8 @@ public sealed class PostgresChaosTests
         Assert.Equal(report.ChargedInLedger, report.UsedCredits);
         Assert.Equal(0, report.ReservedCredits);
 
-        Assert.Equal(Kills, report.Kills.Count);
+        // Kills stop once every item completed (a restart on a busy machine can outlast a share of the work).
+        Assert.InRange(report.Kills.Count, 1, Kills);
         // Otherwise the drill killed only idle workers and tested no recovery.
         Assert.NotEmpty(report.KillToCompletion);
         Assert.All(report.KillToCompletion, wait => Assert.True(wait <= Lease + OwnWork, $"an item of a killed worker completed {wait} after the kill"));
