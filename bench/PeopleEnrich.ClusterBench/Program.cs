@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using Npgsql;
+using PeopleEnrich.Testing;
+
+namespace PeopleEnrich.ClusterBench;
+
+/// <summary>
+/// The cluster on PostgreSQL, measured with <see cref="ClusterDrill"/>: one api process and N worker processes
+/// (Release build) against a simulated world in this process, each run on a fresh database created here.
+/// <c>--scenario chaos</c>: a random worker killed with SIGKILL --kills times during the run; the figures say
+/// whether every item completed and was charged exactly once, and how long a killed worker's items took.
+/// <c>--scenario scaling</c>: no kills, one run per --workers value; items per second and the peak sessions
+/// at any mail host against Smtp:MaxSessionsPerHost.
+/// </summary>
+internal static class Program
+{
+    private static Task<int> Main(string[] args)
+    {
+        var server = new BenchServerOptions();
+        server.ServerDll.Required = true;
+        var scenario = new Option<string>("--scenario") { Description = "chaos or scaling", Required = true };
+        scenario.AcceptOnlyFromAmong("chaos", "scaling");
+        var postgres = new Option<string>("--postgres") { Description = "A PostgreSQL server's connection string (the bench creates a database per run there)", Required = true };
+        var workers = new Option<string>("--workers") { Description = "Worker processes; for scaling a comma-separated list", DefaultValueFactory = _ => "3" };
+        var items = BenchCommandLine.WholeNumber("--items", "People enriched in a run", 2000, 1, 100000);
+        var batches = BenchCommandLine.WholeNumber("--batches", "Batches they are submitted in", 20, 1, 1000);
+        var kills = BenchCommandLine.WholeNumber("--kills", "SIGKILLs of a random worker (chaos)", 20, 0, 1000);
+        var domains = BenchCommandLine.WholeNumber("--domains", "Domains in the world", 200, 1, 10000);
+        var replyDelay = BenchCommandLine.WholeNumber("--reply-delay-ms", "Delay before every SMTP reply", 0, 0, 5000);
+        var concurrency = BenchCommandLine.WholeNumber("--concurrency", "Workers:Concurrency of each worker process", 32, 1, 1000);
+        var sessions = BenchCommandLine.WholeNumber("--max-sessions-per-host", "Smtp:MaxSessionsPerHost", 2, 1, 100);
+        var lease = BenchCommandLine.WholeNumber("--lease-seconds", "Workers:LeaseDuration (the heartbeat is a third of it)", 30, 3, 3600);
+        var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds one run may take", 900, 1, 86400);
+        var root = BenchCommandLine.Root("PeopleEnrich cluster bench (chaos, scaling) on PostgreSQL", server,
+            scenario, postgres, workers, items, batches, kills, domains, replyDelay, concurrency, sessions, lease, timeout);
+        root.SetAction(async (parsed, token) =>
+        {
+            var isChaos = parsed.GetValue(scenario) == "chaos";
+            var counts = parsed.GetValue(workers)!.Split(',').Select(w => int.Parse(w, NumberStyles.None, CultureInfo.InvariantCulture)).ToList();
+            var leaseDuration = TimeSpan.FromSeconds(parsed.GetValue(lease));
+            var template = new ClusterDrillOptions
+            {
+                Server = server.From(parsed) with { StopTimeout = TimeSpan.FromSeconds(30) },
+                PostgresConnectionString = "",
+                Items = parsed.GetValue(items),
+                Batches = parsed.GetValue(batches),
+                Kills = isChaos ? parsed.GetValue(kills) : 0,
+                Domains = parsed.GetValue(domains),
+                ReplyDelayMs = parsed.GetValue(replyDelay),
+                Concurrency = parsed.GetValue(concurrency),
+                LeaseDuration = leaseDuration,
+                HeartbeatInterval = leaseDuration / 3,
+                Timeout = TimeSpan.FromSeconds(parsed.GetValue(timeout)),
+                Settings = new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = parsed.GetValue(sessions).ToString(CultureInfo.InvariantCulture) },
+            };
+            Console.WriteLine($"== {parsed.GetValue(scenario)}: {template.Items} people at {template.Domains} domains in {template.Batches} batches, "
+                + $"{template.ReplyDelayMs} ms per SMTP reply, concurrency {template.Concurrency}, MaxSessionsPerHost {parsed.GetValue(sessions)}, "
+                + $"lease {leaseDuration.TotalSeconds:0} s, {Environment.ProcessorCount} cores");
+            var reports = new List<ClusterDrillReport>();
+            foreach (var count in counts)
+            {
+                var database = await CreateDatabaseAsync(parsed.GetValue(postgres)!, token);
+                var report = await ClusterDrill.RunAsync(template with { Workers = count, PostgresConnectionString = database }, token);
+                reports.Add(report);
+                Print(report, parsed.GetValue(sessions));
+            }
+
+            if (!isChaos && reports.Count > 1)
+            {
+                Console.WriteLine("== scaling over 1 worker process (target: 1.8x at 2, 3x at 4)");
+                foreach (var report in reports)
+                {
+                    Console.WriteLine($"   {report.Workers} worker(s): {report.ItemsPerSecond:0.0} items/s, {report.ItemsPerSecond / reports[0].ItemsPerSecond:0.00}x");
+                }
+            }
+
+            var exact = reports.All(r => r.Completed == r.Items && r.ItemsSettledOnce == r.Items && r.SettleEntries == r.Items
+                && r.UsedCredits == r.ChargedInLedger && r.ChargedInLedger == r.FoundInResults && r.ReservedCredits == 0);
+            var polite = reports.All(r => r.PeakSessions.Sessions <= parsed.GetValue(sessions));
+            return exact && polite ? 0 : 1;
+        });
+        return BenchCommandLine.InvokeAsync(root, args);
+    }
+
+    private static void Print(ClusterDrillReport r, int maxSessions)
+    {
+        Console.WriteLine($"-- {r.Workers} worker process(es): {r.Items} items in {r.Elapsed.TotalSeconds:0.0} s = {r.ItemsPerSecond:0.0} items/s");
+        Console.WriteLine($"   completed {r.Completed}/{r.Items}; settled exactly once {r.ItemsSettledOnce}/{r.Items} ({r.SettleEntries} settle entries)");
+        Console.WriteLine($"   charged: used_credits {r.UsedCredits}, ledger {r.ChargedInLedger}, items {r.ChargedOnItems}, found in results {r.FoundInResults}; reserved left {r.ReservedCredits}");
+        Console.WriteLine($"   peak sessions at one mail host {r.PeakSessions.Sessions} ({r.PeakSessions.Host}), limit {maxSessions}: {(r.PeakSessions.Sessions <= maxSessions ? "held" : "EXCEEDED")}");
+        if (r.Kills.Count > 0)
+        {
+            Console.WriteLine($"   kills {r.Kills.Count}, items held by the killed worker {r.KillToCompletion.Count} (per kill: {string.Join(' ', r.Kills.Select(k => k.Held.Count))})");
+            Console.WriteLine($"   kill -> completion of the killed worker's items: median {r.MedianKillToCompletion.TotalSeconds:0.0} s, max {r.MaxKillToCompletion.TotalSeconds:0.0} s");
+            Console.WriteLine($"   lease take-overs {r.Takeovers}; taken back at restart {r.TakenBackAtRestart}");
+        }
+    }
+
+    /// <summary>A fresh database per run, so that no run inherits another's domain knowledge or queue.</summary>
+    private static async Task<string> CreateDatabaseAsync(string server, CancellationToken token)
+    {
+        var name = $"pe_cluster_bench_{Guid.NewGuid():N}";
+        await using (var db = NpgsqlDataSource.Create(server))
+        await using (var command = db.CreateCommand($"CREATE DATABASE {name}"))
+        {
+            await command.ExecuteNonQueryAsync(token);
+        }
+
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+}
