@@ -17,6 +17,7 @@ public static class EnrichEndpoints
     {
         var group = app.MapGroup("/api/v2/people/enrich").RequireAuthorization();
         group.MapPost("", SubmitAsync);
+        group.MapGet("", RequestListing.ListAsync);
         group.MapGet("/{RequestID}", GetAsync);
         group.MapGet("/{RequestID}/evidence", GetEvidenceAsync);
         return app;
