@@ -16,9 +16,9 @@ if (EnrichCommand.Handles(args))
     return await EnrichCommand.RunAsync(args);
 }
 
-if (AdminCommands.Handles(args))
+if (AdminCommands.Handles(args) || AdminCommands.AsksForHelp(args))
 {
-    return await AdminCommands.RunAsync(args);
+    return await AdminCommands.RunAsync(args, EnrichCommand.Create());
 }
 
 // Settings files live beside the binary, so the program behaves the same from any working directory.

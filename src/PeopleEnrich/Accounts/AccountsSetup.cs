@@ -25,6 +25,14 @@ public static class AccountsSetup
     {
         if (await accounts.AnyAsync(cancellationToken))
         {
+            if (!string.IsNullOrEmpty(options.ApiKey))
+            {
+                // Silently ignoring it left newcomers with a key that answers 401; the key itself is never printed.
+                await console.WriteLineAsync(
+                    "Bootstrap:ApiKey is set but was not used: accounts already exist in this database (it is used only on the first start). " +
+                    "It works only if it was this database's first key; 'accounts list' shows the accounts and 'keys create --account <id|name>' makes a new key.");
+            }
+
             return;
         }
 

@@ -29,7 +29,11 @@ public static class AdminCommands
 
     public static bool Handles(string[] args) => args.Length > 0 && Groups.Contains(args[0]);
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>"help", "--help", "-h" or "-?" alone: the list of every command, instead of starting the server.</summary>
+    public static bool AsksForHelp(string[] args) => args is ["help" or "--help" or "-h" or "-?"];
+
+    /// <summary>Runs an admin command, or prints the help of every command (<paramref name="others"/> are listed too).</summary>
+    public static async Task<int> RunAsync(string[] args, params Command[] others)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -55,6 +59,17 @@ public static class AdminCommands
             PrivacyCommands.Suppressions(host.Services),
             PrivacyCommands.People(host.Services),
         };
+        foreach (var other in others)
+        {
+            root.Subcommands.Insert(0, other);
+        }
+
+        if (AsksForHelp(args))
+        {
+            CommandsHelp.Write(root, Console.Out);
+            return 0;
+        }
+
         var parsed = root.Parse(args);
         var exitCode = await parsed.InvokeAsync();
         if (parsed.Errors.Count == 0 && CommandPath(root, parsed.CommandResult.Command) is { } path && Changing.Contains(path))

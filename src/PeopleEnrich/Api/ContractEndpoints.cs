@@ -37,6 +37,14 @@ internal static class ReferencePage
             .Append("<h1>").Append(Encode(info["title"])).Append(" <small>").Append(Encode(info["version"])).Append("</small></h1>")
             .Append("<p>").Append(Encode(info.GetValueOrDefault("description"))).Append("</p>")
             .Append("<p>Base URL: <code>/api</code>. The machine-readable contract: <a href=\"/api/openapi.yaml\">/api/openapi.yaml</a>.</p>")
+            .Append("<h2 id=\"authentication\">Authentication</h2>");
+        foreach (var (name, scheme) in ContractDocument.Map(ContractDocument.Map(root["components"])["securitySchemes"]))
+        {
+            html.Append("<p><code>").Append(Encode(name)).Append("</code>: ").Append(Encode(ContractDocument.Map(scheme).GetValueOrDefault("description"))).Append("</p>");
+        }
+
+        html.Append("<p>The server prints an API key on its first start; the examples below read it from <code>$KEY</code>:</p>")
+            .Append("<pre>KEY=pe_…   # the key printed at first start, or one made with 'keys create'</pre>")
             .Append("<h2 id=\"operations\">Operations</h2>");
         foreach (var (path, operations) in ContractDocument.Map(root["paths"]))
         {
@@ -57,6 +65,11 @@ internal static class ReferencePage
                     }
 
                     html.Append("</table>");
+                }
+
+                foreach (var sample in (operation.GetValueOrDefault("x-codeSamples") as List<object> ?? []).Select(ContractDocument.Map))
+                {
+                    html.Append("<pre>").Append(Encode(sample["source"])).Append("</pre>");
                 }
 
                 html.Append("</div>");

@@ -57,3 +57,10 @@ public sealed record EvidenceOutput(
     string? Status = null,
     string? Pattern = null,
     IReadOnlyList<string>? Supporting = null);
+
+// Extension: GET /api/v2/people/enrich, the caller's requests, newest first.
+
+public sealed record ListEnrichPeopleOutputBody(IReadOnlyList<EnrichRequestSummary> Requests, string? NextCursor);
+
+/// <summary>One request and its progress: <see cref="DoneCount"/> items have left PROCESSING (COMPLETED or FAILED).</summary>
+public sealed record EnrichRequestSummary(string RequestId, string Status, long ItemCount, long DoneCount, DateTimeOffset CreatedAt);

@@ -17,6 +17,7 @@ public static class EnrichEndpoints
     {
         var group = app.MapGroup("/api/v2/people/enrich").RequireAuthorization();
         group.MapPost("", SubmitAsync);
+        group.MapGet("", RequestListing.ListAsync);
         group.MapGet("/{RequestID}", GetAsync);
         group.MapGet("/{RequestID}/evidence", GetEvidenceAsync);
         return app;
@@ -88,10 +89,12 @@ public static class EnrichEndpoints
         return key;
     }
 
-    private static async Task<Results<Ok<GetEnrichPeopleStatusOutputBody>, ApiProblem>> GetAsync(
+    private static async Task<Results<Ok<GetEnrichPeopleStatusOutputBody>, ContentHttpResult, ApiProblem>> GetAsync(
         string RequestID, HttpContext http, BatchStore batches, WorkSignal work, TimeProvider time, CancellationToken cancellationToken)
     {
         var accountId = http.User.AccountId();
+        // The same URL answers JSON or CSV by its Accept header; caches must keep them apart.
+        http.Response.Headers.Vary = Microsoft.Net.Http.Headers.HeaderNames.Accept;
         var wait = PreferredWait(http.Request);
         var deadline = time.GetUtcNow() + wait;
         while (true)
@@ -104,6 +107,11 @@ public static class EnrichEndpoints
             var remaining = deadline - time.GetUtcNow();
             if (batch.Status != ItemStatus.Processing || remaining <= TimeSpan.Zero)
             {
+                if (ResultsCsv.IsWanted(http.Request))
+                {
+                    return TypedResults.Text(ResultsCsv.Write(batch), $"{ResultsCsv.MediaType}; charset=utf-8");
+                }
+
                 return TypedResults.Ok(WireAnswers.Status(batch));
             }
 

@@ -16,6 +16,14 @@ public static class EnrichCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
+        var root = new RootCommand("PeopleEnrich") { Create() };
+        var parsed = root.Parse(args);
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
+    }
+
+    /// <summary>The 'enrich' command, its arguments, options and action (also listed by the program's help).</summary>
+    public static Command Create()
+    {
         var input = new Argument<string>("INPUT.csv") { Description = "The leads: a CSV with a header row (comma, semicolon or tab; UTF-8)" };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the enriched CSV (default: INPUT.enriched.csv beside the input)", HelpName = "OUTPUT.csv" };
         var server = new Option<Uri>("--server")
@@ -77,9 +85,7 @@ public static class EnrichCommand
             }
         });
 
-        var root = new RootCommand("PeopleEnrich") { command };
-        var parsed = root.Parse(args);
-        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
+        return command;
     }
 
     private static Uri ParseServer(ArgumentResult result)

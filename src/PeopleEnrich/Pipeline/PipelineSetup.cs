@@ -20,6 +20,7 @@ public static class PipelineSetup
             .ValidateOnStart();
         services.AddResultsCache(configuration);
         services.AddSingleton<BatchStore>();
+        services.AddSingleton<BatchListing>();
         services.AddSingleton<ItemQueue>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<SourceWaterfall>();

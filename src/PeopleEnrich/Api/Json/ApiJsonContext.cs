@@ -11,6 +11,7 @@ namespace PeopleEnrich.Api.Json;
 [JsonSerializable(typeof(GetEnrichPeopleStatusOutputBody))]
 [JsonSerializable(typeof(GetCreditsOutputBody))]
 [JsonSerializable(typeof(GetEnrichPeopleEvidenceOutputBody))]
+[JsonSerializable(typeof(ListEnrichPeopleOutputBody))]
 [JsonSerializable(typeof(ErrorModel))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

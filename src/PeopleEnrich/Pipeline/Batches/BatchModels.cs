@@ -35,8 +35,8 @@ public static class ItemStatus
         : Completed;
 }
 
-/// <summary>An item as read back for its owner: its answer once COMPLETED, its error once FAILED.</summary>
-public sealed record StoredItem(int Index, EnrichFields Fields, string Status, IReadOnlyDictionary<string, string>? Custom, EnrichmentOutcome? Answer, string? Error);
+/// <summary>An item as read back for its owner: the person as submitted, its answer once COMPLETED, its error once FAILED.</summary>
+public sealed record StoredItem(int Index, EnrichFields Fields, string Status, IReadOnlyDictionary<string, string>? Custom, EnrichmentOutcome? Answer, string? Error, Person Person);
 
 public sealed record StoredBatch(string Id, IReadOnlyList<StoredItem> Items)
 {

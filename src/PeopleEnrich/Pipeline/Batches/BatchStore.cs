@@ -11,6 +11,7 @@ using Npgsql;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Pipeline.Batches;
 
@@ -194,8 +195,10 @@ public sealed class BatchStore(Database database, TimeProvider time)
     public async Task<StoredBatch?> FindAsync(string accountId, string batchId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var items = (await connection.QueryAsync<(long Idx, long Fields, string Status, string? CustomJson, string? ResultJson, string? LastError)>(new CommandDefinition("""
-            SELECT i.idx, i.fields, i.status, i.custom_json, i.result_json, i.last_error
+        var items = (await connection.QueryAsync<(long Idx, long Fields, string Status, string? CustomJson, string? ResultJson, string? LastError,
+            string? Firstname, string? Lastname, string? Domain, string? CompanyName, string? LinkedinUrl)>(new CommandDefinition("""
+            SELECT i.idx, i.fields, i.status, i.custom_json, i.result_json, i.last_error,
+                   i.firstname, i.lastname, i.domain, i.company_name, i.linkedin_url
             FROM batches b JOIN items i ON i.batch_id = b.id
             WHERE b.id = @batchId AND b.account_id = @accountId
             ORDER BY i.idx
@@ -206,7 +209,8 @@ public sealed class BatchStore(Database database, TimeProvider time)
                 (int)i.Idx, (EnrichFields)i.Fields, i.Status,
                 i.CustomJson is null ? null : JsonSerializer.Deserialize(i.CustomJson, BatchJsonContext.Default.IReadOnlyDictionaryStringString),
                 i.Status == ItemStatus.Completed && i.ResultJson is not null ? StoredAnswer.Read(i.ResultJson) : null,
-                i.Status == ItemStatus.Failed ? i.LastError : null)).ToList());
+                i.Status == ItemStatus.Failed ? i.LastError : null,
+                new Person(i.Firstname ?? "", i.Lastname ?? "", i.Domain ?? "", i.CompanyName, i.LinkedinUrl))).ToList());
     }
 
     private sealed class PreviousBatch
