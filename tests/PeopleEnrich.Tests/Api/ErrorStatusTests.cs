@@ -242,7 +242,7 @@ public abstract class ErrorStatusTests<TProvider>(AppFixture<TProvider> fixture)
     [InlineData("DELETE", "/api/v2/people/enrich/{0}")]
     [InlineData("PATCH", "/api/v2/people/enrich/{0}")]
     [InlineData("POST", "/api/v2/people/enrich/{0}")]
-    [InlineData("GET", "/api/v2/people/enrich")]
+    [InlineData("DELETE", "/api/v2/people/enrich")]
     [InlineData("PUT", "/api/v2/people/enrich")]
     [InlineData("PUT", "/api/v2/credits")]
     [InlineData("POST", "/api/v2/credits")]
