@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.Extensions.Time.Testing;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Telemetry;
 using PeopleEnrich.Tests.Infrastructure;
 
 namespace PeopleEnrich.Tests.Pipeline;
@@ -222,6 +224,39 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
 
         Assert.Equal(300, claimed.Count);
         Assert.Equal(300, claimed.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_claim_after_a_lease_ran_out_is_a_take_over_from_its_owner_and_a_put_back_item_is_not()
+    {
+        long takenOver = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Instruments.Name && instrument.Name == "peopleenrich.leases.taken_over")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref takenOver, value));
+        listener.Start();
+
+        var account = await _app.CreateAccountAsync();
+        await account.SubmitAcceptedAsync(People.Batch(2));
+        var claimed = await Queue.ClaimAsync("dead-worker", 2, Lease, 5, CancellationToken.None);
+        Assert.Equal(2, claimed.Count);
+        Assert.All(claimed, item => Assert.Null(item.TakenOverFrom));
+
+        // One item is put back by its worker (a failed attempt); the other's worker dies with it.
+        Assert.True(await Queue.ReleaseAfterFailureAsync(claimed[0], "dead-worker", "it failed", 5, TimeSpan.Zero, CancellationToken.None));
+        _clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var reclaimed = await Queue.ClaimAsync("live-worker", 2, Lease, 5, CancellationToken.None);
+
+        Assert.Equal(2, reclaimed.Count);
+        Assert.Null(Assert.Single(reclaimed, item => item.Idx == claimed[0].Idx).TakenOverFrom);
+        Assert.Equal("dead-worker", Assert.Single(reclaimed, item => item.Idx == claimed[1].Idx).TakenOverFrom);
+        // Other tests in this process may take leases over too: at least this one was counted.
+        Assert.True(Interlocked.Read(ref takenOver) >= 1);
     }
 
     private static (string, long) Key(ClaimedItem item) => (item.BatchId, item.Idx);
