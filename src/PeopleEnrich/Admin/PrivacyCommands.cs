@@ -4,6 +4,7 @@ using PeopleEnrich.Accounts;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
+using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.Website;
@@ -21,8 +22,13 @@ public static class PrivacyCommands
     public static IServiceCollection AddPersonalData(this IServiceCollection services)
     {
         services.AddPrivacy();
+        services.AddSingleton<Erasure>();
+        services.AddOptions<ErasureOptions>().BindConfiguration("Privacy");
+        services.AddSingleton<ItemQueue>();
+        services.AddSingleton<StoredAnswersPersonalData>();
+        services.AddSingleton<IUnfinishedWork, UnfinishedItems>();
         services.AddSingleton<IPersonalData, DirectoryPersonalData>();
-        services.AddSingleton<IPersonalData, StoredAnswersPersonalData>();
+        services.AddSingleton<IPersonalData>(provider => provider.GetRequiredService<StoredAnswersPersonalData>());
         services.AddSingleton<IPersonalData, CachedAnswersPersonalData>();
         services.AddSingleton<IPersonalData, KnownAddressesPersonalData>();
         services.AddSingleton<IPersonalData, WebsitePersonalData>();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace PeopleEnrich.Privacy;
 
 /// <summary>
@@ -47,20 +49,45 @@ public interface IPersonalData
     Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// <c>people erase</c>: the person is found in every store (widened once by what each links to them), erased from
-/// each, then suppressed so that nothing brings them back. Each store erases in its own transaction; running it
-/// again after a failure finishes the job, and on a person already erased changes nothing but the count.
-/// </summary>
-public sealed class Erasure(IEnumerable<IPersonalData> stores, SuppressionList suppressions)
+/// <summary>The person's requests still being worked on: finished as erased, or waited for while a worker holds them.</summary>
+public interface IUnfinishedWork
 {
+    /// <summary>Finishes as erased (no answer, nothing charged) the person's items no worker holds; returns how many a worker still holds.</summary>
+    Task<int> FinishUnheldAsync(ErasureSubject subject, CancellationToken cancellationToken);
+}
+
+public sealed class ErasureOptions
+{
+    /// <summary>How long <c>people erase</c> waits for workers to finish the person's items they hold before it erases anyway.</summary>
+    public TimeSpan WaitForWorkers { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>
+/// <c>people erase</c>: the person is found in every store (widened once by what each links to them) and suppressed
+/// first, so that no worker starts on them again; their unfinished items are finished as erased, and those a worker
+/// holds are waited for, since what that worker learns (an address, a cached answer) lands after it; then they are
+/// erased from each store. Each store erases in its own transaction; running it again after a failure finishes the
+/// job, and on a person already erased changes nothing but the count.
+/// </summary>
+public sealed class Erasure(IEnumerable<IPersonalData> stores, SuppressionList suppressions, IUnfinishedWork unfinished, IOptions<ErasureOptions> options, TimeProvider time)
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+
     public async Task<IReadOnlyList<(string What, int Count)>> EraseAsync(ErasureSubject named, CancellationToken cancellationToken)
     {
-        var subject = named;
-        foreach (var store in stores)
+        var subject = await WidenedAsync(named, cancellationToken);
+        var suppressed = await suppressions.AddAsync(subject.Suppressions(), Suppression.Erasure, cancellationToken);
+        var giveUpAt = time.GetUtcNow() + options.Value.WaitForWorkers;
+        int held;
+        while ((held = await unfinished.FinishUnheldAsync(subject, cancellationToken)) > 0 && time.GetUtcNow() < giveUpAt)
         {
-            subject = subject.With(await store.LinkedToAsync(named, cancellationToken));
+            await Task.Delay(Poll, time, cancellationToken);
         }
+
+        // What the finished items found (the address a worker just verified) is the person's too.
+        var found = await WidenedAsync(subject, cancellationToken);
+        suppressed += await suppressions.AddAsync(found.Suppressions(), Suppression.Erasure, cancellationToken);
+        subject = found;
 
         var report = new List<(string, int)>();
         foreach (var store in stores)
@@ -68,8 +95,25 @@ public sealed class Erasure(IEnumerable<IPersonalData> stores, SuppressionList s
             report.Add((store.What, await store.EraseAsync(subject, cancellationToken)));
         }
 
-        report.Add(("suppressions added", await suppressions.AddAsync(subject.Suppressions(), Suppression.Erasure, cancellationToken)));
+        report.Add(("suppressions added", suppressed));
+        if (held > 0)
+        {
+            // Its worker still holds it: whatever it writes when it finishes is this person's again; a second run erases it.
+            report.Add(("requests still being worked on (run this again when they finish)", held));
+        }
+
         return report;
+    }
+
+    private async Task<ErasureSubject> WidenedAsync(ErasureSubject named, CancellationToken cancellationToken)
+    {
+        var subject = named;
+        foreach (var store in stores)
+        {
+            subject = subject.With(await store.LinkedToAsync(named, cancellationToken));
+        }
+
+        return subject;
     }
 }
 
@@ -78,7 +122,6 @@ public static class PrivacySetup
     public static IServiceCollection AddPrivacy(this IServiceCollection services)
     {
         services.AddSingleton<SuppressionList>();
-        services.AddSingleton<Erasure>();
         return services;
     }
 }

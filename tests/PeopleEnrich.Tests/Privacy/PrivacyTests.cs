@@ -124,6 +124,58 @@ public abstract class PrivacyTests<TProvider> where TProvider : IDatabaseProvide
         Assert.DoesNotContain("jsmith", audit.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_erasure_waits_for_the_worker_holding_the_person_and_finishes_their_put_off_items_at_once()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                // Every reply takes 2.5 s: a worker holds John's item for a quarter of a minute.
+                new DomainDescription { Name = "slow.test", Mx = [new MxDescription { Host = "mx.slow.test" }], Mailboxes = ["john.smith"], ReplyDelayMs = 2500 },
+                new DomainDescription { Name = "grey.test", Mx = [new MxDescription { Host = "mx.grey.test" }], Mailboxes = ["mary.major"], Behaviour = Behaviour.Greylist },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?>
+        {
+            ["Smtp:CommandTimeout"] = "00:00:06",
+            ["Smtp:GreylistRetryAfter"] = "00:10:00",
+        });
+        var database = app.App.Service<PeopleEnrich.Storage.Database>();
+        var account = await app.App.CreateAccountAsync();
+        Task<ProgramResult> Admin(params string[] args) => ProgramRunner.RunAsync(app.App.Database, args);
+        async Task<IReadOnlyDictionary<string, object?>> ItemOf(string domain) =>
+            Assert.Single(await DatabaseDump.RowsAsync(database, "SELECT status, lease_owner, deferrals, last_error, result_json FROM items WHERE domain = @domain", new { domain }));
+
+        var requestId = await account.SubmitAcceptedAsync(new { requests = new[] { Query("Mary", "Major", "grey.test"), Query("John", "Smith", "slow.test") } });
+        while ((await ItemOf("slow.test"))["lease_owner"] is null || Convert.ToInt64((await ItemOf("grey.test"))["deferrals"]) == 0)
+        {
+            await Task.Delay(50);
+        }
+
+        // John's worker is talking to his mail server: the erasure waits for it, so that what it learns is erased too.
+        var erased = (await Admin("people", "erase", "--person", "John Smith", "--domain", "slow.test")).AssertSucceeded();
+        Assert.DoesNotContain("still being worked on", erased.StandardOutput, StringComparison.Ordinal);
+        var john = await ItemOf("slow.test");
+        Assert.Equal("COMPLETED", john["status"]);
+        Assert.DoesNotContain("john.smith", (string)john["result_json"]!, StringComparison.Ordinal);
+        Assert.Empty(await DatabaseDump.RowsAsync(database, "SELECT * FROM domain_addresses WHERE local_part = 'john.smith'"));
+        Assert.Empty(await DatabaseDump.RowsAsync(database, "SELECT * FROM results_cache WHERE first_key = 'john'"));
+
+        // Mary's item waits on the queue for greylisting's retry, ten minutes away: it ends now, answered "erased".
+        Assert.Equal("PROCESSING", (await ItemOf("grey.test"))["status"]);
+        (await Admin("people", "erase", "--person", "Mary Major", "--domain", "grey.test")).AssertSucceeded();
+        var mary = await ItemOf("grey.test");
+        Assert.Equal("COMPLETED", mary["status"]);
+        Assert.Equal("erased at the person's request", mary["last_error"]);
+
+        var batch = await account.WaitForCompletionAsync(requestId);
+        Assert.All(batch["results"]!.AsArray(), r => Assert.Equal("erased at the person's request", r!["error"]!.GetValue<string>()));
+        var credits = await account.CreditsAsync();
+        Assert.Equal(credits.Total - credits.Used, credits.Remaining); // nothing left reserved; Mary was charged nothing
+        Assert.True(credits.Used <= 1);
+    }
+
     [Theory]
     [InlineData(new[] { "people", "erase" }, "Name someone")]
     [InlineData(new[] { "people", "erase", "--domain", "acme.test" }, "people erase takes one person")]

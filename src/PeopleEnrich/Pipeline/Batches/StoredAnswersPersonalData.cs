@@ -15,6 +15,9 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
 {
     public const string Erased = "erased at the person's request";
 
+    /// <summary>What an erased item answers: nothing, and why.</summary>
+    public static string ErasedAnswer { get; } = StoredAnswer.Write(new EnrichmentOutcome([], null, []) { Error = Erased });
+
     public string What => "stored answers of past requests";
 
     public async Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken)
@@ -30,7 +33,6 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
     public async Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken)
     {
         var items = await FindAsync(subject, cancellationToken);
-        var erasedAnswer = StoredAnswer.Write(new EnrichmentOutcome([], null, []) { Error = Erased });
         return await database.InTransactionAsync(async (connection, transaction) =>
         {
             var erased = 0;
@@ -41,12 +43,16 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
                                      result_json = CASE WHEN result_json IS NULL THEN NULL ELSE @erasedAnswer END,
                                      last_error = CASE WHEN last_error IS NULL THEN NULL ELSE @erased END
                     WHERE batch_id = @BatchId AND idx = @Idx
-                    """, new { item.BatchId, item.Idx, erasedAnswer, erased = Erased }, transaction, cancellationToken: cancellationToken));
+                    """, new { item.BatchId, item.Idx, erasedAnswer = ErasedAnswer, erased = Erased }, transaction, cancellationToken: cancellationToken));
             }
 
             return erased;
         }, cancellationToken);
     }
+
+    /// <summary>The items that asked about the person or answered with their address.</summary>
+    public async Task<IReadOnlyList<(string BatchId, long Idx)>> ItemsAboutAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
+        (await FindAsync(subject, cancellationToken)).Select(item => (item.BatchId, item.Idx)).ToList();
 
     /// <summary>
     /// Items stored with raw names (as submitted): narrowed in SQL by domain, profile slug or address, then matched by

@@ -21,7 +21,7 @@ public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Per
     public string? TakenOverFrom { get; init; }
 
     /// <summary>A row of the items table as a claim returns it.</summary>
-    internal sealed class Row
+    internal class Row
     {
         public string BatchId { get; init; } = "";
         public long Idx { get; init; }
@@ -228,6 +228,41 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     }
 
     /// <summary>
+    /// Of these items, settles those no worker holds (put off, or their lease run out) as COMPLETED with
+    /// <paramref name="resultJson"/> and <paramref name="error"/>, charged nothing; returns how many a worker still holds.
+    /// </summary>
+    public async Task<int> FinishUnheldAsync(IReadOnlyCollection<(string BatchId, long Idx)> keys, string resultJson, string error, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return 0;
+        }
+
+        var parameters = new DynamicParameters(new { now = Now });
+        var terms = keys.Select((key, i) =>
+        {
+            parameters.Add($"b{i}", key.BatchId);
+            parameters.Add($"i{i}", key.Idx);
+            return $"(batch_id = @b{i} AND idx = @i{i})";
+        });
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var unfinished = (await connection.QueryAsync<UnfinishedRow>(new CommandDefinition($"""
+            SELECT {ClaimableColumns}, CASE WHEN lease_until >= @now THEN 1 ELSE 0 END AS Held FROM items
+            WHERE status = 'PROCESSING' AND ({string.Join(" OR ", terms)})
+            """, parameters, cancellationToken: cancellationToken))).ToList();
+        var held = unfinished.Count(row => row.Held == 1);
+        foreach (var row in unfinished.Where(row => row.Held == 0))
+        {
+            if (!await SettleAsync(row.ToItem(), owner: null, ItemStatus.Completed, charged: 0, resultJson, error, cancellationToken))
+            {
+                held++; // claimed meanwhile: a worker holds it now
+            }
+        }
+
+        return held;
+    }
+
+    /// <summary>
     /// Settles one item, in a group commit: settlements that arrive while a transaction is being
     /// written wait for the next one and share it (one commit, one fsync for many items). Each keeps
     /// its own lease guard, so one lost lease never spoils the others in its group.
@@ -290,12 +325,12 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     {
         var (item, owner, status, charged, resultJson, error) = settlement;
         var now = Now;
-        // Owner null: the reaper, which may settle only a lease that has run out.
+        // Owner null: the reaper or an erasure, which may settle only an item no lease holds (the claim count guards against a claim since).
         var settled = await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET status = @status, result_json = @resultJson, last_error = @error, charged_credits = @charged,
                              completed_at = @now, lease_owner = NULL, lease_until = NULL
             WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND attempts = @Attempts
-              AND ((@owner IS NOT NULL AND lease_owner = @owner) OR (@owner IS NULL AND lease_until < @now))
+              AND ((@owner IS NOT NULL AND lease_owner = @owner) OR (@owner IS NULL AND (lease_until IS NULL OR lease_until < @now)))
             """, new { item.BatchId, item.Idx, item.Attempts, owner, status, resultJson, error, charged, now },
             transaction, cancellationToken: cancellationToken));
         if (settled == 0)
@@ -305,6 +340,12 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
 
         await ledger.SettleAsync(connection, transaction, item.AccountId, item.BatchId, item.Idx, item.ReservedCredits, charged, cancellationToken);
         return true;
+    }
+
+    /// <summary>An unsettled item and whether a lease holds it now.</summary>
+    private sealed class UnfinishedRow : ClaimedItem.Row
+    {
+        public long Held { get; init; }
     }
 
     private sealed record Settlement(ClaimedItem Item, string? Owner, string Status, long Charged, string? ResultJson, string? Error)
