@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PeopleEnrich.Accounts;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
@@ -25,6 +26,7 @@ public static class PrivacyCommands
         services.AddSingleton<IPersonalData, StoredAnswersPersonalData>();
         services.AddSingleton<IPersonalData, CachedAnswersPersonalData>();
         services.AddSingleton<IPersonalData, KnownAddressesPersonalData>();
+        services.AddSingleton<IPersonalData, ChargedAddressesPersonalData>();
         services.AddSingleton<IPersonalData, WebsitePersonalData>();
         return services;
     }
