@@ -4,10 +4,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SimulatedWorld::PeopleEnrich.MailWorld;
+using PeopleEnrich.Knowledge;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Tests.EmailFinder;
 using PeopleEnrich.Tests.Infrastructure;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
+using AddressPattern = PeopleEnrich.Vocabulary.AddressPattern;
 
 namespace PeopleEnrich.Tests.Bounces;
 
@@ -34,11 +39,15 @@ public abstract class BounceFeedbackTests<TProvider> where TProvider : IDatabase
     {
         await using var app = await WorldApp.StartAsync(TProvider.Name, World);
         var database = app.App.Service<Database>();
+        // The operator's directory lists Ann (nobody is charged for her); imported first, since an import forgets the domain's cached answers.
+        await app.App.ImportDirectoryAsync(new DirectoryRow("Ann", "Lee", "acme.test", "ann.lee@acme.test", null));
         var buyer = await app.App.CreateAccountAsync(credits: 10);
         var (requestId, jane) = await FindJaneAsync(buyer);
         Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(jane));
         Assert.Equal((1L, 10L, 9L), await buyer.CreditsAsync());
         Assert.NotEmpty(await CachedAnswersHoldingJaneAsync(database));
+        var knowledge = app.App.Service<DomainKnowledge>();
+        Assert.Contains("jane.doe", (await knowledge.GetAsync("acme.test", CancellationToken.None)).Shapes.SelectMany(s => s.Supporting));
 
         // Written loosely: the address is matched in its normal form, and answered so.
         var first = Assert.Single(await ReportAsync(buyer, new { emails = new[] { "  Jane.Doe@ACME.test " } }));
@@ -58,22 +67,31 @@ public abstract class BounceFeedbackTests<TProvider> where TProvider : IDatabase
         Assert.Equal(1L, Convert.ToInt64(refund["refunded"], CultureInfo.InvariantCulture));
         Assert.Equal(0L, Convert.ToInt64(refund["item_idx"], CultureInfo.InvariantCulture));
 
-        // Forgotten by the cache and by the domain's pattern; what other people's answers taught stays.
+        var ann = Assert.Single(await ReportAsync(buyer, new { emails = new[] { "ann.lee@acme.test" } }));
+        Assert.False(ann["refunded"]!.GetValue<bool>());
+
+        // Forgotten by the cache and by the domain's pattern, which a listing of the address cannot make it support again.
         Assert.Empty(await CachedAnswersHoldingJaneAsync(database));
         Assert.Empty(await DatabaseDump.RowsAsync(database, "SELECT * FROM domain_addresses WHERE domain = 'acme.test' AND local_part = 'jane.doe'"));
+        await knowledge.RecordAddressAsync("acme.test", "jane.doe", [AddressPattern.FirstDotLast], fromDirectory: true, CancellationToken.None);
+        Assert.DoesNotContain("jane.doe", (await knowledge.GetAsync("acme.test", CancellationToken.None)).Shapes.SelectMany(s => s.Supporting));
 
         // Another account asks for her: the server would still accept the recipient (and its answer is remembered),
         // but the address is not asked again, and comes back INVALID, uncharged.
         app.World.ResetObservations();
         var other = await app.App.CreateAccountAsync(credits: 10);
-        var otherRequest = await other.SubmitAcceptedAsync(new { requests = new[] { Query("Jane", "Doe", "acme.test", null, Emails) } });
-        var answer = (await other.WaitForCompletionAsync(otherRequest))["results"]![0]!;
+        var otherRequest = await other.SubmitAcceptedAsync(new { requests = new[] { Query("Jane", "Doe", "acme.test", null, Emails), Query("Ann", "Lee", "acme.test", null, Emails) } });
+        var answers = (await other.WaitForCompletionAsync(otherRequest))["results"]!;
+        var answer = answers[0]!;
         Assert.Contains(("jane.doe@acme.test", "INVALID"), EmailsOf(answer));
         Assert.DoesNotContain(EmailsOf(answer), e => e.Email == "jane.doe@acme.test" && e.Status != "INVALID");
         Assert.NotEqual("jane.doe@acme.test", answer["most_probable_email"]?.GetValue<string>());
+        // Listed by the directory, and a mailbox the server accepts: still INVALID once reported.
+        Assert.Contains(("ann.lee@acme.test", "INVALID"), EmailsOf(answers[1]!));
+        Assert.Null(answers[1]!["most_probable_email"]);
         Assert.Equal(0L, (await other.CreditsAsync()).Used);
         Assert.DoesNotContain(app.World.Hosts.SelectMany(h => h.Transcript.Lines),
-            line => line.Text.Contains("<jane.doe@acme.test>", StringComparison.OrdinalIgnoreCase));
+            line => line.Text.Contains("<jane.doe@acme.test>", StringComparison.OrdinalIgnoreCase) || line.Text.Contains("<ann.lee@acme.test>", StringComparison.OrdinalIgnoreCase));
 
         // Why INVALID: the bounce, with the reply's codes only (the first report had none).
         var evidence = await other.Http.GetFromJsonAsync<JsonNode>($"/api/v2/people/enrich/{otherRequest}/evidence");
@@ -135,12 +153,19 @@ public abstract class BounceFeedbackTests<TProvider> where TProvider : IDatabase
     [Fact]
     public async Task Two_reports_at_once_refund_once()
     {
-        await using var app = await WorldApp.StartAsync(TProvider.Name, World);
+        var logs = new CapturedLogs();
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services => services.AddSingleton<ILoggerProvider>(logs));
         var database = app.App.Service<Database>();
         var buyer = await app.App.CreateAccountAsync(credits: 10);
         var (requestId, _) = await FindJaneAsync(buyer);
+        var logged = logs.Messages.Count;
 
         var reports = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => ReportAsync(buyer, new { emails = new[] { "jane.doe@acme.test" } })));
+
+        // Each report is logged, by its counts: the address is personal data, and logs go further than the tables.
+        var reportLogs = logs.Messages.Skip(logged).ToList();
+        Assert.Equal(8, reportLogs.Count(m => m.Contains("reported 1 bounces", StringComparison.Ordinal)));
+        Assert.DoesNotContain(reportLogs, m => m.Contains("jane.doe", StringComparison.OrdinalIgnoreCase));
 
         Assert.Equal(1, reports.Count(r => r[0]["refunded"]!.GetValue<bool>()));
         Assert.All(reports.Where(r => !r[0]["refunded"]!.GetValue<bool>()),
