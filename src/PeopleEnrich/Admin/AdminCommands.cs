@@ -162,7 +162,7 @@ public static class AdminCommands
             {
                 table.AddRow(account.Id, Markup.Escape(account.Name), $"{account.TotalCredits}", $"{account.UsedCredits}",
                     $"{account.ReservedCredits}", $"{account.RemainingCredits}", $"{account.ChargedCredits}",
-                    account.Refunds == 0 ? "0" : $"{account.RefundedCredits} ({account.Refunds} bounces)",
+                    account.Refunds == 0 ? "0" : $"{account.RefundedCredits} ({account.Refunds} bounce{(account.Refunds == 1 ? "" : "s")})",
                     Markup.Escape(string.Join(" ", account.ActiveKeys)));
             }
 

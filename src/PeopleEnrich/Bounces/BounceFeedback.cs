@@ -27,7 +27,7 @@ public sealed class BounceFeedback(BouncedAddresses bounced, ResultsCache cache,
         }
 
         // Counts only: the addresses are personal data, and logs are kept longer and more widely than the tables.
-        logger.LogInformation("Account {Account} reported {Count} bounces: {Refunded} refunded, {NotRefunded} not refunded",
+        logger.LogInformation("Account {Account} reported bounced addresses: {Count} reported, {Refunded} refunded, {NotRefunded} not refunded",
             accountId, verdicts.Count, verdicts.Count(v => v.Refunded), verdicts.Count(v => !v.Refunded));
         return verdicts;
     }

@@ -105,7 +105,7 @@ public abstract class BounceFeedbackTests<TProvider> where TProvider : IDatabase
         Assert.Equal(1L, row["refunded"]!.GetValue<long>());
         Assert.Equal(1L, row["refunds"]!.GetValue<long>());
         var table = (await ProgramRunner.RunAsync(app.App.Database, "accounts", "list")).AssertSucceeded();
-        Assert.Contains(table.OutputLines, line => line.Contains(buyer.AccountId, StringComparison.Ordinal) && line.Contains("1 (1 bounces)", StringComparison.Ordinal));
+        Assert.Contains(table.OutputLines, line => line.Contains(buyer.AccountId, StringComparison.Ordinal) && line.Contains("1 (1 bounce)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public abstract class BounceFeedbackTests<TProvider> where TProvider : IDatabase
 
         // Each report is logged, by its counts: the address is personal data, and logs go further than the tables.
         var reportLogs = logs.Messages.Skip(logged).ToList();
-        Assert.Equal(8, reportLogs.Count(m => m.Contains("reported 1 bounces", StringComparison.Ordinal)));
+        Assert.Equal(8, reportLogs.Count(m => m.Contains("reported bounced addresses: 1 reported", StringComparison.Ordinal)));
         Assert.DoesNotContain(reportLogs, m => m.Contains("jane.doe", StringComparison.OrdinalIgnoreCase));
 
         Assert.Equal(1, reports.Count(r => r[0]["refunded"]!.GetValue<bool>()));
