@@ -2,6 +2,7 @@ using PeopleEnrich.Accounts;
 using PeopleEnrich.Admin;
 using PeopleEnrich.Api;
 using PeopleEnrich.Api.Auth;
+using PeopleEnrich.Bounces;
 using PeopleEnrich.Client;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
@@ -45,6 +46,7 @@ if (role.RunsWorkers())
 }
 
 builder.Services.AddSources(builder.Configuration);
+builder.Services.AddBounces(builder.Configuration);
 builder.Services.AddRetention(builder.Configuration);
 builder.Services.AddHealth();
 builder.AddTelemetry();
@@ -63,6 +65,7 @@ if (role.ServesApi())
 {
     app.MapPeopleEnrichment();
     app.MapCredits();
+    app.MapBounces();
     app.MapContract();
 }
 

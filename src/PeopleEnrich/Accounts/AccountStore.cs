@@ -8,6 +8,15 @@ namespace PeopleEnrich.Accounts;
 public sealed record AccountSummary(string Id, string Name, long TotalCredits, long UsedCredits, long ReservedCredits, IReadOnlyList<string> ActiveKeys)
 {
     public long RemainingCredits => TotalCredits - UsedCredits - ReservedCredits;
+
+    /// <summary>Credits ever charged for found emails and phones (before refunds).</summary>
+    public long ChargedCredits { get; init; }
+
+    /// <summary>Credits ever refunded for reported bounces: against <see cref="ChargedCredits"/>, what shows abuse.</summary>
+    public long RefundedCredits { get; init; }
+
+    /// <summary>How many refunds (one per bounced address and charge).</summary>
+    public long Refunds { get; init; }
 }
 
 public sealed record CreatedAccount(string AccountId, string Name, string ApiKey);
@@ -126,12 +135,36 @@ public sealed class AccountStore(Database database, CreditLedger ledger, TimePro
     public async Task<IReadOnlyList<AccountSummary>> ListAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Id, string Name, long Total, long Used, long Reserved)>(new CommandDefinition(
-            "SELECT id, name, total_credits, used_credits, reserved_credits FROM accounts ORDER BY created_at, id", cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<AccountRow>(new CommandDefinition($"""
+            SELECT a.id AS Id, a.name AS Name, a.total_credits AS Total, a.used_credits AS Used, a.reserved_credits AS Reserved,
+                   CAST(COALESCE(SUM(c.charged), 0) AS BIGINT) AS Charged, CAST(COALESCE(SUM(c.refunded), 0) AS BIGINT) AS Refunded,
+                   COUNT(CASE WHEN c.kind = '{CreditLedger.Refund}' THEN 1 END) AS Refunds
+            FROM accounts a LEFT JOIN credit_entries c ON c.account_id = a.id
+            GROUP BY a.id, a.name, a.total_credits, a.used_credits, a.reserved_credits, a.created_at
+            ORDER BY a.created_at, a.id
+            """, cancellationToken: cancellationToken));
         var keys = (await connection.QueryAsync<(string AccountId, string Prefix)>(new CommandDefinition(
             "SELECT account_id, prefix FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at", cancellationToken: cancellationToken)))
             .ToLookup(k => k.AccountId, k => k.Prefix);
-        return rows.Select(r => new AccountSummary(r.Id, r.Name, r.Total, r.Used, r.Reserved, keys[r.Id].ToList())).ToList();
+        return rows.Select(r => new AccountSummary(r.Id, r.Name, r.Total, r.Used, r.Reserved, keys[r.Id].ToList())
+        {
+            ChargedCredits = r.Charged,
+            RefundedCredits = r.Refunded,
+            Refunds = r.Refunds,
+        }).ToList();
+    }
+
+    /// <summary>A row of the accounts list (settable: the providers give sums and counts as different integer types).</summary>
+    private sealed class AccountRow
+    {
+        public string Id { get; set; } = "";
+        public string Name { get; set; } = "";
+        public long Total { get; set; }
+        public long Used { get; set; }
+        public long Reserved { get; set; }
+        public long Charged { get; set; }
+        public long Refunded { get; set; }
+        public long Refunds { get; set; }
     }
 
     /// <summary>The id of the account with this id or name; an <see cref="AdminInputException"/> when there is none.</summary>

@@ -132,15 +132,38 @@ public static class AdminCommands
             }
         }, cancellationToken));
 
-        var list = new Command("list", "List accounts with their credits and active keys");
-        list.SetAction((_, cancellationToken) => RunAsync(services, async accounts =>
+        var listJson = new Option<bool>("--json") { Description = "Print the accounts as a JSON array" };
+        var list = new Command("list", "List accounts with their credits (charged, and refunded for reported bounces) and active keys") { listJson };
+        list.SetAction((result, cancellationToken) => RunAsync(services, async accounts =>
         {
-            var table = new Table().AddColumns("id", "name", "total", "used", "reserved", "remaining", "active keys");
+            var all = await accounts.ListAsync(cancellationToken);
+            if (result.GetValue(listJson))
+            {
+                Console.WriteLine(new JsonArray(all.Select(account => (JsonNode)new JsonObject
+                {
+                    ["account_id"] = account.Id,
+                    ["name"] = account.Name,
+                    ["total"] = account.TotalCredits,
+                    ["used"] = account.UsedCredits,
+                    ["reserved"] = account.ReservedCredits,
+                    ["remaining"] = account.RemainingCredits,
+                    ["charged"] = account.ChargedCredits,
+                    ["refunded"] = account.RefundedCredits,
+                    ["refunds"] = account.Refunds,
+                    ["active_keys"] = new JsonArray(account.ActiveKeys.Select(key => (JsonNode)key!).ToArray()),
+                }).ToArray()).ToJsonString());
+                return;
+            }
+
+            // Charged and refunded side by side: an account whose refunds approach its charges reports more bounces than it could have had.
+            var table = new Table().AddColumns("id", "name", "total", "used", "reserved", "remaining", "charged", "refunded", "active keys");
             table.Columns[0].NoWrap();
-            foreach (var account in await accounts.ListAsync(cancellationToken))
+            foreach (var account in all)
             {
                 table.AddRow(account.Id, Markup.Escape(account.Name), $"{account.TotalCredits}", $"{account.UsedCredits}",
-                    $"{account.ReservedCredits}", $"{account.RemainingCredits}", Markup.Escape(string.Join(" ", account.ActiveKeys)));
+                    $"{account.ReservedCredits}", $"{account.RemainingCredits}", $"{account.ChargedCredits}",
+                    account.Refunds == 0 ? "0" : $"{account.RefundedCredits} ({account.Refunds} bounce{(account.Refunds == 1 ? "" : "s")})",
+                    Markup.Escape(string.Join(" ", account.ActiveKeys)));
             }
 
             WriteTable(table);
@@ -180,7 +203,7 @@ public static class AdminCommands
             Console.WriteLine($"Granted {result.GetValue(amount)}: total {balance.Total}, used {balance.Used}, reserved {balance.Reserved}, remaining {balance.Remaining}.");
         }, cancellationToken));
         var limit = new Option<int>("--limit") { Description = "How many entries, newest first", DefaultValueFactory = _ => 50 };
-        var history = new Command("history", "An account's ledger, newest first: grants, and each settled item's charge and release") { account, limit };
+        var history = new Command("history", "An account's ledger, newest first: grants, each settled item's charge and release, refunds of reported bounces") { account, limit };
         history.SetAction((result, cancellationToken) => RunAsync(services, async accounts =>
         {
             var checkedLimit = CheckedLimit(result.GetValue(limit));
@@ -190,7 +213,7 @@ public static class AdminCommands
             foreach (var entry in entries)
             {
                 table.AddRow(entry.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), entry.Kind,
-                    entry.Kind == CreditLedger.Grant ? $"+{entry.Granted}" : entry.Charged == 0 ? "0" : $"-{entry.Charged}",
+                    entry.Kind == CreditLedger.Grant ? $"+{entry.Granted}" : entry.Kind == CreditLedger.Refund ? $"+{entry.Refunded}" : entry.Charged == 0 ? "0" : $"-{entry.Charged}",
                     entry.Released == 0 ? "" : $"{entry.Released}", entry.RequestId ?? "", entry.Item is { } item ? $"{item}" : "");
             }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PeopleEnrich.Accounts;
+using PeopleEnrich.Credits;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
@@ -31,6 +32,7 @@ public static class PrivacyCommands
         services.AddSingleton<IPersonalData>(provider => provider.GetRequiredService<StoredAnswersPersonalData>());
         services.AddSingleton<IPersonalData, CachedAnswersPersonalData>();
         services.AddSingleton<IPersonalData, KnownAddressesPersonalData>();
+        services.AddSingleton<IPersonalData, ChargedAddressesPersonalData>();
         services.AddSingleton<IPersonalData, WebsitePersonalData>();
         return services;
     }

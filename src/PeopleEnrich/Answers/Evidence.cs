@@ -32,11 +32,21 @@ public enum EmailObservation
 
     /// <summary>The single best guess of the common patterns, on a catch-all domain: nothing at the domain backs it.</summary>
     FollowsCommonPattern,
+
+    /// <summary>A caller reported that mail to the address bounced (bounce feedback): INVALID whatever else was seen.</summary>
+    ReportedBounced,
 }
 
 /// <summary>One observation of an address by a source, with what identifies it (for "why this address?").</summary>
 public sealed record EmailEvidence(string Address, string Source, EmailObservation Observation)
 {
+    /// <summary>The source name of what callers reported (POST /api/v2/people/bounces).</summary>
+    public const string BounceFeedback = "bounce-feedback";
+
+    /// <summary>A reported bounce of <paramref name="address"/>: when it bounced, and the reply's codes when the caller gave them.</summary>
+    public static EmailEvidence Bounced(string address, DateTimeOffset bouncedAt, string? reply) =>
+        new(address.ToLowerInvariant(), BounceFeedback, EmailObservation.ReportedBounced) { Provenance = new BounceProvenance(bouncedAt, reply) };
+
     /// <summary>Where exactly it was seen: the reply of which server, which page, which file and line…</summary>
     public Provenance? Provenance { get; init; }
 }

@@ -6,7 +6,7 @@ namespace PeopleEnrich.Answers;
 /// </summary>
 public abstract record Provenance(DateTimeOffset ObservedAt)
 {
-    /// <summary>The kind, as the evidence endpoint names it: directory, website, smtp, pattern or upstream.</summary>
+    /// <summary>The kind, as the evidence endpoint names it: directory, website, smtp, pattern, upstream or bounce.</summary>
     public abstract string Source { get; }
 }
 
@@ -46,4 +46,10 @@ public sealed record PatternProvenance(DateTimeOffset ObservedAt, string Pattern
         other is not null && ObservedAt == other.ObservedAt && Pattern == other.Pattern && Supporting.SequenceEqual(other.Supporting);
 
     public override int GetHashCode() => HashCode.Combine(ObservedAt, Pattern, Supporting.Count);
+}
+
+/// <summary>A caller reported that mail to the address bounced, and when; the reply's codes ("550 5.1.1") when given, never its text.</summary>
+public sealed record BounceProvenance(DateTimeOffset ObservedAt, string? Reply) : Provenance(ObservedAt)
+{
+    public override string Source => "bounce";
 }

@@ -78,6 +78,7 @@ internal sealed record ProvenanceRecord(
         DirectoryProvenance directory => new(directory.Source, directory.ObservedAt, File: directory.File, Line: directory.Line),
         UpstreamProvenance upstream => new(upstream.Source, upstream.ObservedAt, Provider: upstream.Provider, Status: upstream.Status),
         PatternProvenance pattern => new(pattern.Source, pattern.ObservedAt, Pattern: pattern.Pattern, Supporting: pattern.Supporting),
+        BounceProvenance bounce => new(bounce.Source, bounce.ObservedAt, Reply: bounce.Reply),
         _ => throw new ArgumentOutOfRangeException(nameof(provenance), provenance, "Unknown kind of provenance."),
     };
 
@@ -89,6 +90,7 @@ internal sealed record ProvenanceRecord(
         "directory" => new DirectoryProvenance(ObservedAt, File ?? "", Line ?? 0),
         "upstream" => new UpstreamProvenance(ObservedAt, Provider ?? "", Status),
         "pattern" => new PatternProvenance(ObservedAt, Pattern ?? "", Supporting ?? []),
+        "bounce" => new BounceProvenance(ObservedAt, Reply),
         _ => null,
     };
 }

@@ -55,7 +55,7 @@ public static class Verdict
     /// <summary>
     /// DELIVERABLE: accepted by a server that rejects made-up recipients. HIGH_PROBABILITY: a catch-all
     /// domain, and independent evidence (the learned pattern, or a source that lists it). CATCH_ALL: a
-    /// catch-all domain and only a common pattern. INVALID: rejected. UNKNOWN: nothing could be asked.
+    /// catch-all domain and only a common pattern. INVALID: rejected, or reported to bounce. UNKNOWN: nothing could be asked.
     /// An upstream's reported status counts where we have no word of our own: what our SMTP conversation
     /// saw goes first, and on a domain we saw accept anything an upstream's DELIVERABLE only backs the address.
     /// </summary>
@@ -64,7 +64,8 @@ public static class Verdict
     private static string StatusOf(IEnumerable<EmailEvidence> evidence, bool domainIsCatchAll)
     {
         var seen = evidence.Select(e => e.Observation).ToHashSet();
-        if (seen.Contains(EmailObservation.MailboxRejected))
+        // A bounce is what the address did with real mail: it outweighs any server's acceptance of a RCPT (accept, then bounce).
+        if (seen.Contains(EmailObservation.ReportedBounced) || seen.Contains(EmailObservation.MailboxRejected))
         {
             return EmailStatus.Invalid;
         }
@@ -105,8 +106,11 @@ public static class Verdict
         return EmailStatus.Unknown;
     }
 
-    /// <summary>A source said the address is this person's (a listing, an upstream's report), as opposed to our guess.</summary>
-    private static bool IsClaim(EmailObservation observation) => observation is EmailObservation.Listed
+    /// <summary>
+    /// A source said the address is this person's (a listing, an upstream's report), as opposed to our guess; and a reported
+    /// bounce, so that the caller sees that the address they may have used bounces.
+    /// </summary>
+    private static bool IsClaim(EmailObservation observation) => observation is EmailObservation.Listed or EmailObservation.ReportedBounced
         or EmailObservation.UpstreamDeliverable or EmailObservation.UpstreamHighProbability
         or EmailObservation.UpstreamCatchAll or EmailObservation.UpstreamInvalid;
 }

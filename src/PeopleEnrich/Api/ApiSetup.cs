@@ -13,6 +13,7 @@ public static class ApiSetup
         services.AddSingleton(_ => ContractDocument.Load());
         services.AddSingleton<SchemaValidator>();
         services.AddSingleton<EnrichRequestReader>();
+        services.AddSingleton<BounceReportReader>();
         return services;
     }
 

@@ -64,3 +64,9 @@ public sealed record ListEnrichPeopleOutputBody(IReadOnlyList<EnrichRequestSumma
 
 /// <summary>One request and its progress: <see cref="DoneCount"/> items have left PROCESSING (COMPLETED or FAILED).</summary>
 public sealed record EnrichRequestSummary(string RequestId, string Status, long ItemCount, long DoneCount, DateTimeOffset CreatedAt);
+
+// Extension: POST /api/v2/people/bounces, bounce feedback.
+public sealed record ReportBouncesOutputBody(IReadOnlyList<BounceResult> Results);
+
+/// <param name="RequestId">The request whose charge for the address was (or had been) refunded; absent when none.</param>
+public sealed record BounceResult(string Email, bool Refunded, string Reason, string? RequestId);

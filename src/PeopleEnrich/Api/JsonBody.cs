@@ -14,7 +14,8 @@ public sealed record JsonBody(JsonDocument Document, byte[] Sha256) : IDisposabl
     public void Dispose() => Document.Dispose();
 
     /// <summary>Reads the body, or says with a 415, 413 or 400 why it cannot be read.</summary>
-    public static async Task<(JsonBody? Body, ApiProblem? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <param name="expected">What the object must hold, for the 400 that says it is not one.</param>
+    public static async Task<(JsonBody? Body, ApiProblem? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken, string expected = "a \"requests\" list")
     {
         if (!request.HasJsonContentType())
         {
@@ -58,7 +59,7 @@ public sealed record JsonBody(JsonDocument Document, byte[] Sha256) : IDisposabl
             {
                 var kind = Validation.SchemaValidator.KindName(document.RootElement);
                 document.Dispose();
-                return (null, ApiProblem.BadRequest($"The body must be a JSON object with a \"requests\" list; got {kind}."));
+                return (null, ApiProblem.BadRequest($"The body must be a JSON object with {expected}; got {kind}."));
             }
 
             if (!EveryStringDecodes(document.RootElement))

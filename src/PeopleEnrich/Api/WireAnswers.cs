@@ -58,6 +58,7 @@ public static class WireAnswers
             DirectoryProvenance directory => seen with { File = directory.File, Line = directory.Line },
             UpstreamProvenance upstream => seen with { Provider = upstream.Provider, Status = upstream.Status },
             PatternProvenance pattern => seen with { Pattern = pattern.Pattern, Supporting = pattern.Supporting },
+            BounceProvenance bounce => seen with { Reply = bounce.Reply },
             _ => seen,
         };
     }

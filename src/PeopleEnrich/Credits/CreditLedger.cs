@@ -4,19 +4,24 @@ using PeopleEnrich.Storage;
 
 namespace PeopleEnrich.Credits;
 
-/// <summary>One line of an account's ledger: a grant, or a settled item (charged, and the rest of its reservation released).</summary>
-public sealed record LedgerEntry(DateTimeOffset At, string Kind, long Granted, long Charged, long Released, string? RequestId, int? Item);
+/// <summary>One line of an account's ledger: a grant, a settled item (charged, and the rest of its reservation released), or a refund of an item's email.</summary>
+public sealed record LedgerEntry(DateTimeOffset At, string Kind, long Granted, long Charged, long Released, string? RequestId, int? Item)
+{
+    public long Refunded { get; init; }
+}
 
 /// <summary>
 /// Every movement of credits: reserve at submission, settle (charge what was found, release the rest)
 /// when an item ends, grant. The account row keeps the running totals, which a CHECK keeps from going
-/// negative; <c>credit_entries</c> is the ledger they must always add up to. The writing methods run
+/// negative; <c>credit_entries</c> is the ledger they must always add up to (used credits are what was charged less what
+/// was refunded). The writing methods run
 /// inside the caller's transaction, so a movement commits with the change that causes it.
 /// </summary>
 public sealed class CreditLedger(Database database, TimeProvider time)
 {
     public const string Grant = "GRANT";
     public const string Settle = "SETTLE";
+    public const string Refund = "REFUND";
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -36,8 +41,18 @@ public sealed class CreditLedger(Database database, TimeProvider time)
     /// An item ended: charges <paramref name="charged"/> of its reservation and releases the rest (all of it
     /// for a FAILED item). The ledger row is unique per item, so a second settlement cannot commit.
     /// </summary>
-    public async Task SettleAsync(DbConnection connection, DbTransaction transaction, string accountId, string batchId, long item, long reserved, long charged, CancellationToken cancellationToken)
+    /// <remarks>
+    /// When the charge includes an email (<paramref name="chargedAddress"/>), the address is remembered (as its hash) with this item:
+    /// what a reported bounce refunds (<see cref="BounceRefunds"/>).
+    /// </remarks>
+    public async Task SettleAsync(DbConnection connection, DbTransaction transaction, string accountId, string batchId, long item, long reserved, long charged,
+        ChargedAddress? chargedAddress, CancellationToken cancellationToken)
     {
+        if (chargedAddress is not null)
+        {
+            await BounceRefunds.RememberChargeAsync(connection, transaction, accountId, batchId, item, chargedAddress, Now, cancellationToken);
+        }
+
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE accounts SET used_credits = used_credits + @charged, reserved_credits = reserved_credits - @reserved
             WHERE id = @accountId
@@ -63,13 +78,13 @@ public sealed class CreditLedger(Database database, TimeProvider time)
     public async Task<IReadOnlyList<LedgerEntry>> HistoryAsync(string accountId, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(long CreatedAt, string Kind, long Granted, long Charged, long Released, string? BatchId, long? ItemIdx)>(new CommandDefinition("""
-            SELECT created_at, kind, granted, charged, released, batch_id, item_idx FROM credit_entries
+        var rows = await connection.QueryAsync<(long CreatedAt, string Kind, long Granted, long Charged, long Released, string? BatchId, long? ItemIdx, long Refunded)>(new CommandDefinition("""
+            SELECT created_at, kind, granted, charged, released, batch_id, item_idx, refunded FROM credit_entries
             WHERE account_id = @accountId
             ORDER BY created_at DESC, id DESC
             LIMIT @limit
             """, new { accountId, limit }, cancellationToken: cancellationToken));
         return rows.Select(r => new LedgerEntry(DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), r.Kind, r.Granted, r.Charged, r.Released, r.BatchId,
-            r.ItemIdx is null ? null : (int)r.ItemIdx)).ToList();
+            r.ItemIdx is null ? null : (int)r.ItemIdx) { Refunded = r.Refunded }).ToList();
     }
 }

@@ -21,6 +21,9 @@ public sealed record DomainFacts(bool? CatchAll, LearnedPattern? Pattern)
     /// the others are its exceptions, the shapes a person may have when the pattern's address is not theirs.
     /// </summary>
     public IReadOnlyList<LearnedPattern> Shapes { get; init; } = [];
+
+    /// <summary>The domain's addresses reported to bounce: never asked, never an answer, no support of a shape.</summary>
+    public IReadOnlyList<ReportedBounce> Bounced { get; init; } = [];
 }
 
 /// <summary>The catch-all probe's answer: which mail host said what, and when.</summary>
@@ -58,7 +61,12 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
         await using var connection = await database.OpenAsync(cancellationToken);
         var catchAll = await ReadCatchAllAsync(connection, domain, cancellationToken);
         var addresses = await connection.QueryAsync<(string LocalPart, string Patterns, long FromDirectory, long SeenAt)>(new CommandDefinition(
-            "SELECT local_part, patterns, from_directory, seen_at FROM domain_addresses WHERE domain = @domain AND seen_at >= @fresh ORDER BY seen_at DESC, local_part",
+            """
+            SELECT local_part, patterns, from_directory, seen_at FROM domain_addresses a
+            WHERE domain = @domain AND seen_at >= @fresh
+              AND NOT EXISTS (SELECT 1 FROM bounced_addresses b WHERE b.domain = a.domain AND b.local_part = a.local_part)
+            ORDER BY seen_at DESC, local_part
+            """,
             new { domain, fresh = FreshSince }, cancellationToken: cancellationToken));
         var shapes = addresses
             .SelectMany(a => a.Patterns.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => (Pattern: p, Address: a)))
@@ -68,7 +76,8 @@ public sealed class DomainKnowledge(Database database, TimeProvider time, IOptio
                 DateTimeOffset.FromUnixTimeMilliseconds(g.Max(p => p.Address.SeenAt))))
             .OrderByDescending(p => p.Observations).ThenByDescending(p => p.FromDirectory).ThenByDescending(p => AddressPatterns.Of(p.Pattern).Prior)
             .ToList();
-        return WithCatchAll(new DomainFacts(null, shapes.FirstOrDefault()) { Shapes = shapes }, catchAll);
+        var bounced = await BouncedAddresses.AtAsync(connection, domain, cancellationToken);
+        return WithCatchAll(new DomainFacts(null, shapes.FirstOrDefault()) { Shapes = shapes, Bounced = bounced }, catchAll);
     }
 
     private Task<(long? CatchAll, long? At, string? Evidence)> ReadCatchAllAsync(System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken) =>

@@ -40,14 +40,8 @@ public sealed record NamedPerson(string? Email, string? Domain, string? LinkedIn
         var keys = new List<(SuppressionKind, string, string?)>();
         if (Email is not null)
         {
-            var address = Email.Trim().ToLowerInvariant();
-            var at = address.LastIndexOf('@');
-            if (at <= 0 || DomainName.NormaliseOrNull(address[(at + 1)..]) is not { } emailDomain)
-            {
-                throw new ArgumentException($"--email '{Email}' is not an email address.");
-            }
-
-            keys.Add((SuppressionKind.Email, $"{address[..at]}@{emailDomain}", emailDomain));
+            var address = EmailAddress.NormaliseOrNull(Email) ?? throw new ArgumentException($"--email '{Email}' is not an email address.");
+            keys.Add((SuppressionKind.Email, address, EmailAddress.DomainOf(address)));
         }
 
         var domain = Domain is null ? null

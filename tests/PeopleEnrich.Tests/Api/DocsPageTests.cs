@@ -18,7 +18,7 @@ public abstract partial class DocsPageTests<TProvider>(AppFixture<TProvider> fix
         Assert.Contains("Authorization header", html, StringComparison.Ordinal);
 
         var operations = Operation().Matches(html).Select(m => m.Value).ToList();
-        Assert.Equal(5, operations.Count);
+        Assert.Equal(6, operations.Count);
         foreach (var operation in operations)
         {
             Assert.Contains("curl -s ", operation, StringComparison.Ordinal);

@@ -88,6 +88,7 @@ public abstract class PrivacyTests<TProvider> where TProvider : IDatabaseProvide
         Assert.True(removed["cached answers"] >= 1);
         Assert.Equal(1, removed["website findings"]); // his block of the team page, with his number
         Assert.Equal(3, removed["suppressions added"]); // his address, his profile, his name at acme.test
+        Assert.Equal(1, removed["charged addresses (hashed)"]); // what a bounce of his address would have refunded
 
         var after = await account.GetAsync(requestId);
         var john = after["results"]![0]!;

@@ -12,6 +12,7 @@ namespace PeopleEnrich.Api.Json;
 [JsonSerializable(typeof(GetCreditsOutputBody))]
 [JsonSerializable(typeof(GetEnrichPeopleEvidenceOutputBody))]
 [JsonSerializable(typeof(ListEnrichPeopleOutputBody))]
+[JsonSerializable(typeof(ReportBouncesOutputBody))]
 [JsonSerializable(typeof(ErrorModel))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

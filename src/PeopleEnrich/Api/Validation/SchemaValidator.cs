@@ -29,6 +29,7 @@ public sealed partial class SchemaValidator
         _contract = contract;
         // Compiling up front makes an unsupported keyword a start-up failure, not a request failure.
         Compile(EnrichRequestReader.InputSchema);
+        Compile(BounceReportReader.InputSchema);
     }
 
     /// <summary>The errors of <paramref name="value"/> against components.schemas.<paramref name="schemaName"/>.</summary>

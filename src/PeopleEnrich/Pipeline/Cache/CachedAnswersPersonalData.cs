@@ -32,12 +32,7 @@ public sealed class CachedAnswersPersonalData(Database database) : IPersonalData
     private (string, DynamicParameters) Match(ErasureSubject subject)
     {
         var (where, parameters) = SubjectMatch.Where(database, subject, email: null, "linkedin_key", ("domain", "first_key", "last_key"));
-        var byAddress = subject.Emails.Select((email, i) =>
-        {
-            parameters.Add($"holds{i}", $"%\"{email}\"%");
-            parameters.Add($"at{i}", email[(email.LastIndexOf('@') + 1)..]);
-            return $" OR (domain = @at{i} AND LOWER(result) LIKE @holds{i})";
-        });
-        return (where + string.Concat(byAddress), parameters);
+        var (holding, _) = ResultsCache.Holding(subject.Emails, parameters);
+        return ($"{where} OR {holding}", parameters);
     }
 }

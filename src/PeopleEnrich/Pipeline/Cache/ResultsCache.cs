@@ -96,6 +96,29 @@ public sealed class ResultsCache(Database database, TimeProvider time, IOptions<
         return forgotten;
     }
 
+    /// <summary>Forgets every answer holding <paramref name="address"/> (a reported bounce): the next lookup of those people asks again.</summary>
+    public Task<int> ForgetHoldingAsync(string address, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Holding([address.ToLowerInvariant()]);
+        return database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            $"DELETE FROM results_cache WHERE {where}", parameters, transaction, cancellationToken: cancellationToken)), cancellationToken);
+    }
+
+    /// <summary>Answers holding one of these (lower-case) addresses: at its domain, and written quoted in the answer's JSON.</summary>
+    internal static (string Where, DynamicParameters Parameters) Holding(IEnumerable<string> addresses, DynamicParameters? parameters = null)
+    {
+        parameters ??= new DynamicParameters();
+        var conditions = new List<string>();
+        foreach (var (email, i) in addresses.Select((email, i) => (email, i)))
+        {
+            parameters.Add($"holds{i}", $"%\"{email}\"%");
+            parameters.Add($"at{i}", email[(email.LastIndexOf('@') + 1)..]);
+            conditions.Add($"(domain = @at{i} AND LOWER(result) LIKE @holds{i})");
+        }
+
+        return (conditions.Count == 0 ? "1 = 0" : string.Join(" OR ", conditions), parameters);
+    }
+
     private sealed record CachedPerson(string CacheKey, string Domain, string FirstKey, string LastKey, string? LinkedInKey)
     {
         public static CachedPerson Of(Person person)

@@ -130,8 +130,12 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// <summary>Writes the result and charges what was found; false when the lease was lost meanwhile.</summary>
     public Task<bool> CompleteAsync(ClaimedItem item, string owner, EnrichmentOutcome outcome, CancellationToken cancellationToken)
     {
+        // The email's part of the charge is remembered with its address: what a reported bounce of it refunds.
+        var chargedAddress = (item.AskedFields & outcome.Found).HasFlag(EnrichFields.Emails) && outcome.MostProbableEmail is { } email
+            ? new ChargedAddress(email, CreditPrices.Email)
+            : null;
         return SettleAsync(item, owner, ItemStatus.Completed, outcome.ChargeFor(item.AskedFields),
-            StoredAnswer.Write(outcome), error: null, cancellationToken);
+            StoredAnswer.Write(outcome), error: null, cancellationToken, chargedAddress);
     }
 
     /// <summary>
@@ -267,9 +271,10 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// written wait for the next one and share it (one commit, one fsync for many items). Each keeps
     /// its own lease guard, so one lost lease never spoils the others in its group.
     /// </summary>
-    private async Task<bool> SettleAsync(ClaimedItem item, string? owner, string status, long charged, string? resultJson, string? error, CancellationToken cancellationToken)
+    private async Task<bool> SettleAsync(ClaimedItem item, string? owner, string status, long charged, string? resultJson, string? error, CancellationToken cancellationToken,
+        ChargedAddress? chargedAddress = null)
     {
-        var settlement = new Settlement(item, owner, status, charged, resultJson, error);
+        var settlement = new Settlement(item, owner, status, charged, resultJson, error, chargedAddress);
         _pending.Enqueue(settlement);
         await _committer.WaitAsync(cancellationToken);
         try
@@ -323,7 +328,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
 
     private async Task<bool> SettleInTransactionAsync(DbConnection connection, DbTransaction transaction, Settlement settlement, CancellationToken cancellationToken)
     {
-        var (item, owner, status, charged, resultJson, error) = settlement;
+        var (item, owner, status, charged, resultJson, error, chargedAddress) = settlement;
         var now = Now;
         // Owner null: the reaper or an erasure, which may settle only an item no lease holds (the claim count guards against a claim since).
         var settled = await connection.ExecuteAsync(new CommandDefinition("""
@@ -338,7 +343,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
             return false;
         }
 
-        await ledger.SettleAsync(connection, transaction, item.AccountId, item.BatchId, item.Idx, item.ReservedCredits, charged, cancellationToken);
+        await ledger.SettleAsync(connection, transaction, item.AccountId, item.BatchId, item.Idx, item.ReservedCredits, charged, chargedAddress, cancellationToken);
         return true;
     }
 
@@ -348,7 +353,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
         public long Held { get; init; }
     }
 
-    private sealed record Settlement(ClaimedItem Item, string? Owner, string Status, long Charged, string? ResultJson, string? Error)
+    private sealed record Settlement(ClaimedItem Item, string? Owner, string Status, long Charged, string? ResultJson, string? Error, ChargedAddress? ChargedAddress)
     {
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -53,9 +53,14 @@ public abstract record WaterfallResult
 /// and a gap left in what is still missing is never an empty answer. While it may pass and retries are
 /// left, the item is put off (<see cref="WaterfallOptions.OutageRetryAfter"/>); then the answer names it.
 /// </summary>
-public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOptions<WaterfallOptions> options, ILogger<SourceWaterfall> logger)
+/// <remarks>
+/// An address a caller reported to bounce (<see cref="IKnownBounces"/>) is INVALID whichever source gave it, from the moment
+/// that source gave it: the sources after it are asked for the email still missing.
+/// </remarks>
+public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOptions<WaterfallOptions> options, ILogger<SourceWaterfall> logger, IKnownBounces? bounces = null)
 {
     private readonly IReadOnlyList<IEnrichmentSource> _sources = sources.ToList();
+    private readonly IKnownBounces _bounces = bounces ?? NoKnownBounces.Instance;
 
     /// <param name="deferrals">How often the item was put off for greylisting (the sources' own budget).</param>
     /// <param name="outageRetries">How often the item was put off after a gap (this waterfall's budget).</param>
@@ -108,6 +113,7 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
                 }
 
                 emails.AddRange(findings.Emails);
+                emails.AddRange(await BouncedAmongAsync(findings.Emails, emails, cancellationToken));
                 phones.AddRange(findings.Phones);
                 outcome = Verdict.Decide(emails, phones);
             }
@@ -146,6 +152,14 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
         }
 
         return Conclude(person, asked, outcome, gaps, asksMade, unanswered, outageRetries);
+    }
+
+    /// <summary>The bounces reported of the addresses a source just gave, unless they are known bounced already.</summary>
+    private async Task<IReadOnlyList<EmailEvidence>> BouncedAmongAsync(IReadOnlyList<EmailEvidence> found, IReadOnlyList<EmailEvidence> soFar, CancellationToken cancellationToken)
+    {
+        var known = soFar.Where(e => e.Observation == EmailObservation.ReportedBounced).Select(e => e.Address).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var asked = found.Select(e => e.Address.ToLowerInvariant()).Where(address => !known.Contains(address)).Distinct().ToList();
+        return asked.Count == 0 ? [] : await _bounces.AmongAsync(asked, cancellationToken);
     }
 
     /// <summary>

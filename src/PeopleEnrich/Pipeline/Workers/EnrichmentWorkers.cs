@@ -30,7 +30,8 @@ public sealed class EnrichmentWorkers(
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     IOptions<WorkerOptions> options,
-    ILogger<EnrichmentWorkers> logger) : BackgroundService
+    ILogger<EnrichmentWorkers> logger,
+    IKnownBounces? bounces = null) : BackgroundService
 {
     private static readonly TimeSpan ReapInterval = TimeSpan.FromSeconds(5);
 
@@ -318,6 +319,12 @@ public sealed class EnrichmentWorkers(
 
         var asked = Stopwatch.GetTimestamp();
         var cached = await cache.FindAsync(item.Person, item.AskedFields, cancellationToken);
+        if (cached is not null && await HoldsBouncedAddressAsync(cached, cancellationToken))
+        {
+            // Reported to bounce after it was cached (a report forgets such answers; one cached while it was made escapes that).
+            cached = null;
+        }
+
         Instruments.SourceAsked("cache", cached is null ? SourceOutcome.Empty : SourceOutcome.Found, Stopwatch.GetElapsedTime(asked));
         if (cached is not null)
         {
@@ -341,6 +348,11 @@ public sealed class EnrichmentWorkers(
 
         return result;
     }
+
+    private async Task<bool> HoldsBouncedAddressAsync(EnrichmentOutcome answer, CancellationToken cancellationToken) =>
+        bounces is not null
+        && answer.Emails.Where(e => EmailStatus.CountsAsFound(e.Status)).Select(e => e.Email).ToList() is { Count: > 0 } found
+        && (await bounces.AmongAsync(found, cancellationToken)).Count > 0;
 
     private async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, CancellationToken cancellationToken) =>
         result is WaterfallResult.Completed completed

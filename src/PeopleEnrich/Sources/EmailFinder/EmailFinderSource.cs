@@ -63,8 +63,20 @@ public sealed class EmailFinderSource(
 
         var facts = await knowledge.GetAsync(domain, cancellationToken);
         var learned = facts.Pattern is { } pattern ? new KnownPattern(pattern.Pattern, pattern.Observations) : null;
-        var candidates = names.IsEmpty ? [] : Candidates.For(names, learned, settings.MaxCandidates);
-        var listedAddresses = listed.Select(e => e.Address.ToLowerInvariant()).Where(IsPlainAddress).ToList();
+        var allCandidates = names.IsEmpty ? [] : Candidates.For(names, learned, settings.MaxCandidates);
+        // A reported bounce is never asked again (no reply, heard now or remembered, can bring it back): it is said INVALID instead.
+        var bounced = facts.Bounced.ToDictionary(b => b.Address, StringComparer.Ordinal);
+        var candidates = allCandidates.Where(c => !bounced.ContainsKey($"{c.LocalPart}@{domain}")).ToList();
+        var listedAddresses = listed.Select(e => e.Address.ToLowerInvariant()).Where(IsPlainAddress).Where(a => !bounced.ContainsKey(a)).ToList();
+        var bouncedOfPerson = allCandidates.Select(c => $"{c.LocalPart}@{domain}").Where(bounced.ContainsKey).Distinct()
+            .Select(address => bounced[address].ToEvidence()).ToList();
+        var found = await FindAsync(domain, names, listedAddresses, candidates, facts, routing, context, settings, cancellationToken);
+        return bouncedOfPerson.Count == 0 ? found : found with { Emails = [.. bouncedOfPerson, .. found.Emails] };
+    }
+
+    private async Task<SourceFindings> FindAsync(string domain, NameParts names, IReadOnlyList<string> listedAddresses, IReadOnlyList<Candidate> candidates, DomainFacts facts,
+        MailRouting routing, SourceContext context, SmtpOptions settings, CancellationToken cancellationToken)
+    {
         if (facts.CatchAll == true)
         {
             return CatchAll(domain, listedAddresses, candidates, facts);
