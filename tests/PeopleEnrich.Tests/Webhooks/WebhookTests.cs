@@ -138,6 +138,7 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
     /// <summary>A database, an account with credits, a person the directory knows with a phone (so a batch completes at once), and the server.</summary>
     private sealed class Setup : IAsyncDisposable
     {
+        private const string LoopbackAllowed = "Network:AllowLoopbackAddresses";
         private readonly TestDatabase _database;
         private readonly Database _data;
         private readonly string _key;
@@ -172,14 +173,16 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
             return new Setup(database, key);
         }
 
-        public Task<ProgramResult> RunAsync(params string[] args) => ProgramRunner.RunAsync(_database, args);
+        /// <summary>An admin command, with the server's network settings (its check of a URL is the server's).</summary>
+        public Task<ProgramResult> RunAsync(params string[] args) =>
+            ProgramRunner.RunAsync(args, ProgramRunner.EnvironmentFor(new Dictionary<string, string?>(_database.Settings) { [LoopbackAllowed] = "true" }));
 
         public async Task StartServerAsync(params (string Key, string Value)[] settings)
         {
             var all = new Dictionary<string, string?>
             {
                 // The receiver is on loopback; private and link-local addresses stay refused.
-                ["Network:AllowLoopbackAddresses"] = "true",
+                [LoopbackAllowed] = "true",
                 ["Webhooks:FirstRetryAfter"] = "00:00:00.100",
                 ["Webhooks:MaxRetryAfter"] = "00:00:00.400",
                 ["Webhooks:PollInterval"] = "00:00:00.100",
