@@ -84,9 +84,9 @@ public sealed class WebhookStore(Database database, TimeProvider time)
         var at = batch.At.ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO webhook_events (id, batch_id, account_id, url, from_default, created_at, state, attempts, next_attempt_at)
-            VALUES (@id, @Id, @AccountId, @url, @fromDefault, @at, @state, 0, @at)
+            VALUES (@eventId, @batchId, @AccountId, @url, @fromDefault, @at, @state, 0, @at)
             ON CONFLICT (batch_id) DO NOTHING
-            """, new { id = WebhookSignature.NewEventId(), batch.Id, batch.AccountId, url, fromDefault = batch.WebhookUrl is null ? 1 : 0, at, state = WebhookStates.Pending },
+            """, new { eventId = WebhookSignature.NewEventId(), batchId = batch.Id, batch.AccountId, url, fromDefault = batch.WebhookUrl is null ? 1 : 0, at, state = WebhookStates.Pending },
             transaction));
         return true;
     }

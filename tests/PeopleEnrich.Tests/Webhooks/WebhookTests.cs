@@ -34,7 +34,7 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
         await setup.StartServerAsync();
         var requestId = await setup.SubmitAsync(webhookUrl: null);
         await setup.WaitForCompletionAsync(requestId);
-        var call = Assert.Single(await receiver.WaitForCallsAsync(1, Within));
+        var call = Assert.Single(await setup.CallsAsync(receiver, 1));
 
         Assert.Equal(hook.PathAndQuery, call.PathAndQuery);
         Assert.True(call.IsSignedWith(secret), $"signature {call.Signature} does not verify");
@@ -69,7 +69,7 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
 
         var requestId = await setup.SubmitAsync(webhookUrl: new Uri(receiver.Url, "/retry").ToString());
         await setup.WaitForCompletionAsync(requestId);
-        var calls = await receiver.WaitForCallsAsync(3, Within);
+        var calls = await setup.CallsAsync(receiver, 3);
 
         // No secret was asked for before the first event: one was created for it, the one the command prints now.
         var secret = Assert.Single((await setup.RunAsync("webhooks", "secret", "--account", "hooks-retry")).AssertSucceeded().OutputLines);
@@ -91,7 +91,7 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
 
         var first = await setup.SubmitAsync(webhookUrl: null);
         await setup.WaitForCompletionAsync(first);
-        var call = Assert.Single(await receiver.WaitForCallsAsync(1, Within));
+        var call = Assert.Single(await setup.CallsAsync(receiver, 1));
         await setup.WaitForEventStateAsync(first, "DISABLED");
         var deliveries = (await setup.RunAsync("webhooks", "deliveries", "--account", "hooks-gone")).AssertSucceeded().StandardOutput;
         Assert.Contains("DISABLED since", deliveries, StringComparison.Ordinal);
@@ -106,7 +106,7 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
         var third = await setup.SubmitAsync(webhookUrl: null);
         await setup.WaitForCompletionAsync(third);
         Assert.Equal(1, await setup.ScalarAsync("SELECT COUNT(*) FROM webhook_events WHERE batch_id = @id", third));
-        Assert.NotEqual(call.Id, (await receiver.WaitForCallsAsync(2, Within))[1].Id);
+        Assert.NotEqual(call.Id, (await setup.CallsAsync(receiver, 2))[1].Id);
     }
 
     [Fact]
@@ -118,12 +118,12 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
         await setup.StartServerAsync(("Webhooks:Timeout", "00:05:00"));
 
         var requestId = await setup.SubmitAsync(webhookUrl: new Uri(receiver.Url, "/crash").ToString());
-        var first = Assert.Single(await receiver.WaitForCallsAsync(1, Within));
+        var first = Assert.Single(await setup.CallsAsync(receiver, 1));
         await setup.Server.KillAsync();
         Assert.Equal(1, await setup.ScalarAsync("SELECT COUNT(*) FROM webhook_events WHERE batch_id = @id AND state = 'PENDING'", requestId));
 
         await setup.Server.RestartAsync();
-        var calls = await receiver.WaitForCallsAsync(2, Within);
+        var calls = await setup.CallsAsync(receiver, 2);
 
         Assert.Equal(first.Id, calls[1].Id);
         var secret = Assert.Single((await setup.RunAsync("webhooks", "secret", "--account", "hooks-crash")).AssertSucceeded().OutputLines);
@@ -219,6 +219,19 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
             using var response = await Http.PostAsync("/api/v2/people/enrich", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
             Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
             return (await response.Content.ReadFromJsonAsync<JsonNode>())!["request_id"]!.GetValue<string>();
+        }
+
+        /// <summary>The receiver's first <paramref name="count"/> calls; when they do not come, the server's last lines say why.</summary>
+        public async Task<IReadOnlyList<ReceivedWebhook>> CallsAsync(WebhookReceiver receiver, int count)
+        {
+            try
+            {
+                return await receiver.WaitForCallsAsync(count, Within);
+            }
+            catch (Xunit.Sdk.FailException exception)
+            {
+                throw new Xunit.Sdk.XunitException($"{exception.Message}\nThe server's last lines:\n{Server.Tail(40)}");
+            }
         }
 
         public async Task WaitForCompletionAsync(string requestId) =>
