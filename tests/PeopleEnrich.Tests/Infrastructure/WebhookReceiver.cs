@@ -34,7 +34,8 @@ public static class WebhookVerification
 
 /// <summary>
 /// A webhook receiver on 127.0.0.1 (Kestrel, a free port) that records every call and answers each with the next of
-/// a script of statuses (then 200): a status of 0 never answers (a receiver that hangs) until the caller goes away.
+/// a script of statuses (then 200): a status of 0 never answers (a receiver that hangs) until the caller goes away, and a
+/// 3xx points to /redirected.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -126,6 +127,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
 
         http.Response.StatusCode = status;
+        if (status is >= 300 and < 400)
+        {
+            // Followed, it would show as a call to this path.
+            http.Response.Headers.Location = "/redirected";
+        }
     }
 
     public async ValueTask DisposeAsync()
