@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Testing;
 using PeopleEnrich.Tests.Infrastructure;
+using PeopleEnrich.Tests.Telemetry;
 
 namespace PeopleEnrich.Tests.Webhooks;
 
@@ -46,6 +47,9 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
         Assert.Equal("enrichment.completed", body.RootElement.GetProperty("type").GetString());
         Assert.Equal(TimeSpan.Zero, body.RootElement.GetProperty("timestamp").GetDateTimeOffset().Offset);
         Assert.Equal(await setup.GetBodyAsync(requestId), body.RootElement.GetProperty("data").GetRawText());
+
+        await setup.WaitForEventStateAsync(requestId, "DELIVERED");
+        Assert.Equal(1, PrometheusText.Parse(await setup.MetricsAsync()).Sum("peopleenrich_webhooks_deliveries_total", "outcome=delivered"));
 
         var deliveries = (await setup.RunAsync("webhooks", "deliveries", "--account", "hooks-default")).AssertSucceeded().StandardOutput;
         Assert.Contains(call.Id!, deliveries, StringComparison.Ordinal);
@@ -241,6 +245,9 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
 
         public async Task WaitForCompletionAsync(string requestId) =>
             Assert.Equal("COMPLETED", (await ServerBatches.WaitForCompletionAsync(Http, requestId, Within))["status"]!.GetValue<string>());
+
+        /// <summary>What /metrics answers (Prometheus text).</summary>
+        public Task<string> MetricsAsync() => Http.GetStringAsync("/metrics");
 
         /// <summary>The GET's body, as the server wrote it.</summary>
         public async Task<string> GetBodyAsync(string requestId) => await Http.GetStringAsync($"/api/v2/people/enrich/{requestId}");

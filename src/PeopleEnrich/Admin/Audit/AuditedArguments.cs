@@ -7,7 +7,8 @@ namespace PeopleEnrich.Admin.Audit;
 /// A command's arguments as the audit trail keeps them: each secret's value replaced by "***" (the value after a
 /// secret-bearing option, or joined to it with '='); a person's identifiers (<c>--email</c>, <c>--linkedin</c>,
 /// <c>--person</c>) by a short SHA-256 of them, since the trail is kept for ever and an erasure must not leave the
-/// person in it (an operator can still check "was X erased?" by hashing X); everything else as typed, quoted when
+/// person in it (an operator can still check "was X erased?" by hashing X); a <c>--url</c> by its origin alone (a webhook's
+/// path or query often holds a token); everything else as typed, quoted when
 /// it holds a space.
 /// </summary>
 public static class AuditedArguments
