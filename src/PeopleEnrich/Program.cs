@@ -11,6 +11,7 @@ using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Storage.Retention;
+using PeopleEnrich.Webhooks;
 
 if (EnrichCommand.Handles(args))
 {
@@ -40,9 +41,11 @@ builder.Services.AddCallerRateLimiting(builder.Configuration);
 builder.Services.AddApi();
 builder.Services.AddPrivacy();
 builder.Services.AddPipeline(builder.Configuration);
+builder.Services.AddWebhooks(builder.Configuration);
 if (role.RunsWorkers())
 {
     builder.Services.AddWorkers();
+    builder.Services.AddWebhookDelivery();
 }
 
 builder.Services.AddSources(builder.Configuration);

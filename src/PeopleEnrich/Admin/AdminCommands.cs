@@ -11,6 +11,7 @@ using PeopleEnrich.Pipeline;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Storage;
+using PeopleEnrich.Webhooks;
 using Spectre.Console;
 
 namespace PeopleEnrich.Admin;
@@ -21,11 +22,12 @@ namespace PeopleEnrich.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor", "audit", "suppressions", "people"];
+    private static readonly HashSet<string> Groups = ["accounts", "keys", "credits", "directory", "doctor", "audit", "suppressions", "people", "webhooks"];
 
     /// <summary>The commands that change something: each run of one (its outcome too) is an entry of the audit trail.</summary>
     private static readonly HashSet<string> Changing =
-        ["accounts create", "keys create", "keys revoke", "credits grant", "directory import", "suppressions add", "suppressions remove", "people erase"];
+        ["accounts create", "keys create", "keys revoke", "credits grant", "directory import", "suppressions add", "suppressions remove", "people erase",
+         "webhooks set", "webhooks clear", "webhooks secret"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Groups.Contains(args[0]);
 
@@ -46,6 +48,7 @@ public static class AdminCommands
         builder.Services.AddDoctor(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddPersonalData();
+        builder.Services.AddWebhooks(builder.Configuration);
         using var host = builder.Build();
 
         var root = new RootCommand("PeopleEnrich: with no command, serves the API; these commands manage it.")
@@ -58,6 +61,7 @@ public static class AdminCommands
             AuditCommand(host.Services),
             PrivacyCommands.Suppressions(host.Services),
             PrivacyCommands.People(host.Services),
+            WebhookCommands.Create(host.Services),
         };
         foreach (var other in others)
         {

@@ -1,15 +1,18 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Api.Auth;
 using PeopleEnrich.Api.Validation;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Workers;
+using PeopleEnrich.Verification.Network;
 
 namespace PeopleEnrich.Api;
 
 public static class EnrichEndpoints
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+    private const string WebhookUrlProperty = "webhook_url";
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RecheckGap = TimeSpan.FromMilliseconds(25);
 
@@ -24,7 +27,7 @@ public static class EnrichEndpoints
     }
 
     private static async Task<Results<Accepted<EnrichPeopleOutputBody>, ApiProblem>> SubmitAsync(
-        HttpContext http, EnrichRequestReader reader, BatchStore batches, WorkSignal work, CancellationToken cancellationToken)
+        HttpContext http, EnrichRequestReader reader, CallbackUrls callbacks, BatchStore batches, WorkSignal work, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (problem is not null)
@@ -36,13 +39,15 @@ public static class EnrichEndpoints
         {
             var errors = new List<ErrorDetail>();
             var idempotencyKey = ReadIdempotencyKey(http.Request, errors);
-            if (!reader.TryRead(body!.Root, out var items, out var bodyErrors) || errors.Count > 0)
+            var webhookErrors = new List<ErrorDetail>();
+            var webhookUrl = await ReadWebhookUrlAsync(body!.Root, callbacks, webhookErrors, cancellationToken);
+            if (!reader.TryRead(body.Root, out var items, out var bodyErrors) || errors.Count > 0 || webhookErrors.Count > 0)
             {
-                return ApiProblem.Unprocessable([.. errors, .. bodyErrors]);
+                return ApiProblem.Unprocessable([.. errors, .. bodyErrors, .. webhookErrors]);
             }
 
             var claim = idempotencyKey is null ? null : new IdempotencyClaim(idempotencyKey, body.Sha256);
-            var result = await batches.SubmitAsync(http.User.AccountId(), items, claim, cancellationToken);
+            var result = await batches.SubmitAsync(http.User.AccountId(), items, claim, webhookUrl, cancellationToken);
             switch (result)
             {
                 case SubmitResult.Accepted accepted:
@@ -63,6 +68,24 @@ public static class EnrichEndpoints
                         idempotencyKey!)]);
             }
         }
+    }
+
+    /// <summary>The extension's top-level webhook_url, when it is one we may call (its type is the schema's to report).</summary>
+    private static async Task<string?> ReadWebhookUrlAsync(JsonElement body, CallbackUrls callbacks, List<ErrorDetail> errors, CancellationToken cancellationToken)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty(WebhookUrlProperty, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var url = value.GetString()!;
+        if (await callbacks.ProblemAsync(url, cancellationToken) is { } problem)
+        {
+            errors.Add(new ErrorDetail($"body.{WebhookUrlProperty}", problem, value.Clone()));
+            return null;
+        }
+
+        return url;
     }
 
     private static string? ReadIdempotencyKey(HttpRequest request, List<ErrorDetail> errors)

@@ -60,6 +60,12 @@ public static class Instruments
     private static readonly Counter<long> UpstreamCalls = Meter.CreateCounter<long>(
         "peopleenrich.upstream.calls", "{call}", "Calls to upstream providers, by upstream (its configured name) and outcome.");
 
+    private static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>(
+        "peopleenrich.webhooks.deliveries", "{attempt}", "Webhook delivery attempts, by outcome.");
+
+    /// <param name="outcome">delivered, retrying, gave_up, disabled (a 410) or gone (the request no longer exists).</param>
+    public static void WebhookAttempted(string outcome) => WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
     /// <param name="status">The final status, COMPLETED or FAILED.</param>
     public static void ItemSettled(string status, long charged)
     {

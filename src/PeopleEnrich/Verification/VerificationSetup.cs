@@ -27,6 +27,7 @@ public static class VerificationSetup
             .ValidateOnStart();
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<MailDns>();
+        services.AddSingleton<CallbackUrls>();
         return services;
     }
 

@@ -50,7 +50,10 @@ public sealed class AuditedArgumentsTests
 {
     [Theory]
     [InlineData(new[] { "--account", "acme", "--amount", "7" }, "--account acme --amount 7")]
-    [InlineData(new[] { "--url", "https://hooks.example.com/x", "--secret", "whsec_abc" }, "--url https://hooks.example.com/x --secret ***")]
+    [InlineData(new[] { "--url", "https://hooks.example.com/x", "--secret", "whsec_abc" }, "--url https://hooks.example.com/*** --secret ***")]
+    [InlineData(new[] { "--url=https://hooks.example.com:8443/?token=abc" }, "--url=https://hooks.example.com:8443/***")]
+    [InlineData(new[] { "--url", "https://hooks.example.com" }, "--url https://hooks.example.com")]
+    [InlineData(new[] { "--url", "not a url with a token" }, "--url ***")]
     [InlineData(new[] { "--secret=whsec_abc", "--KEY", "pe_123" }, "--secret=*** --KEY ***")]
     [InlineData(new[] { "--company", "Engines Ltd", "--domain", "engines.com" }, "--company \"Engines Ltd\" --domain engines.com")]
     public void Secrets_are_masked_and_the_rest_kept_as_typed(string[] arguments, string kept) =>

@@ -292,6 +292,42 @@ public abstract class SubmitValidationTests<TProvider>(AppFixture<TProvider> fix
     }
 
     /// <summary>Posts <paramref name="body"/> from a fresh account: a 422 listing every location, and nothing stored.</summary>
+    [Theory]
+    [InlineData("http://10.0.0.5/hooks/done")] // private
+    [InlineData("https://192.168.1.20/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data/")] // cloud metadata
+    [InlineData("http://[fd00::1]/hook")] // unique local
+    [InlineData("http://127.0.0.1:9000/hook")] // loopback
+    [InlineData("http://[::1]/hook")]
+    [InlineData("http://localhost:9000/hook")]
+    [InlineData("http://hooks.localhost/hook")]
+    [InlineData("https://user:secret@hooks.example.com/hook")] // credentials
+    [InlineData("ftp://hooks.example.com/hook")]
+    [InlineData("/relative/hook")]
+    [InlineData("not a url")]
+    public async Task A_webhook_url_that_is_not_a_public_address_is_422_at_body_webhook_url(string url)
+    {
+        // This app runs with the network guard as shipped: no private, loopback or link-local address allowed.
+        var body = Bodies.Batch(1);
+        body["webhook_url"] = url;
+
+        var problem = await RejectedAsync(body, "body.webhook_url");
+
+        Assert.Equal(["body.webhook_url"], problem.Locations().Distinct());
+        Assert.Equal(url, problem.ErrorAt("body.webhook_url")["value"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_webhook_url_that_is_not_a_string_is_422_at_body_webhook_url()
+    {
+        var body = Bodies.Batch(1);
+        body["webhook_url"] = 42;
+
+        var problem = await RejectedAsync(body, "body.webhook_url");
+
+        Assert.Equal(["body.webhook_url"], problem.Locations().Distinct());
+    }
+
     private async Task<JsonObject> RejectedAsync(JsonNode body, params string[] locations)
     {
         var account = await App.CreateAccountAsync();

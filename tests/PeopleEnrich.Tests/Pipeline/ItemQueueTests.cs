@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.Extensions.Time.Testing;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Credits;
+using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Telemetry;
@@ -224,6 +225,50 @@ public abstract class ItemQueueTests<TProvider> : IAsyncLifetime where TProvider
 
         Assert.Equal(300, claimed.Count);
         Assert.Equal(300, claimed.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Workers_settling_a_batchs_items_at_once_report_its_completion_exactly_once()
+    {
+        // Eight queues are eight group committers: on PostgreSQL their settlements are concurrent transactions, so two of
+        // them can settle a batch's last two items at once; each must see the other's, and exactly one completes it.
+        var account = await _app.CreateAccountAsync(credits: 10_000);
+        var batches = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            batches.Add(await account.SubmitAcceptedAsync(People.Batch(25, "contact.phones")));
+        }
+
+        var completions = new CompletionRecorder();
+        var found = Verdict.Decide([], [new PhoneEvidence("+33612345678", "FR", "test")]);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var queue = new ItemQueue(Database, new CreditLedger(Database, _clock), _clock, [completions]);
+            while ((await queue.ClaimAsync($"w{worker}", 1, Lease, 5, CancellationToken.None)) is [var item])
+            {
+                Assert.True(await queue.CompleteAsync(item, $"w{worker}", found, CancellationToken.None));
+            }
+        })));
+
+        Assert.Equal(batches.Order(), completions.Batches.Order());
+    }
+
+    private sealed class CompletionRecorder : IBatchCompletion
+    {
+        private readonly ConcurrentQueue<string> _batches = new();
+
+        public IEnumerable<string> Batches => _batches;
+
+        public Task BatchCompletedAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CompletedBatch batch,
+            CancellationToken cancellationToken)
+        {
+            _batches.Enqueue(batch.Id);
+            return Task.CompletedTask;
+        }
+
+        public void Committed()
+        {
+        }
     }
 
     [Fact]

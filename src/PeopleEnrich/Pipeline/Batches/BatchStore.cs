@@ -27,7 +27,9 @@ public sealed class BatchStore(Database database, TimeProvider time)
     private const int RememberedTraces = 1024;
     private readonly ConcurrentDictionary<string, string?> _traceParents = new(StringComparer.Ordinal);
 
-    public async Task<SubmitResult> SubmitAsync(string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, CancellationToken cancellationToken)
+    /// <param name="webhookUrl">Where the batch's completion is posted (an extension), already checked; null for the account's default.</param>
+    public async Task<SubmitResult> SubmitAsync(string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, string? webhookUrl,
+        CancellationToken cancellationToken)
     {
         // Two first uses of one Idempotency-Key can race on PostgreSQL; the loser's unique violation
         // sends it round again, and the second time it finds the winner's batch.
@@ -36,7 +38,7 @@ public sealed class BatchStore(Database database, TimeProvider time)
             try
             {
                 var result = await database.InTransactionAsync(
-                    (connection, transaction) => SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency, cancellationToken),
+                    (connection, transaction) => SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency, webhookUrl, cancellationToken),
                     cancellationToken);
                 // The winner may also have taken the credits the loser needed, so the loser's reservation
                 // fails instead; it waited for the winner's commit, so looking again finds the winner's batch.
@@ -54,7 +56,8 @@ public sealed class BatchStore(Database database, TimeProvider time)
     }
 
     private async Task<SubmitResult> SubmitInTransactionAsync(
-        DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, string? webhookUrl,
+        CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (idempotency is not null)
@@ -84,9 +87,9 @@ public sealed class BatchStore(Database database, TimeProvider time)
 
         var batchId = Guid.CreateVersion7().ToString();
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO batches (id, account_id, item_count, created_at, idempotency_key, body_hash, trace_parent)
-            VALUES (@batchId, @accountId, @count, @now, @key, @hash, @traceParent)
-            """, new { batchId, accountId, count = items.Count, now, key = idempotency?.Key, hash = idempotency?.BodyHash, traceParent = TraceParentOfThisRequest() },
+            INSERT INTO batches (id, account_id, item_count, created_at, idempotency_key, body_hash, trace_parent, webhook_url)
+            VALUES (@batchId, @accountId, @count, @now, @key, @hash, @traceParent, @webhookUrl)
+            """, new { batchId, accountId, count = items.Count, now, key = idempotency?.Key, hash = idempotency?.BodyHash, traceParent = TraceParentOfThisRequest(), webhookUrl },
             transaction, cancellationToken: cancellationToken));
         await InsertItemsAsync(connection, transaction, batchId, accountId, items, now, cancellationToken);
         return new SubmitResult.Accepted(batchId, items.Count, Replayed: false);

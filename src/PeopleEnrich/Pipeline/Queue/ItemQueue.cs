@@ -51,8 +51,10 @@ public sealed record ClaimedItem(string BatchId, long Idx, string AccountId, Per
 /// makes the item claimable again, and the attempt count on the row bounds the retries.
 /// Settling (result + credits) is one transaction guarded by the lease, so it happens at most once.
 /// </summary>
-public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvider time)
+public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvider time, IEnumerable<IBatchCompletion>? completions = null)
 {
+    private readonly IBatchCompletion[] _completions = completions?.ToArray() ?? [];
+
     private const string ClaimableColumns =
         "batch_id, idx, account_id, firstname, lastname, domain, company_name, linkedin_url, fields, reserved_credits, attempts, deferrals, outage_retries, previous_owner";
 
@@ -287,6 +289,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
                     group.Add(next);
                 }
 
+                var completedAny = false;
                 try
                 {
                     var settled = await database.InTransactionAsync(
@@ -298,6 +301,8 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
                                 outcomes.Add(await SettleInTransactionAsync(connection, transaction, one, CancellationToken.None));
                             }
 
+                            var touched = group.Where((one, i) => outcomes[i]).Select(one => one.Item.BatchId);
+                            completedAny = await CompleteBatchesAsync(connection, transaction, touched);
                             return outcomes;
                         },
                         // The group is other workers' too: one worker's cancellation must not undo theirs.
@@ -310,6 +315,11 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
                         }
 
                         group[i].Done.TrySetResult(settled[i]);
+                    }
+
+                    if (completedAny)
+                    {
+                        Array.ForEach(_completions, completion => completion.Committed());
                     }
                 }
                 catch (Exception exception)
@@ -351,6 +361,50 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     private sealed class UnfinishedRow : ClaimedItem.Row
     {
         public long Held { get; init; }
+    }
+
+    /// <summary>
+    /// The batches among <paramref name="batchIds"/> that this transaction made leave PROCESSING, told to every
+    /// <see cref="IBatchCompletion"/> in the same transaction. On PostgreSQL each batch row is locked first, in id order
+    /// (no two groups can deadlock on them): two processes settling a batch's last two items at once each wait for the
+    /// other's commit before counting, so exactly one of them sees none left.
+    /// </summary>
+    private async Task<bool> CompleteBatchesAsync(DbConnection connection, DbTransaction transaction, IEnumerable<string> batchIds)
+    {
+        if (_completions.Length == 0)
+        {
+            return false;
+        }
+
+        var completed = false;
+        var lockClause = database.IsPostgres ? "FOR UPDATE" : "";
+        foreach (var batchId in batchIds.Distinct().Order(StringComparer.Ordinal))
+        {
+            var batch = await connection.QuerySingleOrDefaultAsync<BatchRow>(new CommandDefinition(
+                $"SELECT id, account_id, webhook_url FROM batches WHERE id = @batchId {lockClause}", new { batchId }, transaction));
+            if (batch is null || await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM items WHERE batch_id = @batchId AND status = 'PROCESSING'", new { batchId }, transaction)) > 0)
+            {
+                continue;
+            }
+
+            var done = new CompletedBatch(batch.Id, batch.AccountId, batch.WebhookUrl, time.GetUtcNow());
+            foreach (var completion in _completions)
+            {
+                await completion.BatchCompletedAsync(connection, transaction, done, CancellationToken.None);
+            }
+
+            completed = true;
+        }
+
+        return completed;
+    }
+
+    private sealed class BatchRow
+    {
+        public string Id { get; init; } = "";
+        public string AccountId { get; init; } = "";
+        public string? WebhookUrl { get; init; }
     }
 
     private sealed record Settlement(ClaimedItem Item, string? Owner, string Status, long Charged, string? ResultJson, string? Error, ChargedAddress? ChargedAddress)

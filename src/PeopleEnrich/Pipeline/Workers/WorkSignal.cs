@@ -19,22 +19,23 @@ public sealed class WorkSignal
     public Task WaitForWorkAsync(TimeSpan atMost, CancellationToken cancellationToken) => _work.WaitAsync(atMost, cancellationToken);
 
     public Task WaitForProgressAsync(TimeSpan atMost, CancellationToken cancellationToken) => _progress.WaitAsync(atMost, cancellationToken);
+}
 
-    private sealed class Beacon
+/// <summary>A wake-up many may wait for: a flash releases every waiter of the moment; a wait also ends after its time.</summary>
+public sealed class Beacon
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Flash() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    public async Task WaitAsync(TimeSpan atMost, CancellationToken cancellationToken)
     {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Flash() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-
-        public async Task WaitAsync(TimeSpan atMost, CancellationToken cancellationToken)
+        try
         {
-            try
-            {
-                await Volatile.Read(ref _next).Task.WaitAsync(atMost, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-            }
+            await Volatile.Read(ref _next).Task.WaitAsync(atMost, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
         }
     }
 }
