@@ -77,11 +77,18 @@ public sealed class EmailFinderSource(
             .DistinctBy(r => r.Address)
             .ToList();
         var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
-        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished, Greylisted: context.Deferrals > 0);
-        var walk = new CandidateWalk(recipients, probe is not null, known, rules);
+        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished,
+            Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && greylisting.RoundStillAnswering(domain));
+        var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors);
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
+        if (context.Deferrals > 0 && probeOutcome == RcptOutcome.Rejected && report.Recipients.Any(r => r.Outcome is RcptOutcome.Accepted or RcptOutcome.Rejected))
+        {
+            greylisting.Answering(domain);
+        }
+
         if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)
         {
             // A server that said "not now" (greylisting, busy) is come back to on its schedule; one that did not answer is an outage, the waterfall's.
@@ -121,6 +128,11 @@ public sealed class EmailFinderSource(
         if (probe is not null)
         {
             await knowledge.RecordCatchAllAsync(domain, false, report.Probe?.Host, report.Probe?.Reply.ToString(), cancellationToken);
+        }
+
+        if (walk.WaitsForRound && deferrable)
+        {
+            throw new SourceDeferredException(greylisting.CatchUp, $"waiting for the rest of {domain}'s greylisting round before planting more (greylisting)");
         }
 
         var findings = await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);

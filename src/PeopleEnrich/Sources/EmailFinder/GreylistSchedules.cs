@@ -12,6 +12,7 @@ namespace PeopleEnrich.Sources.EmailFinder;
 public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvider time)
 {
     private readonly Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)> _domains = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, DateTimeOffset> _answering = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// For a person whose candidate, planted a moment after the domain's probe, is still deferred when the probe no longer
@@ -26,6 +27,35 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         lock (_domains)
         {
             return _domains.TryGetValue(domain, out var seen) && at >= seen.First;
+        }
+    }
+
+    /// <summary>A person coming back to the domain was answered: its delay has passed (the first such moment of its rounds is kept).</summary>
+    public void Answering(string domain)
+    {
+        var now = time.GetUtcNow();
+        lock (_domains)
+        {
+            var began = _domains.TryGetValue(domain, out var seen) ? seen.First : now;
+            if (!_answering.TryGetValue(domain, out var since) || since < began)
+            {
+                _answering[domain] = now;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the domain's people coming back are still being answered for the first time (no one was answered yet, or the
+    /// first answer came less than half the schedule's first step ago): what their answers teach is not all in yet. Half, so
+    /// that a person told to wait (<see cref="CatchUp"/>) is not told again when they come back.
+    /// </summary>
+    public bool RoundStillAnswering(string domain)
+    {
+        var now = time.GetUtcNow();
+        lock (_domains)
+        {
+            var began = _domains.TryGetValue(domain, out var seen) ? seen.First : DateTimeOffset.MinValue;
+            return !_answering.TryGetValue(domain, out var since) || since < began || now - since < CatchUp / 2;
         }
     }
 
@@ -44,6 +74,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
                 foreach (var stale in _domains.Where(d => now - d.Value.Last > 2 * longestGap).Select(d => d.Key).ToList())
                 {
                     _domains.Remove(stale);
+                    _answering.Remove(stale);
                 }
             }
 

@@ -40,9 +40,10 @@ public sealed class SmtpOptions
 
     /// <summary>
     /// How many times one item may be put off for greylisting before it settles on no verdict: the schedule's three
-    /// steps to get past the server's delay, and two more for the alternatives planted once the first answers came.
+    /// steps to get past the server's delay, one to wait for the rest of the round the delay passed in, and two more for
+    /// the alternatives planted once the first answers came.
     /// </summary>
-    public int MaxGreylistRetries { get; set; } = 5;
+    public int MaxGreylistRetries { get; set; } = 6;
 
     /// <summary>
     /// Independent addresses seen in one shape at a domain (known, or found in this lane) that establish it as the
