@@ -131,7 +131,16 @@ internal sealed class GeneratedWorldRun
                 }
             }
 
-            table.Append($"{"all",-19} {Score(phase, _ => true)}\n\n");
+            table.Append($"{"all",-19} {Score(phase, _ => true)}\n");
+            // Where the RCPT went, domain by domain: what a domain's pattern costs to find out.
+            table.Append("by domain (pattern people/mailboxes/found RCPT): ");
+            foreach (var domain in _generated.Domains.Where(d => phase.RcptByDomain.GetValueOrDefault(d.Name) > 0))
+            {
+                var score = Score(phase, d => d.Name == domain.Name);
+                table.Append($"{domain.Scenario}:{domain.Pattern.Template()} {score.People}/{score.Mailboxes}/{score.Right} {score.Rcpt}; ");
+            }
+
+            table.Append("\n\n");
         }
 
         TestContext.Current.TestOutputHelper?.WriteLine(table.ToString());

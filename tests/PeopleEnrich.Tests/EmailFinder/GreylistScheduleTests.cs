@@ -42,6 +42,25 @@ public sealed class GreylistScheduleTests
     }
 
     [Fact]
+    public void The_round_a_domains_delay_passed_in_is_still_answering_for_half_a_step_then_not_and_a_new_episode_starts_afresh()
+    {
+        var schedules = new GreylistSchedules(Options.Create(new SmtpOptions()), _clock);
+        schedules.NextRetry("acme.com");
+        Assert.True(schedules.RoundStillAnswering("acme.com")); // nobody answered yet
+
+        _clock.Advance(TimeSpan.FromMinutes(6));
+        schedules.Answering("acme.com");
+        _clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.True(schedules.RoundStillAnswering("acme.com")); // the rest of the round is being answered
+        _clock.Advance(TimeSpan.FromSeconds(40)); // a person told to wait comes back after the first step
+        Assert.False(schedules.RoundStillAnswering("acme.com"));
+
+        _clock.Advance(TimeSpan.FromHours(1));
+        schedules.NextRetry("acme.com"); // greylisting us again, much later
+        Assert.True(schedules.RoundStillAnswering("acme.com"));
+    }
+
+    [Fact]
     public void The_schedule_is_bound_from_configuration_and_an_old_single_value_still_works()
     {
         Assert.Equal(SmtpOptions.DefaultGreylistSchedule, Bound([]).GreylistSchedule);
