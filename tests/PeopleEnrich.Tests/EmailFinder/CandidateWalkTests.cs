@@ -58,6 +58,16 @@ public sealed class CandidateWalkTests
     }
 
     [Fact]
+    public void A_person_rejected_in_the_one_shape_seen_at_the_domain_is_asked_only_the_likeliest_few_more()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 1)), TwoEstablishTwoAlternatives with { GuessesWhenSeenOnce = 3 });
+
+        var asked = WalkRejectingAll(walk, ProbeRejected);
+
+        Assert.Equal(["jdoe@acme.com", "jane.doe@acme.com", "jane@acme.com", "janedoe@acme.com"], asked);
+    }
+
+    [Fact]
     public void A_pattern_the_lane_itself_found_enough_times_bounds_the_walk_in_a_cold_run()
     {
         var lane = new LaneView(RcptOutcome.Rejected, "LastF", new Dictionary<string, int> { ["FDotLast"] = 2, ["LastF"] = 1 });

@@ -23,6 +23,9 @@ internal sealed record KnownShapes(IReadOnlyList<(string Tag, int Addresses)> Sh
 internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesses, bool Greylisted = false, bool WaitForRound = false)
 {
     public static WalkRules Unbounded { get; } = new(int.MaxValue, int.MaxValue, int.MaxValue);
+
+    /// <summary>Before the pattern is established, once an address was seen in some shape: how many more a person rejected in that shape is asked.</summary>
+    public int GuessesWhenSeenOnce { get; init; } = int.MaxValue;
 }
 
 /// <summary>
@@ -96,7 +99,12 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
         if (established is null)
         {
-            return unasked.FirstOrDefault();
+            // A shape seen once, and this person's candidate in it rejected: only the likeliest few more.
+            var seen = Likeliest(lane, null);
+            var rejectedInSeen = seen is not null && _asked.Any(r => r.Tag == seen);
+            return rejectedInSeen && _asked.Count(r => r.Tag is not null && r.Tag != seen) >= rules.GuessesWhenSeenOnce
+                ? unasked.FirstOrDefault(r => r.Tag is null)
+                : unasked.FirstOrDefault();
         }
 
         // Established: the person's address in the pattern, then a few of the domain's exception shapes, then (as many as allowed) guesses.

@@ -58,6 +58,13 @@ public sealed class SmtpOptions
     /// <summary>And then how many of the likeliest candidates in shapes never seen at the domain.</summary>
     public int GuessesWhenEstablished { get; set; }
 
+    /// <summary>
+    /// Before the pattern is established but once an address of the domain was seen in some shape: a person whose candidate
+    /// in that shape is rejected is asked at most this many more (the likeliest), not every candidate. One address does not
+    /// establish a pattern (it may be an exception), but a person rejected in its shape more likely has no mailbox there.
+    /// </summary>
+    public int GuessesWhenSeenOnce { get; set; } = 3;
+
     public int MaxRcptPerSession { get; set; } = 20;
 
     /// <summary>
