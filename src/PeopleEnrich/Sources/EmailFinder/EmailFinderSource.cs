@@ -78,7 +78,7 @@ public sealed class EmailFinderSource(
             .ToList();
         var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
         var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished,
-            Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && greylisting.RoundStillAnswering(domain))
+            Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && context.Deferrals < settings.MaxGreylistRetries && greylisting.RoundStillAnswering(domain))
         {
             GuessesWhenSeenOnce = settings.GuessesWhenSeenOnce,
         };
