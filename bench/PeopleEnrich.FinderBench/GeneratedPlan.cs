@@ -6,7 +6,11 @@ namespace PeopleEnrich.FinderBench;
 /// <summary>What --generated asks for: a world drawn by <see cref="WorldGenerator"/> with the behaviours of real mail software.</summary>
 /// <param name="NoMailbox">The share of people with no mailbox (<see cref="WorldGeneratorOptions.PeopleWithoutMailbox"/>).</param>
 /// <param name="PostgreySeconds">The greylisting delay of its postgrey domains (and of the greylisting batch's domain).</param>
-internal sealed record GeneratedOptions(int Seed, int Domains, double NoMailbox, int PostgreySeconds);
+internal sealed record GeneratedOptions(int Seed, int Domains, double NoMailbox, int PostgreySeconds)
+{
+    /// <summary>Patterns drawn with <see cref="WorldGenerator.RealisticPatternShares"/> (--realistic-patterns), not uniformly.</summary>
+    public bool RealisticPatterns { get; init; }
+}
 
 /// <summary>
 /// A generated world as the bench's plan: every scenario of <see cref="WorldGenerator"/> with
@@ -31,6 +35,7 @@ internal static class GeneratedPlan
             // The older greylisting scenario at the same delay, so that one schedule fits both.
             GreylistSeconds = options.PostgreySeconds,
             TarpitMs = 3_000,
+            PatternShares = options.RealisticPatterns ? WorldGenerator.RealisticPatternShares : null,
         });
         var domains = generated.Domains
             .Select(d => new PlannedDomain(d.Name, generated.Description.Domains.FirstOrDefault(x => x.Name == d.Name)?.Mx?.FirstOrDefault()?.Host ?? d.Name, d.Pattern, d.Scenario.ToString()))

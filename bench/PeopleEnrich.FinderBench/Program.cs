@@ -59,6 +59,7 @@ internal static partial class Program
         await using var world = await MailWorld.MailWorld.StartAsync(plan.Description, cancellationToken);
         Console.WriteLine(options.Generated is { } g
             ? $"world       {g.Domains} domains generated (seed {g.Seed}, real mail software, {g.NoMailbox:P0} of people without a mailbox, " +
+              $"patterns {(g.RealisticPatterns ? "with real companies' shares" : "uniform")}, " +
               $"postgrey {g.PostgreySeconds} s), DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}"
             : $"world       {options.Domains} domains (1 MX each, behaviour normal, reply_delay_ms {options.ReplyDelayMs}), " +
               $"DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}");
@@ -849,6 +850,11 @@ internal sealed record Options
             HelpName = "LIST",
             CustomParser = ParseSeconds,
         };
+        var realisticPatterns = new Option<bool>("--realistic-patterns")
+        {
+            Description = "With --generated: draw the domains' patterns with the shares real companies were counted to use " +
+                          "(WorldGenerator.RealisticPatternShares) instead of uniformly from the ten shapes",
+        };
         var greylistBatch = new Option<bool>("--greylist-batch") { Description = "Then a batch of 100 people at one greylisting domain (postgrey at --postgrey-seconds)" };
         var greylistPattern = new Option<AddressPattern>("--greylist-pattern")
         {
@@ -860,7 +866,7 @@ internal sealed record Options
             "Email-finder benchmark: a simulated mail world in this process, the real server (--server-dll) as a child process " +
             "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.",
             server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout,
-            generated, seed, generatedDomains, noMailbox, postgreySeconds, schedule, greylistBatch, greylistPattern);
+            generated, seed, generatedDomains, noMailbox, postgreySeconds, realisticPatterns, schedule, greylistBatch, greylistPattern);
         command.Validators.Add(result =>
         {
             if (!result.GetValue(generated) && result.GetValue(domains) * result.GetValue(peoplePerDomain) > 100)
@@ -882,6 +888,9 @@ internal sealed record Options
             TimeoutSeconds = parsed.GetValue(timeout),
             Generated = parsed.GetValue(generated)
                 ? new GeneratedOptions(parsed.GetValue(seed), parsed.GetValue(generatedDomains), parsed.GetValue(noMailbox) / 100.0, parsed.GetValue(postgreySeconds))
+                {
+                    RealisticPatterns = parsed.GetValue(realisticPatterns),
+                }
                 : null,
             GreylistBatch = parsed.GetValue(greylistBatch),
             GreylistPattern = parsed.GetValue(greylistPattern),

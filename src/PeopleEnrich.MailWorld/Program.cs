@@ -3,8 +3,8 @@ using PeopleEnrich.MailWorld;
 
 // dotnet run --project src/PeopleEnrich.MailWorld -- world.json
 // dotnet run --project src/PeopleEnrich.MailWorld -- generate [--seed N] [--domains N] [--people N] [--tarpit-ms N] [--websites 1]
-//                                                   [--no-mailbox SHARE] [--real-world 1]
-const string GenerateUsage = "       PeopleEnrich.MailWorld generate [--seed N] [--domains N] [--people N] [--tarpit-ms N] [--websites 1] [--no-mailbox 0.25] [--real-world 1]";
+//                                                   [--no-mailbox SHARE] [--real-world 1] [--realistic-patterns 1]
+const string GenerateUsage = "       PeopleEnrich.MailWorld generate [--seed N] [--domains N] [--people N] [--tarpit-ms N] [--websites 1] [--no-mailbox 0.25] [--real-world 1] [--realistic-patterns 1]";
 if (args.Length >= 1 && args[0] == "generate")
 {
     var options = new WorldGeneratorOptions();
@@ -24,6 +24,7 @@ if (args.Length >= 1 && args[0] == "generate")
                 "--websites" => options with { Websites = Int() != 0 },
                 "--no-mailbox" => options with { PeopleWithoutMailbox = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) },
                 "--real-world" => options with { RealWorldBehaviours = Int() != 0 },
+                "--realistic-patterns" => options with { PatternShares = Int() != 0 ? WorldGenerator.RealisticPatternShares : null },
                 _ => throw new FormatException($"Unknown option '{args[i]}'."),
             };
         }

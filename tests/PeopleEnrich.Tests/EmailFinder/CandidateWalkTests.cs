@@ -58,6 +58,16 @@ public sealed class CandidateWalkTests
     }
 
     [Fact]
+    public void A_person_rejected_in_the_one_shape_seen_at_the_domain_is_asked_only_the_likeliest_few_more()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 1)), TwoEstablishTwoAlternatives with { GuessesWhenSeenOnce = 3 });
+
+        var asked = WalkRejectingAll(walk, ProbeRejected);
+
+        Assert.Equal(["jdoe@acme.com", "jane.doe@acme.com", "jane@acme.com", "janedoe@acme.com"], asked);
+    }
+
+    [Fact]
     public void A_pattern_the_lane_itself_found_enough_times_bounds_the_walk_in_a_cold_run()
     {
         var lane = new LaneView(RcptOutcome.Rejected, "LastF", new Dictionary<string, int> { ["FDotLast"] = 2, ["LastF"] = 1 });
@@ -114,6 +124,37 @@ public sealed class CandidateWalkTests
 
         Assert.True(late.PlantedLateStillDeferred);
         Assert.False(stillGreylisting.PlantedLateStillDeferred);
+    }
+
+    [Fact]
+    public void At_a_cold_domain_a_shape_someone_was_rejected_in_gives_way_to_the_next_likeliest()
+    {
+        var rejectedOnce = new LaneView(RcptOutcome.Rejected, null) { RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 1 } };
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives);
+
+        var next = walk.Peek(rejectedOnce)!;
+
+        // Its first candidate's shape was rejected for someone else: likelier no mailbox there than the domain's shape.
+        Assert.Equal("jdoe@acme.com", next.Address);
+        Assert.True(walk.Likelihood(next, rejectedOnce) > walk.Likelihood(Candidates[0], rejectedOnce));
+        Assert.Equal(1, walk.Likelihood(Candidates[0], new LaneView(RcptOutcome.Rejected, "FirstDotLast")));
+    }
+
+    [Fact]
+    public void Back_in_the_round_a_greylisting_delay_passed_a_rejected_person_plants_nothing_more_until_the_round_is_answered()
+    {
+        var round = TwoEstablishTwoAlternatives with { Greylisted = true, WaitForRound = true };
+        var waiting = new CandidateWalk(Candidates, probed: true, KnownShapes.None, round);
+        var established = new CandidateWalk(Candidates, probed: true, KnownShapes.None, round with { Guesses = 0 });
+        var later = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives with { Greylisted = true });
+        var patternFound = new LaneView(RcptOutcome.Rejected, "FirstDotLast", new Dictionary<string, int> { ["FirstDotLast"] = 2 });
+
+        Assert.Equal(["jane.doe@acme.com"], WalkRejectingAll(waiting, ProbeRejected));
+        Assert.True(waiting.WaitsForRound);
+        Assert.Equal(["jane.doe@acme.com"], WalkRejectingAll(established, patternFound)); // the round already taught it: done
+        Assert.False(established.WaitsForRound);
+        Assert.True(WalkRejectingAll(later, ProbeRejected).Count > 1); // the round is answered: the walk goes on
+        Assert.False(later.WaitsForRound);
     }
 
     private static KnownShapes Known(params (string Tag, int Addresses)[] shapes) => new(shapes);

@@ -67,6 +67,45 @@ public abstract class DomainLaneTests<TProvider> where TProvider : IDatabaseProv
         Assert.True(firstWalk >= 2, $"the first person should have walked several candidates (RCPTs: {rcpts})");
     }
 
+    /// <summary>
+    /// A cold domain (first.last) where one of five people has no mailbox: whoever of them is asked first, the person without
+    /// one is not walked through every candidate while the others have yet to be asked the likeliest shape; once the others'
+    /// addresses establish the pattern, the rest of that person's list is not asked at all.
+    /// </summary>
+    [Fact]
+    public async Task At_a_cold_domain_a_person_without_a_mailbox_gives_way_to_the_others_before_walking_deep()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "cold.test", Mx = [new MxDescription { Host = "mx.cold.test" }],
+                    Mailboxes = ["grace.hopper", "ada.lovelace", "alan.turing", "barbara.liskov"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = "1" });
+        var account = await app.App.CreateAccountAsync();
+        var results = await account.EnrichAsync(
+        [
+            Query("Edsger", "Dijkstra", "cold.test", null, Emails), Query("Grace", "Hopper", "cold.test", null, Emails),
+            Query("Ada", "Lovelace", "cold.test", null, Emails), Query("Alan", "Turing", "cold.test", null, Emails),
+            Query("Barbara", "Liskov", "cold.test", null, Emails),
+        ]);
+
+        Assert.All(results.Skip(1), r => Assert.Equal("DELIVERABLE", Assert.Single(EmailsOf(r)).Status));
+        Assert.DoesNotContain(EmailsOf(results[0]), e => e.Status == "DELIVERABLE");
+        var host = app.World.Host("mx.cold.test");
+        var askedForDijkstra = host.Transcript.Lines.Count(l =>
+            l.Direction == Direction.Received && l.Text.StartsWith("RCPT", StringComparison.Ordinal) && l.Text.Contains('d', StringComparison.Ordinal)
+            && (l.Text.Contains("dijkstra", StringComparison.Ordinal) || l.Text.Contains("edsger", StringComparison.Ordinal)));
+        // Walking the whole list would cost Smtp:MaxCandidates (15); the likeliest shapes, then the established one, a few.
+        Assert.InRange(askedForDijkstra, 1, 4);
+        Assert.Equal(0, app.World.DataAttempts);
+    }
+
     private static int ProbesAsked(MailHost host) =>
         host.Transcript.Lines.Count(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT TO:<x", StringComparison.Ordinal) && l.Text.Length > "RCPT TO:<x".Length + 15);
 

@@ -42,6 +42,47 @@ public sealed class GreylistScheduleTests
     }
 
     [Fact]
+    public void The_round_a_domains_delay_passed_in_is_still_answering_for_half_a_step_then_not_and_a_new_episode_starts_afresh()
+    {
+        var schedules = new GreylistSchedules(Options.Create(new SmtpOptions()), _clock);
+        schedules.NextRetry("acme.com");
+        Assert.True(schedules.RoundStillAnswering("acme.com")); // nobody answered yet
+
+        _clock.Advance(TimeSpan.FromMinutes(6));
+        schedules.Answering("acme.com");
+        _clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.True(schedules.RoundStillAnswering("acme.com")); // the rest of the round is being answered
+        _clock.Advance(TimeSpan.FromSeconds(40)); // a person told to wait comes back after the first step
+        Assert.False(schedules.RoundStillAnswering("acme.com"));
+
+        _clock.Advance(TimeSpan.FromHours(1));
+        schedules.NextRetry("acme.com"); // greylisting us again, much later
+        Assert.True(schedules.RoundStillAnswering("acme.com"));
+    }
+
+    [Fact]
+    public void A_candidate_planted_after_the_probe_comes_back_when_it_has_waited_as_long_as_the_others_had_to()
+    {
+        var schedules = new GreylistSchedules(Options.Create(new SmtpOptions()), _clock);
+        var start = _clock.GetUtcNow();
+        schedules.Heard("acme.com", Seen("xprobe@acme.com", RcptOutcome.Temporary), [Seen("ann.lee@acme.com", RcptOutcome.Temporary, 1)]);
+        schedules.Heard("acme.com", null, [Seen("bob.ray@acme.com", RcptOutcome.Temporary, 20)]); // planted 20 s after the probe
+        Assert.Null(schedules.WhenPlantedPasses("acme.com", ["bob.ray@acme.com"])); // the delay is not known yet
+
+        _clock.Advance(TimeSpan.FromMinutes(6)); // the round: the probe and Ann's candidate are answered, Bob's still deferred
+        schedules.Heard("acme.com", Seen("xprobe@acme.com", RcptOutcome.Rejected, 360),
+            [Seen("ann.lee@acme.com", RcptOutcome.Accepted, 360), Seen("bob.ray@acme.com", RcptOutcome.Temporary, 360)]);
+
+        // The delay is at most 359 s (Ann's); Bob passes 20 s after the probe did, not a whole step later.
+        Assert.Equal(TimeSpan.FromSeconds(20 + 359 - 360 + 1), schedules.WhenPlantedPasses("acme.com", ["bob.ray@acme.com"]));
+        Assert.Null(schedules.WhenPlantedPasses("acme.com", ["never.planted@acme.com"]));
+        Assert.Null(schedules.WhenPlantedPasses("other.com", ["bob.ray@acme.com"]));
+
+        RcptObservation Seen(string address, RcptOutcome outcome, int second = 0) =>
+            new(address, outcome, SmtpReply.Parse(outcome == RcptOutcome.Temporary ? "450 4.2.0 Greylisted" : "250 2.1.5 Ok"), "mx.acme.com", start + TimeSpan.FromSeconds(second));
+    }
+
+    [Fact]
     public void The_schedule_is_bound_from_configuration_and_an_old_single_value_still_works()
     {
         Assert.Equal(SmtpOptions.DefaultGreylistSchedule, Bound([]).GreylistSchedule);

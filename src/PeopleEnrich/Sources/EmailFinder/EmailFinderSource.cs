@@ -89,11 +89,22 @@ public sealed class EmailFinderSource(
             .DistinctBy(r => r.Address)
             .ToList();
         var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
-        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished, Greylisted: context.Deferrals > 0);
-        var walk = new CandidateWalk(recipients, probe is not null, known, rules);
+        var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished,
+            Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && context.Deferrals < settings.MaxGreylistRetries && greylisting.RoundStillAnswering(domain))
+        {
+            GuessesWhenSeenOnce = settings.GuessesWhenSeenOnce,
+        };
+        var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors);
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
+        greylisting.Heard(domain, report.Probe, report.Recipients);
+        if (context.Deferrals > 0 && probeOutcome == RcptOutcome.Rejected && report.Recipients.Any(r => r.Outcome is RcptOutcome.Accepted or RcptOutcome.Rejected))
+        {
+            greylisting.Answering(domain);
+        }
+
         if (report.Failure is { } failure && report.Recipients.Count == 0 && report.Probe is null)
         {
             // A server that said "not now" (greylisting, busy) is come back to on its schedule; one that did not answer is an outage, the waterfall's.
@@ -120,8 +131,11 @@ public sealed class EmailFinderSource(
         {
             // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
             var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));
+            var late = walk.PlantedLateStillDeferred && probePassed;
+            var stillDeferred = report.Recipients.Where(r => r.Outcome == RcptOutcome.Temporary).Select(r => r.Address);
             throw new SourceDeferredException(
-                walk.PlantedLateStillDeferred && probePassed ? greylisting.CatchUp : greylisting.NextRetry(domain), $"{report.Host} deferred some recipients (greylisting)");
+                late ? greylisting.WhenPlantedPasses(domain, stillDeferred) ?? greylisting.CatchUp : greylisting.NextRetry(domain),
+                $"{report.Host} deferred some recipients (greylisting)");
         }
 
         if (probeOutcome != RcptOutcome.Rejected)
@@ -133,6 +147,11 @@ public sealed class EmailFinderSource(
         if (probe is not null)
         {
             await knowledge.RecordCatchAllAsync(domain, false, report.Probe?.Host, report.Probe?.Reply.ToString(), cancellationToken);
+        }
+
+        if (walk.WaitsForRound && deferrable)
+        {
+            throw new SourceDeferredException(greylisting.CatchUp, $"waiting for the rest of {domain}'s greylisting round before planting more (greylisting)");
         }
 
         var findings = await FindingsFromRepliesAsync(domain, names, report.Recipients, cancellationToken);

@@ -12,6 +12,13 @@ namespace PeopleEnrich.Sources.EmailFinder;
 public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvider time)
 {
     private readonly Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)> _domains = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, DateTimeOffset> _answering = new(StringComparer.OrdinalIgnoreCase);
+
+    // When each recipient was first deferred (planted), and each domain's delay as its probe showed it: a recipient planted
+    // later than the probe passes that much later, whatever the schedule's steps.
+    private readonly Dictionary<string, DateTimeOffset> _planted = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, TimeSpan> _delays = new(StringComparer.OrdinalIgnoreCase);
+    private const int MaxPlanted = 100_000;
 
     /// <summary>
     /// For a person whose candidate, planted a moment after the domain's probe, is still deferred when the probe no longer
@@ -26,6 +33,100 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         lock (_domains)
         {
             return _domains.TryGetValue(domain, out var seen) && at >= seen.First;
+        }
+    }
+
+    /// <summary>
+    /// What a person's session at the domain heard: each recipient deferred is planted (its first deferral kept), and one
+    /// answered after being deferred bounds the domain's delay (at most the time between the two, since it was asked again
+    /// only at a round; the least such time of the domain is kept).
+    /// </summary>
+    public void Heard(string domain, RcptObservation? probe, IEnumerable<RcptObservation> recipients)
+    {
+        lock (_domains)
+        {
+            if (_planted.Count >= MaxPlanted)
+            {
+                var stale = time.GetUtcNow() - TimeSpan.FromHours(1);
+                foreach (var old in _planted.Where(p => p.Value < stale).Select(p => p.Key).ToList())
+                {
+                    _planted.Remove(old);
+                }
+
+                if (_planted.Count >= MaxPlanted)
+                {
+                    _planted.Clear();
+                }
+            }
+
+            foreach (var deferred in recipients.Append(probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary))
+            {
+                _planted.TryAdd(deferred.Address, deferred.At);
+            }
+
+            foreach (var answered in recipients.Append(probe).OfType<RcptObservation>().Where(r => r.Outcome is RcptOutcome.Accepted or RcptOutcome.Rejected))
+            {
+                if (_planted.TryGetValue(answered.Address, out var planted) && answered.At > planted)
+                {
+                    var delay = answered.At - planted;
+                    _delays[domain] = _delays.TryGetValue(domain, out var known) && known < delay ? known : delay;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long from now until every one of these recipients, planted after the domain's probe and still deferred when it
+    /// passed, has been planted for as long as the probe had to be; null when that is not known (the schedule then decides).
+    /// </summary>
+    public TimeSpan? WhenPlantedPasses(string domain, IEnumerable<string> recipients)
+    {
+        var now = time.GetUtcNow();
+        lock (_domains)
+        {
+            if (!_delays.TryGetValue(domain, out var delay))
+            {
+                return null;
+            }
+
+            var passes = recipients.Select(r => _planted.TryGetValue(r, out var at) ? at + delay : (DateTimeOffset?)null).ToList();
+            if (passes.Count == 0 || passes.Any(p => p is null))
+            {
+                return null;
+            }
+
+            // A second of slack: the server's clock and ours count from slightly different moments.
+            var wait = passes.Max()!.Value - now + TimeSpan.FromSeconds(1);
+            return wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1);
+        }
+    }
+
+    /// <summary>A person coming back to the domain was answered: its delay has passed (the first such moment of its rounds is kept).</summary>
+    public void Answering(string domain)
+    {
+        var now = time.GetUtcNow();
+        lock (_domains)
+        {
+            var began = _domains.TryGetValue(domain, out var seen) ? seen.First : now;
+            if (!_answering.TryGetValue(domain, out var since) || since < began)
+            {
+                _answering[domain] = now;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the domain's people coming back are still being answered for the first time (no one was answered yet, or the
+    /// first answer came less than half the schedule's first step ago): what their answers teach is not all in yet. Half, so
+    /// that a person told to wait (<see cref="CatchUp"/>) is not told again when they come back.
+    /// </summary>
+    public bool RoundStillAnswering(string domain)
+    {
+        var now = time.GetUtcNow();
+        lock (_domains)
+        {
+            var began = _domains.TryGetValue(domain, out var seen) ? seen.First : DateTimeOffset.MinValue;
+            return !_answering.TryGetValue(domain, out var since) || since < began || now - since < CatchUp / 2;
         }
     }
 
@@ -44,6 +145,8 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
                 foreach (var stale in _domains.Where(d => now - d.Value.Last > 2 * longestGap).Select(d => d.Key).ToList())
                 {
                     _domains.Remove(stale);
+                    _answering.Remove(stale);
+                    _delays.Remove(stale);
                 }
             }
 

@@ -21,6 +21,9 @@ public sealed record LaneView(RcptOutcome? Probe, string? LastFoundTag, IReadOnl
     public LaneView(RcptOutcome? probe, string? lastFoundTag) : this(probe, lastFoundTag, new Dictionary<string, int>())
     {
     }
+
+    /// <summary>How many parties had a recipient in each tag rejected (while the lane lives).</summary>
+    public IReadOnlyDictionary<string, int> RejectedByTag { get; init; } = new Dictionary<string, int>();
 }
 
 /// <summary>
@@ -41,6 +44,9 @@ public interface IRecipientWalk
 
     /// <summary>Nothing more is wanted (the party is found): answers still outstanding are not waited for.</summary>
     bool IsDone { get; }
+
+    /// <summary>How likely the server is to accept this recipient (the one <see cref="Peek"/> gave): of all its parties' next recipients, the lane asks the likeliest first.</summary>
+    double Likelihood(Recipient recipient, LaneView lane) => 1;
 }
 
 /// <summary>
@@ -419,9 +425,13 @@ public sealed class DomainSessions(
     private static bool HasWork(Lane lane) =>
         lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && r.Walk.Peek(lane.View) is not null);
 
-    /// <summary>Must be called under the lanes' lock.</summary>
+    /// <summary>
+    /// The probe, while the domain's is not known; else, of every party's next recipient, the likeliest to be accepted
+    /// (the oldest party's of equals), so that what it teaches the lane reaches the others before they ask. Must be called under the lanes' lock.
+    /// </summary>
     private Work? Take(Lane lane)
     {
+        (Request Request, Recipient Recipient, double Likelihood)? likeliest = null;
         foreach (var request in lane.Requests.ToList())
         {
             if (request.Cancellation.IsCancellationRequested)
@@ -451,21 +461,34 @@ public sealed class DomainSessions(
 
             while (!request.Done.Task.IsCompleted && request.Walk.Peek(lane.View) is { } next)
             {
-                request.Walk.Asking(next, lane.View);
-                request.InFlight++;
                 if (Remembered(next.Address) is not { } answer)
                 {
-                    return new Work(request, next.Address, next);
+                    var likelihood = request.Walk.Likelihood(next, lane.View);
+                    if (likeliest is null || likelihood > likeliest.Value.Likelihood)
+                    {
+                        likeliest = (request, next, likelihood);
+                    }
+
+                    break;
                 }
 
                 // Heard a moment ago (an earlier round of a greylisting domain, an earlier batch): no RCPT for it.
+                request.Walk.Asking(next, lane.View);
+                request.InFlight++;
                 Record(lane, new Work(request, next.Address, next), answer, answer.Host);
             }
 
-            if (!request.Done.Task.IsCompleted && request.InFlight == 0)
+            if (!request.Done.Task.IsCompleted && request.InFlight == 0 && request.Walk.Peek(lane.View) is null)
             {
                 Finish(lane, request, null);
             }
+        }
+
+        if (likeliest is { } chosen)
+        {
+            chosen.Request.Walk.Asking(chosen.Recipient, lane.View);
+            chosen.Request.InFlight++;
+            return new Work(chosen.Request, chosen.Recipient.Address, chosen.Recipient);
         }
 
         return null;
@@ -522,6 +545,11 @@ public sealed class DomainSessions(
         }
 
         request.Observations.Add(observation);
+        if (observation.Outcome == RcptOutcome.Rejected && work.Recipient.Tag is { } rejectedTag)
+        {
+            lane.RejectedByTag[rejectedTag] = lane.RejectedByTag.GetValueOrDefault(rejectedTag) + 1;
+        }
+
         request.Walk.Answered(work.Recipient, observation, lane.View);
         if (request.Walk.IsDone && observation.Outcome == RcptOutcome.Accepted && work.Recipient.Tag is { } tag)
         {
@@ -575,6 +603,11 @@ public sealed class DomainSessions(
 
                 // "Too many recipients" and a 421 say nothing of the recipient: ask it again in a new session.
                 var answered = observation.Outcome != RcptOutcome.TooManyRecipients && !session.Closing;
+                if (observation.Outcome == RcptOutcome.TooManyRecipients)
+                {
+                    prober.RememberRecipientLimit(session.Host, session.RecipientsAsked - 1);
+                }
+
                 if (answered || (fresh && session.RecipientsAsked == 1 && !session.Closing))
                 {
                     return (session, observation, null);
@@ -636,7 +669,10 @@ public sealed class DomainSessions(
         /// <summary>How many parties' walks ended on an acceptance in each tag (while the lane lives).</summary>
         public Dictionary<string, int> FoundByTag { get; } = [];
 
-        public LaneView View => new(Probe?.Outcome, LastFoundTag, FoundByTag);
+        /// <summary>How many parties had a recipient in each tag rejected (while the lane lives).</summary>
+        public Dictionary<string, int> RejectedByTag { get; } = [];
+
+        public LaneView View => new(Probe?.Outcome, LastFoundTag, FoundByTag) { RejectedByTag = RejectedByTag };
     }
 
     private sealed record Work(Request Request, string Address, Recipient? Recipient);

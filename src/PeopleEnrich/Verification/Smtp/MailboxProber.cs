@@ -50,6 +50,19 @@ public sealed class MailboxProber(
     // there (other domains' lanes on a shared host) stop at once, not at their next session.
     private readonly ConcurrentDictionary<string, SessionFailure> _refusedUs = new(StringComparer.OrdinalIgnoreCase);
 
+    // Hosts that said "too many recipients" after fewer than Smtp:MaxRcptPerSession (Microsoft 365 takes one a session):
+    // how many they take, so that later sessions there end before it, and no recipient is asked twice to learn it again.
+    private readonly ConcurrentDictionary<string, int> _recipientLimits = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The host said "too many recipients" to the recipient after these: its sessions take no more from now on (in this process).</summary>
+    public void RememberRecipientLimit(string host, int allowed)
+    {
+        if (allowed >= 1)
+        {
+            _recipientLimits.AddOrUpdate(host, allowed, (_, known) => Math.Min(known, allowed));
+        }
+    }
+
     /// <summary>Why this host is not to be asked anything more, if it refused us while this process was asking it.</summary>
     public SessionFailure? RefusedUs(string host) => _refusedUs.TryGetValue(host, out var refusal) ? refusal : null;
 
@@ -112,6 +125,7 @@ public sealed class MailboxProber(
                 var (session, problem) = await TryOpenAsync(host, address, slot, settings, cancellationToken);
                 if (session is not null)
                 {
+                    session.RecipientLimit = _recipientLimits.TryGetValue(host.Name, out var limit) ? limit : int.MaxValue;
                     return (session, null);
                 }
 
@@ -285,8 +299,11 @@ public sealed partial class ProbeSession(SmtpConversation conversation, string h
     /// <summary>The server said 421: it is closing this session.</summary>
     public bool Closing { get; private set; }
 
+    /// <summary>How many recipients the host was seen to take in one session (Microsoft 365: one), when fewer than <see cref="SmtpOptions.MaxRcptPerSession"/>.</summary>
+    public int RecipientLimit { get; set; } = int.MaxValue;
+
     /// <summary>Whether another recipient may be asked in this session without meeting the server's limits.</summary>
-    public bool HasRoom => !Throttled && !Closing && RecipientsAsked < settings.MaxRcptPerSession && Errors < settings.MaxRejectionsPerSession;
+    public bool HasRoom => !Throttled && !Closing && RecipientsAsked < Math.Min(settings.MaxRcptPerSession, RecipientLimit) && Errors < settings.MaxRejectionsPerSession;
 
     public async Task<RcptObservation> AskAsync(string recipient, CancellationToken cancellationToken)
     {

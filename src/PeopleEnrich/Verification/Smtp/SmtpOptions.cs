@@ -40,9 +40,10 @@ public sealed class SmtpOptions
 
     /// <summary>
     /// How many times one item may be put off for greylisting before it settles on no verdict: the schedule's three
-    /// steps to get past the server's delay, and two more for the alternatives planted once the first answers came.
+    /// steps to get past the server's delay, one to wait for the rest of the round the delay passed in, and two more for
+    /// the alternatives planted once the first answers came.
     /// </summary>
-    public int MaxGreylistRetries { get; set; } = 5;
+    public int MaxGreylistRetries { get; set; } = 6;
 
     /// <summary>
     /// Independent addresses seen in one shape at a domain (known, or found in this lane) that establish it as the
@@ -56,6 +57,13 @@ public sealed class SmtpOptions
 
     /// <summary>And then how many of the likeliest candidates in shapes never seen at the domain.</summary>
     public int GuessesWhenEstablished { get; set; }
+
+    /// <summary>
+    /// Before the pattern is established but once an address of the domain was seen in some shape: a person whose candidate
+    /// in that shape is rejected is asked at most this many more (the likeliest), not every candidate. One address does not
+    /// establish a pattern (it may be an exception), but a person rejected in its shape more likely has no mailbox there.
+    /// </summary>
+    public int GuessesWhenSeenOnce { get; set; } = 3;
 
     public int MaxRcptPerSession { get; set; } = 20;
 
