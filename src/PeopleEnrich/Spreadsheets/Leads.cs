@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace PeopleEnrich.Client;
+namespace PeopleEnrich.Spreadsheets;
 
 /// <summary>A row that can be sent: the person as the API takes it.</summary>
 public sealed record Lead(LeadRow Row, string FirstName, string LastName, string Domain, string? Company, string? LinkedInUrl);
