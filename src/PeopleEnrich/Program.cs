@@ -2,6 +2,7 @@ using PeopleEnrich.Accounts;
 using PeopleEnrich.Admin;
 using PeopleEnrich.Api;
 using PeopleEnrich.Api.Auth;
+using PeopleEnrich.Api.Uploads;
 using PeopleEnrich.Client;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
@@ -62,6 +63,7 @@ app.UseAuthorization();
 if (role.ServesApi())
 {
     app.MapPeopleEnrichment();
+    app.MapCsvUploads();
     app.MapCredits();
     app.MapContract();
 }

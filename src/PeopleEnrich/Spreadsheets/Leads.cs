@@ -81,6 +81,9 @@ public static partial class Leads
         return string.Join(", ", reasons);
     }
 
+    /// <summary>A row's value of <paramref name="field"/> as it would be sent (its first non-blank column), or null.</summary>
+    public static string? Value(LeadRow row, LeadColumns columns, LeadField field) => FirstValue(row, columns.Of(field));
+
     /// <summary>The first non-blank value among <paramref name="columns"/>, as the API takes it: control characters and runs of spaces made one space.</summary>
     private static string? FirstValue(LeadRow row, IReadOnlyList<int> columns) =>
         columns.Select(c => Clean(row.Field(c))).FirstOrDefault(value => value.Length > 0);
