@@ -11,6 +11,7 @@ using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Storage.Retention;
+using PeopleEnrich.WebConsole;
 
 if (EnrichCommand.Handles(args))
 {
@@ -66,6 +67,7 @@ if (role.ServesApi())
     app.MapCsvUploads();
     app.MapCredits();
     app.MapContract();
+    app.MapWebConsole();
 }
 
 app.MapHealth();
