@@ -69,7 +69,7 @@ public sealed class ConsoleBrowserTests
         await shots.TakeAsync(page, "key");
 
         // The key: kept in the tab's session storage only.
-        await page.GetByLabel("API key").FillAsync(account.ApiKey);
+        await page.GetByLabel("API key", Exactly).FillAsync(account.ApiKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Use this key" }).ClickAsync();
         await Expect(page.Locator("#credits")).ToHaveTextAsync("Credits left: 1,000 of 1,000");
         Assert.Equal(account.ApiKey, await page.EvaluateAsync<string>("() => sessionStorage.getItem('peopleenrich.key')"));
@@ -77,24 +77,24 @@ public sealed class ConsoleBrowserTests
         Assert.DoesNotContain(account.ApiKey, page.Url, StringComparison.Ordinal);
 
         // The file: two required columns are not recognised, so nothing can start yet.
-        await page.GetByLabel("Choose a CSV file").SetInputFilesAsync(input);
+        await page.GetByLabel("Choose a CSV file", Exactly).SetInputFilesAsync(input);
         await Expect(page.Locator("#file-summary")).ToContainTextAsync("leads.csv: 20 rows, comma-separated.");
-        await Expect(page.GetByLabel("Last name (required)")).ToHaveValueAsync("1");
-        await Expect(page.GetByLabel("First name (required)")).ToHaveValueAsync("");
-        await Expect(page.GetByLabel("Company domain or website (required)")).ToHaveValueAsync("");
+        await Expect(page.GetByLabel("Last name (required)", Exactly)).ToHaveValueAsync("1");
+        await Expect(page.GetByLabel("First name (required)", Exactly)).ToHaveValueAsync("");
+        await Expect(page.GetByLabel("Company domain or website (required)", Exactly)).ToHaveValueAsync("");
         await Expect(page.Locator("#start")).ToBeDisabledAsync();
         await shots.TakeAsync(page, "preview-unmapped");
 
-        await page.GetByLabel("First name (required)").SelectOptionAsync(new SelectOptionValue { Label = "Given" });
+        await page.GetByLabel("First name (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Given" });
         await Expect(page.Locator("#file-summary")).ToContainTextAsync("0 can be sent"); // no domain yet
-        await page.GetByLabel("Company domain or website (required)").SelectOptionAsync(new SelectOptionValue { Label = "Web" });
+        await page.GetByLabel("Company domain or website (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Web" });
         await Expect(page.Locator("#cost")).ToContainTextAsync("At most 198 credits for 18 rows");
-        await page.GetByLabel("Phones (10 credits)").UncheckAsync();
+        await page.GetByLabel("Phones (10 credits)", Exactly).UncheckAsync();
         await Expect(page.Locator("#cost")).ToContainTextAsync("At most 18 credits for 18 rows");
         await Expect(page.Locator("#skipped-summary")).ToHaveTextAsync("2 rows cannot be sent (why)");
         await page.Locator("#skipped-summary").ClickAsync();
         await Expect(page.Locator("#skipped-list li")).ToHaveTextAsync(
-            ["Row 19: no last name", "Row 20: 'localhost' is not a company domain (such as acme.com)"]);
+            ["Row 20: no last name", "Row 21: 'localhost' is not a company domain (such as acme.com)"]);
         await Expect(page.Locator("#start")).ToBeEnabledAsync();
         await shots.TakeAsync(page, "mapped");
 
@@ -120,7 +120,7 @@ public sealed class ConsoleBrowserTests
             await Expect(page.Locator($"#results tr[data-row='{row}'] td[data-label='Email'] > .badge")).ToHaveTextAsync("CATCH_ALL");
         }
 
-        await Expect(page.Locator("#results tr[data-row='19'] td[data-label='Status']")).ToContainTextAsync("SKIPPEDno last name");
+        await Expect(page.Locator("#results tr[data-row='20'] td[data-label='Status']")).ToContainTextAsync("SKIPPEDno last name");
         var jane = page.Locator("#results tr[data-row='2'] td[data-label='Email']");
         await jane.GetByText("Why we believe it").ClickAsync();
         await Expect(jane.Locator("details li li")).ToContainTextAsync("Mail server mx.acme.test answered “250");
@@ -146,8 +146,8 @@ public sealed class ConsoleBrowserTests
         string[] Added(int dataRow) => enriched[dataRow][original[0].Length..];
         Assert.Equal(["jane.doe@acme.test", "DELIVERABLE", "jane.doe@acme.test:DELIVERABLE", "", "", "", "COMPLETED", ""], Added(1));
         Assert.Equal("CATCH_ALL", Added(11)[1]);
-        Assert.Equal(["", "", "", "", "", "", "SKIPPED", "no last name"], Added(18));
-        Assert.Equal("SKIPPED", Added(19)[6]);
+        Assert.Equal(["", "", "", "", "", "", "SKIPPED", "no last name"], Added(19));
+        Assert.Equal("SKIPPED", Added(20)[6]);
 
         // Credits shown are the account's after the run, and the recent requests list this upload's request, done.
         var (_, total, remaining) = await account.CreditsAsync();
@@ -196,8 +196,8 @@ public sealed class ConsoleBrowserTests
             }
             """, Leads);
         await Expect(page.Locator("#file-summary")).ToContainTextAsync("dropped.csv: 20 rows");
-        await page.GetByLabel("First name (required)").SelectOptionAsync(new SelectOptionValue { Label = "Given" });
-        await page.GetByLabel("Company domain or website (required)").SelectOptionAsync(new SelectOptionValue { Label = "Web" });
+        await page.GetByLabel("First name (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Given" });
+        await page.GetByLabel("Company domain or website (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Web" });
 
         // More than the account has: said before anything is sent, and Start stays off.
         await Expect(page.Locator("#cost")).ToContainTextAsync("Not enough credits for this file.");
@@ -206,7 +206,7 @@ public sealed class ConsoleBrowserTests
         foreach (var label in new[] { "API key", "Choose a CSV file", "First name (required)", "Last name (required)",
                      "Company domain or website (required)", "Company name", "LinkedIn profile", "Emails (1 credit)", "Phones (10 credits)" })
         {
-            await Expect(page.GetByLabel(label, new() { Exact = true })).ToHaveCountAsync(1);
+            await Expect(page.GetByLabel(label, Exactly)).ToHaveCountAsync(1);
         }
 
         var unnamed = await page.EvaluateAsync<string[]>("""
@@ -215,12 +215,15 @@ public sealed class ConsoleBrowserTests
               .map(e => e.id || e.outerHTML)
             """);
         Assert.Empty(unnamed);
-        await page.GetByLabel("Phones (10 credits)").FocusAsync();
+        await page.GetByLabel("Phones (10 credits)", Exactly).FocusAsync();
         await page.Keyboard.PressAsync("Space");
-        await Expect(page.GetByLabel("Phones (10 credits)")).Not.ToBeCheckedAsync();
+        await Expect(page.GetByLabel("Phones (10 credits)", Exactly)).Not.ToBeCheckedAsync();
         await Expect(page.Locator("#cost")).ToContainTextAsync("At most 18 credits for 18 rows (you have 5;");
         await shots.TakeAsync(page, "labels");
     }
+
+    /// <summary>A label's whole text: "API key" is also in the heading "1. Your API key", which names its section.</summary>
+    private static readonly PageGetByLabelOptions Exactly = new() { Exact = true };
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
