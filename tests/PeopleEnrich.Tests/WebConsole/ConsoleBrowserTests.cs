@@ -107,6 +107,7 @@ public sealed class ConsoleBrowserTests
         // The table: every row of the file, each email's status a badge, and why we believe each address.
         var rows = page.Locator("#results tbody tr");
         await Expect(rows).ToHaveCountAsync(20);
+        await Expect(page.Locator("#pager")).ToBeHiddenAsync(); // one page holds them all
         for (var i = 0; i < AcmeMailboxes.Length; i++)
         {
             var row = page.Locator($"#results tr[data-row='{i + 2}']");
@@ -163,6 +164,7 @@ public sealed class ConsoleBrowserTests
         await page.SetViewportSizeAsync(390, 844);
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page is wider than a phone's screen");
         await Expect(page.Locator("#results thead")).Not.ToBeInViewportAsync();
+        Assert.True((await page.GetByLabel("API key", Exactly).BoundingBoxAsync())!.Height < 60, "the key's field is taller than a line");
         await shots.TakeAsync(page, "phone");
     }
 

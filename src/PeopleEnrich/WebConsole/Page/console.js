@@ -210,7 +210,8 @@ async function start() {
     const upload = await json("/api/v2/people/csv/enrich?" + query(), {
       method: "POST", headers: { "Content-Type": "text/csv", "Idempotency-Key": idempotencyKey() }, body: state.file,
     });
-    say("upload-message", `Started: ${number(upload.item_count)} rows in ${upload.request_ids.length} requests.`);
+    const requests = upload.request_ids.length;
+    say("upload-message", `Started: ${number(upload.item_count)} rows in ${requests} ${requests === 1 ? "request" : "requests"} of up to 100.`);
     $("preview").hidden = true;
     await follow(upload.upload_id);
   } catch (error) {
