@@ -4,6 +4,7 @@ using PeopleEnrich.Accounts;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
+using PeopleEnrich.Pipeline.Uploads;
 using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.Website;
@@ -22,6 +23,8 @@ public static class PrivacyCommands
     {
         services.AddPrivacy();
         services.AddSingleton<IPersonalData, DirectoryPersonalData>();
+        // Before the stored answers: it finds an upload's requests by the names those blank.
+        services.AddSingleton<IPersonalData, UploadsPersonalData>();
         services.AddSingleton<IPersonalData, StoredAnswersPersonalData>();
         services.AddSingleton<IPersonalData, CachedAnswersPersonalData>();
         services.AddSingleton<IPersonalData, KnownAddressesPersonalData>();

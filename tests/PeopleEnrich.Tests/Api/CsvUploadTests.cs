@@ -212,6 +212,35 @@ public abstract class CsvUploadTests<TProvider>(AppFixture<TProvider> fixture) :
         await json.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType);
     }
 
+    [Fact]
+    public async Task Erasing_a_person_deletes_the_uploaded_files_that_named_them_and_keeps_the_others()
+    {
+        var unique = Bodies.Unique();
+        var account = await App.CreateAccountAsync();
+        async Task<string> UploadAsync(string last)
+        {
+            using var response = await PostCsvAsync(account, $"{CsvPath}/enrich?fields=emails",
+                Encoding.UTF8.GetBytes($"firstname,lastname,domain,notes\nZed,{last},erase{unique}.com,private note\n"));
+            var upload = await response.JsonWithStatusAsync(HttpStatusCode.Accepted);
+            await account.WaitForCompletionAsync(upload["request_ids"]![0]!.GetValue<string>());
+            return upload["upload_id"]!.GetValue<string>();
+        }
+
+        var named = await UploadAsync($"Gone{unique}");
+        var other = await UploadAsync($"Stays{unique}");
+
+        var erased = (await ProgramRunner.RunAsync(App.Database, "people", "erase", "--person", $"Zed Gone{unique}", "--domain", $"erase{unique}.com")).AssertSucceeded();
+
+        Assert.Contains(erased.OutputLines, line => line.Contains("uploaded CSV files", StringComparison.Ordinal) && line.Contains(" 1 ", StringComparison.Ordinal));
+        using (var gone = await account.Http.GetAsync($"{CsvPath}/{named}/enriched"))
+        {
+            await gone.AssertProblemAsync(HttpStatusCode.NotFound);
+        }
+
+        using var kept = await account.Http.GetAsync($"{CsvPath}/{other}/enriched");
+        Assert.Contains($"Stays{unique}", await kept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private static async Task<JsonObject> PreviewAsync(TestAccount account, byte[] file, string query)
     {
         using var response = await PostCsvAsync(account, $"{CsvPath}/preview?{query}", file);

@@ -48,6 +48,10 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
         }, cancellationToken);
     }
 
+    /// <summary>The requests that asked about the person or answered with their address (before their items are blanked).</summary>
+    public async Task<IReadOnlyList<string>> BatchesConcerningAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
+        (await FindAsync(subject, cancellationToken)).Select(i => i.BatchId).Distinct(StringComparer.Ordinal).ToList();
+
     /// <summary>
     /// Items stored with raw names (as submitted): narrowed in SQL by domain, profile slug or address, then matched by
     /// their keys here, so "GRÂCE hopper" is Grace Hopper.
