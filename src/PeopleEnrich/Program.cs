@@ -3,6 +3,7 @@ using PeopleEnrich.Admin;
 using PeopleEnrich.Api;
 using PeopleEnrich.Api.Auth;
 using PeopleEnrich.Bounces;
+using PeopleEnrich.Api.Uploads;
 using PeopleEnrich.Client;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Hosting;
@@ -12,6 +13,7 @@ using PeopleEnrich.Sources;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Storage.Retention;
 using PeopleEnrich.Webhooks;
+using PeopleEnrich.WebConsole;
 
 if (EnrichCommand.Handles(args))
 {
@@ -67,9 +69,11 @@ app.UseAuthorization();
 if (role.ServesApi())
 {
     app.MapPeopleEnrichment();
+    app.MapCsvUploads();
     app.MapCredits();
     app.MapBounces();
     app.MapContract();
+    app.MapWebConsole();
 }
 
 app.MapHealth();

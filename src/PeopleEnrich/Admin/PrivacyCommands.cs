@@ -6,6 +6,7 @@ using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
+using PeopleEnrich.Pipeline.Uploads;
 using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.Website;
@@ -29,6 +30,8 @@ public static class PrivacyCommands
         services.AddSingleton<StoredAnswersPersonalData>();
         services.AddSingleton<IUnfinishedWork, UnfinishedItems>();
         services.AddSingleton<IPersonalData, DirectoryPersonalData>();
+        // Before the stored answers: it finds an upload's requests by the names those blank.
+        services.AddSingleton<IPersonalData, UploadsPersonalData>();
         services.AddSingleton<IPersonalData>(provider => provider.GetRequiredService<StoredAnswersPersonalData>());
         services.AddSingleton<IPersonalData, CachedAnswersPersonalData>();
         services.AddSingleton<IPersonalData, KnownAddressesPersonalData>();

@@ -58,7 +58,7 @@ internal static class ReferencePage
                 if (operation.GetValueOrDefault("parameters") is List<object> parameters)
                 {
                     html.Append("<table><tr><th>Parameter</th><th>In</th><th>Description</th></tr>");
-                    foreach (var parameter in parameters.Select(ContractDocument.Map))
+                    foreach (var parameter in parameters.Select(ContractDocument.Map).Select(p => Resolved(root, p)))
                     {
                         html.Append("<tr><td><code>").Append(Encode(parameter["name"])).Append("</code></td><td>")
                             .Append(Encode(parameter["in"])).Append("</td><td>").Append(Encode(parameter.GetValueOrDefault("description"))).Append("</td></tr>");
@@ -104,6 +104,12 @@ internal static class ReferencePage
         return html.Append("</body></html>").ToString();
     }
 
+
+    /// <summary>A parameter shared by several operations is a $ref to components/parameters: the docs show what it refers to.</summary>
+    private static Dictionary<object, object> Resolved(IReadOnlyDictionary<object, object> root, Dictionary<object, object> parameter) =>
+        parameter.GetValueOrDefault("$ref") is string reference
+            ? ContractDocument.Map(ContractDocument.Map(ContractDocument.Map(root["components"])["parameters"])[reference.Split('/')[^1]])
+            : parameter;
     private static string TypeOf(IReadOnlyDictionary<object, object> schema) =>
         schema.GetValueOrDefault("$ref") is string reference ? reference.Split('/')[^1]
         : schema.GetValueOrDefault("type") switch

@@ -70,3 +70,55 @@ public sealed record ReportBouncesOutputBody(IReadOnlyList<BounceResult> Results
 
 /// <param name="RequestId">The request whose charge for the address was (or had been) refunded; absent when none.</param>
 public sealed record BounceResult(string Email, bool Refunded, string Reason, string? RequestId);
+// Extension: the CSV endpoints under /api/v2/people/csv (the web console's, and anyone's).
+
+/// <summary>The columns of each field, by position from 0, best first.</summary>
+public sealed record CsvColumns(IReadOnlyList<int> FirstName, IReadOnlyList<int> LastName, IReadOnlyList<int> Domain, IReadOnlyList<int> Company, IReadOnlyList<int> Linkedin);
+
+/// <summary>A data row that will not be sent; <see cref="Row"/> as a spreadsheet numbers it (the header is row 1).</summary>
+public sealed record CsvSkippedRow(int Row, string Reason);
+
+public sealed record CsvPreviewOutputBody(
+    string FileName,
+    string Delimiter,
+    bool ByteOrderMark,
+    int RowCount,
+    IReadOnlyList<string> Headers,
+    IReadOnlyList<IReadOnlyList<string>> Sample,
+    CsvColumns Recognised,
+    CsvColumns Columns,
+    IReadOnlyList<string> MissingColumns,
+    IReadOnlyList<string> EnrichFields,
+    int SendableCount,
+    int SkippedCount,
+    IReadOnlyList<CsvSkippedRow> Skipped,
+    long MaxCredits,
+    long RemainingCredits);
+
+public sealed record CsvUploadOutputBody(
+    string UploadId,
+    string FileName,
+    string Status,
+    int RowCount,
+    int ItemCount,
+    int SkippedCount,
+    long DoneCount,
+    IReadOnlyList<string> EnrichFields,
+    IReadOnlyList<string> RequestIds,
+    DateTimeOffset CreatedAt);
+
+/// <summary>One row of an upload: who it is (as the file says), and its answer with the evidence behind each address and number.</summary>
+public sealed record CsvUploadRow(
+    int Row,
+    string? Firstname,
+    string? Lastname,
+    string? Domain,
+    string? CompanyName,
+    string Status,
+    string? Error,
+    string? MostProbableEmail,
+    IReadOnlyList<EmailEvidenceOutput> Emails,
+    IReadOnlyList<PhoneEvidenceOutput> Phones,
+    string? RequestId);
+
+public sealed record CsvUploadRowsOutputBody(string UploadId, int Offset, int RowCount, IReadOnlyList<CsvUploadRow> Rows);

@@ -112,7 +112,7 @@ public static class EnrichEndpoints
         return key;
     }
 
-    private static async Task<Results<Ok<GetEnrichPeopleStatusOutputBody>, ContentHttpResult, ApiProblem>> GetAsync(
+    private static async Task<Results<Ok<GetEnrichPeopleStatusOutputBody>, FileContentHttpResult, ApiProblem>> GetAsync(
         string RequestID, HttpContext http, BatchStore batches, WorkSignal work, TimeProvider time, CancellationToken cancellationToken)
     {
         var accountId = http.User.AccountId();
@@ -132,7 +132,7 @@ public static class EnrichEndpoints
             {
                 if (ResultsCsv.IsWanted(http.Request))
                 {
-                    return TypedResults.Text(ResultsCsv.Write(batch), $"{ResultsCsv.MediaType}; charset=utf-8");
+                    return ResultsCsv.Answer(batch);
                 }
 
                 return TypedResults.Ok(WireAnswers.Status(batch));

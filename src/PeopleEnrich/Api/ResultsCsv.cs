@@ -1,24 +1,26 @@
 using System.Globalization;
+using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Spreadsheets;
 
 namespace PeopleEnrich.Api;
 
 /// <summary>
 /// A request's results as CSV (GET with Accept: text/csv, an extension): the person as submitted, each custom
-/// key, then the same added columns as the <c>enrich</c> command writes. The Client room may use no server room
-/// (the architecture test), so the column rules are kept equal by a test rather than shared code.
+/// key as <c>custom.KEY</c> (so that no key can take the name of another column), then the columns the
+/// <c>enrich</c> command adds, written by the same code (<see cref="EnrichedColumns"/>).
 /// </summary>
 public static class ResultsCsv
 {
     public const string MediaType = "text/csv";
 
-    public static readonly IReadOnlyList<string> PersonColumns = ["firstname", "lastname", "domain", "company_name", "linkedin_url"];
+    public const string CustomPrefix = "custom.";
 
-    public static readonly IReadOnlyList<string> AddedColumns =
-        ["email", "email_status", "emails", "phone", "phone_region", "phones", "enrich_status", "enrich_error"];
+    public static readonly IReadOnlyList<string> PersonColumns = ["firstname", "lastname", "domain", "company_name", "linkedin_url"];
 
     /// <summary>Whether the caller asked for CSV rather than JSON (text/csv ranked at least as high as any JSON).</summary>
     public static bool IsWanted(HttpRequest request)
@@ -36,6 +38,14 @@ public static class ResultsCsv
         return csv > 0 && csv >= json;
     }
 
+    /// <summary>The CSV answer, saved by a browser as <c>peopleenrich-REQUESTID.csv</c>.</summary>
+    public static FileContentHttpResult Answer(StoredBatch batch) =>
+        Attachment(Encoding.UTF8.GetBytes(Write(batch)), $"peopleenrich-{batch.Id}.csv");
+
+    /// <summary>CSV as a download (Content-Disposition: attachment) named <paramref name="fileName"/>.</summary>
+    public static FileContentHttpResult Attachment(byte[] content, string fileName) =>
+        TypedResults.File(content, $"{MediaType}; charset=utf-8", fileName);
+
     public static string Write(StoredBatch batch)
     {
         var results = WireAnswers.Status(batch).Results;
@@ -43,7 +53,7 @@ public static class ResultsCsv
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvWriter(text, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\r\n" }))
         {
-            foreach (var header in PersonColumns.Concat(customKeys).Concat(AddedColumns))
+            foreach (var header in PersonColumns.Concat(customKeys.Select(k => CustomPrefix + k)).Concat(EnrichedColumns.Names))
             {
                 csv.WriteField(header);
             }
@@ -56,7 +66,7 @@ public static class ResultsCsv
                 var custom = batch.Items[i].Custom;
                 foreach (var field in submitted
                     .Concat(customKeys.Select(k => custom is not null && custom.TryGetValue(k, out var v) ? v : ""))
-                    .Concat(Added(results[i])))
+                    .Concat(EnrichedColumns.Of(WireAnswers.Row(results[i]))))
                 {
                     csv.WriteField(field);
                 }
@@ -66,25 +76,5 @@ public static class ResultsCsv
         }
 
         return text.ToString();
-    }
-
-    private static string[] Added(EnrichPeopleResult result)
-    {
-        var emails = result.Emails ?? [];
-        var phones = result.Phones ?? [];
-        var emailStatus = result.MostProbableEmail is { } email
-            ? emails.FirstOrDefault(e => string.Equals(e.Email, email, StringComparison.OrdinalIgnoreCase))?.Status ?? "UNKNOWN"
-            : "";
-        return
-        [
-            result.MostProbableEmail ?? "",
-            emailStatus,
-            string.Join(';', emails.Select(e => $"{e.Email}:{e.Status}")),
-            phones.Count > 0 ? phones[0].Number : "",
-            phones.Count > 0 ? phones[0].Region : "",
-            string.Join(';', phones.Select(p => p.Number)),
-            result.Status,
-            result.Error ?? "",
-        ];
     }
 }

@@ -1,5 +1,6 @@
 using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Spreadsheets;
 
 namespace PeopleEnrich.Api;
 
@@ -21,6 +22,14 @@ public static class WireAnswers
                 emails.Select(e => new EmailEvidenceOutput(e.Email, e.Status, e.Evidence.Select(Sighting).ToList())).ToList(),
                 phones.Select(p => new PhoneEvidenceOutput(p.Number, p.Region, p.Evidence.Select(Sighting).ToList())).ToList());
         }).ToList());
+
+    /// <summary>A result as the CSV columns read it (<see cref="EnrichedColumns"/>), whichever CSV it goes to.</summary>
+    public static RowAnswer Row(EnrichPeopleResult result) => new(
+        result.Status,
+        result.Error,
+        result.MostProbableEmail,
+        (result.Emails ?? []).Select(e => new AnsweredEmail(e.Email, e.Status)).ToList(),
+        (result.Phones ?? []).Select(p => new AnsweredPhone(p.Number, p.Region)).ToList());
 
     private static EnrichPeopleResult Result(StoredItem item)
     {

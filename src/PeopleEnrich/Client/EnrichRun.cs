@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using PeopleEnrich.Spreadsheets;
 using Spectre.Console;
 
 namespace PeopleEnrich.Client;
@@ -79,10 +80,10 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
             Console.WriteLine($"Warning: {before.RemainingCredits} credits left and these rows can reserve up to {most}: batches the account cannot cover are left unsent.");
         }
 
-        var outcomes = new RowOutcome?[file.Rows.Count];
+        var outcomes = new RowAnswer?[file.Rows.Count];
         foreach (var row in skipped)
         {
-            outcomes[row.Row.Index] = RowOutcome.NotSent(row.Reason);
+            outcomes[row.Row.Index] = RowAnswer.NotSent(row.Reason);
         }
 
         var batches = new BatchesRun(this, api, leads, outcomes, file.ContentHash);
@@ -95,8 +96,8 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
             await batches.RunAsync(progress = new LineProgress(Console.Out), cancellationToken);
         }
 
-        var finished = outcomes.Select(o => o ?? RowOutcome.NotSent(CreditsRanOutReason)).ToList();
-        await EnrichedCsv.WriteAsync(settings.Output, file, finished, cancellationToken);
+        var finished = outcomes.Select(o => o ?? RowAnswer.NotSent(CreditsRanOutReason)).ToList();
+        await EnrichedFile.WriteAsync(settings.Output, file, finished, cancellationToken);
         var after = await api.CreditsAsync(retry: true, cancellationToken);
         WriteSummary(finished, after.UsedCredits - before.UsedCredits, after.RemainingCredits);
         Console.WriteLine($"Wrote {settings.Output}");
@@ -151,9 +152,9 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
         }
     }
 
-    private static void WriteSummary(IReadOnlyList<RowOutcome> outcomes, long usedThisRun, long remaining)
+    private static void WriteSummary(IReadOnlyList<RowAnswer> outcomes, long usedThisRun, long remaining)
     {
-        var answered = outcomes.Where(o => o.Item is not null).ToList();
+        var answered = outcomes.Where(o => o.WasSent).ToList();
         var table = new Table().AddColumns("", "rows").HideHeaders();
         table.AddRow("rows", $"{outcomes.Count}");
         table.AddRow("sent", $"{answered.Count}");
@@ -165,8 +166,8 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
         }
 
         table.AddRow("no email", $"{answered.Count(o => o.EmailStatus is null)}");
-        table.AddRow("phones", $"{answered.Count(o => o.Item!.Phones is { Count: > 0 })}");
-        var charged = answered.Count(o => Deliverable.Contains(o.EmailStatus)) * EmailPrice + answered.Count(o => o.Item!.Phones is { Count: > 0 }) * PhonePrice;
+        table.AddRow("phones", $"{answered.Count(o => o.Phones.Count > 0)}");
+        var charged = answered.Count(o => Deliverable.Contains(o.EmailStatus)) * EmailPrice + answered.Count(o => o.Phones.Count > 0) * PhonePrice;
         table.AddRow("credits for these rows", $"{charged}");
         table.AddRow("credits used by this run", $"{usedThisRun}");
         table.AddRow("credits left", $"{remaining}");
@@ -188,7 +189,7 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
     }
 
     /// <summary>The batches of one run, several in flight; the first failure stops the others.</summary>
-    private sealed class BatchesRun(EnrichRun run, EnrichApi api, IReadOnlyList<Lead> leads, RowOutcome?[] outcomes, byte[] contentHash)
+    private sealed class BatchesRun(EnrichRun run, EnrichApi api, IReadOnlyList<Lead> leads, RowAnswer?[] outcomes, byte[] contentHash)
     {
         private readonly Lock _gate = new();
         private int _rowsDone;
@@ -261,7 +262,7 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
                                 throw new EnrichApiException($"the server refused item {position} of a batch of {sending.Count}");
                             }
 
-                            outcomes[sending[position].Row.Index] = RowOutcome.NotSent(reason);
+                            outcomes[sending[position].Row.Index] = RowAnswer.NotSent(reason);
                             refused.Add(sending[position].Row.Number);
                         }
 
@@ -280,10 +281,10 @@ internal sealed class EnrichRun(EnrichSettings settings, TimeProvider time)
             {
                 for (var i = 0; i < sent.Count; i++)
                 {
-                    var outcome = RowOutcome.Answered(results[i]);
+                    var outcome = EnrichedFile.Answered(results[i]);
                     outcomes[sent[i].Row.Index] = outcome;
-                    _emails += outcome.Item?.MostProbableEmail is null ? 0 : 1;
-                    _phones += outcome.Item?.Phones is { Count: > 0 } ? 1 : 0;
+                    _emails += outcome.MostProbableEmail is null ? 0 : 1;
+                    _phones += outcome.Phones.Count > 0 ? 1 : 0;
                 }
 
                 // Rows the server refused are done too: they are in the output, as SKIPPED.

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
+using PeopleEnrich.Pipeline.Uploads;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Pipeline.Workers;
 using PeopleEnrich.Storage.Retention;
@@ -21,6 +22,7 @@ public static class PipelineSetup
         services.AddResultsCache(configuration);
         services.AddSingleton<BatchStore>();
         services.AddSingleton<BatchListing>();
+        services.AddSingleton<UploadStore>();
         services.AddSingleton<ItemQueue>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<SourceWaterfall>();
@@ -40,6 +42,8 @@ public static class PipelineSetup
         services.AddHostedService<EnrichmentWorkers>();
         services.AddHostedService<QueueGauges>();
         services.AddSingleton<IExpiringRows, ExpiredRequests>();
+        // An upload's file is kept as long as the answers of its requests, no longer.
+        services.AddExpiringRows("CSV uploads", "csv_uploads", "created_at < @cutoff", provider => provider.GetRequiredService<IOptions<RetentionOptions>>().Value.Results);
         services.AddExpiringRows("cached answers", "results_cache", "stored_at < @cutoff", provider => provider.GetRequiredService<IOptions<CacheOptions>>().Value.Ttl);
         return services;
     }

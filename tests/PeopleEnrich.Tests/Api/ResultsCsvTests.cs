@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using CsvHelper;
 using PeopleEnrich.Api;
-using PeopleEnrich.Client;
+using PeopleEnrich.Spreadsheets;
 using PeopleEnrich.Tests.Infrastructure;
 using static PeopleEnrich.Tests.Infrastructure.ApiRequests;
 
@@ -36,8 +36,10 @@ public abstract class ResultsCsvTests<TProvider>(AppFixture<TProvider> fixture) 
 
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("Accept", response.Headers.Vary);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal($"peopleenrich-{id}.csv", response.Content.Headers.ContentDisposition?.FileName);
         Assert.Equal(
-            [.. ResultsCsv.PersonColumns, "crm_id", "note", "owner", .. ResultsCsv.AddedColumns],
+            [.. ResultsCsv.PersonColumns, "custom.crm_id", "custom.note", "custom.owner", .. EnrichedColumns.Names],
             rows[0]);
         Assert.Equal(3, rows.Count);
         Assert.Equal(
@@ -50,14 +52,6 @@ public abstract class ResultsCsvTests<TProvider>(AppFixture<TProvider> fixture) 
         Assert.Equal(["", "", "sam"], unknown[5..8]);
         Assert.Equal("COMPLETED", unknown[^2]);
         Assert.Equal("", unknown[8]);
-    }
-
-    [Fact]
-    public async Task The_added_columns_are_the_enrich_commands()
-    {
-        // The Client room may use no server room, so the two lists are kept equal here.
-        Assert.Equal(EnrichedCsv.AddedColumns, ResultsCsv.AddedColumns);
-        await Task.CompletedTask;
     }
 
     [Fact]

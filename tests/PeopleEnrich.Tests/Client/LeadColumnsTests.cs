@@ -1,4 +1,4 @@
-using PeopleEnrich.Client;
+using PeopleEnrich.Spreadsheets;
 
 namespace PeopleEnrich.Tests.Client;
 

@@ -41,7 +41,7 @@ public abstract class RoleTests<TProvider> where TProvider : IDatabaseProvider
 
         using (var workerHttp = Client(worker.Url))
         {
-            foreach (var path in new[] { "/api/v2/credits", $"/api/v2/people/enrich/{requestId}", "/api/openapi.yaml", "/docs" })
+            foreach (var path in new[] { "/api/v2/credits", $"/api/v2/people/enrich/{requestId}", "/api/openapi.yaml", "/docs", "/", "/console.js", $"/api/v2/people/csv/{requestId}" })
             {
                 Assert.Equal(HttpStatusCode.NotFound, (await workerHttp.GetAsync(path)).StatusCode);
             }

@@ -55,6 +55,13 @@ public sealed class BatchStore(Database database, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Accepts a batch inside a transaction of the caller's, which stores more with it (an upload's batches and the
+    /// upload itself): the same reservation and rows as a POST's.
+    /// </summary>
+    public Task<SubmitResult> SubmitWithinAsync(DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, CancellationToken cancellationToken) =>
+        SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency: null, cancellationToken);
+
     private async Task<SubmitResult> SubmitInTransactionAsync(
         DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, string? webhookUrl,
         CancellationToken cancellationToken)

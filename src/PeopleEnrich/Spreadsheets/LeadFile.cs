@@ -4,7 +4,7 @@ using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
 
-namespace PeopleEnrich.Client;
+namespace PeopleEnrich.Spreadsheets;
 
 /// <summary>One data row of a lead file: its fields as read, and its row number as a spreadsheet shows it (the header is row 1).</summary>
 public sealed record LeadRow(int Number, IReadOnlyList<string> Fields)
@@ -26,9 +26,9 @@ public sealed class LeadFile
     private static readonly char[] Delimiters = [',', ';', '\t'];
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private LeadFile(string path, char delimiter, bool hasByteOrderMark, IReadOnlyList<string> headers, IReadOnlyList<LeadRow> rows, byte[] contentHash)
+    private LeadFile(string name, char delimiter, bool hasByteOrderMark, IReadOnlyList<string> headers, IReadOnlyList<LeadRow> rows, byte[] contentHash)
     {
-        Path = path;
+        Name = name;
         Delimiter = delimiter;
         HasByteOrderMark = hasByteOrderMark;
         Headers = headers;
@@ -36,7 +36,8 @@ public sealed class LeadFile
         ContentHash = contentHash;
     }
 
-    public string Path { get; }
+    /// <summary>How the file is called in messages: its path on the command line, its name in an upload.</summary>
+    public string Name { get; }
 
     public char Delimiter { get; }
 
@@ -74,6 +75,12 @@ public sealed class LeadFile
                 : $"cannot read {path}: {exception.Message}");
         }
 
+        return Read(bytes, path);
+    }
+
+    /// <summary>Reads a file already in memory, called <paramref name="name"/> in messages.</summary>
+    public static LeadFile Read(byte[] bytes, string name)
+    {
         var hasByteOrderMark = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble);
         string text;
         try
@@ -82,19 +89,19 @@ public sealed class LeadFile
         }
         catch (DecoderFallbackException)
         {
-            throw new LeadFileException($"{path} is not UTF-8 text: save it as \"CSV UTF-8\" and run again");
+            throw new LeadFileException($"{name} is not UTF-8 text: save it as \"CSV UTF-8\" and run again");
         }
 
         var delimiter = SniffDelimiter(text);
         var records = Parse(text, delimiter);
         if (records.Count == 0 || records[0].Fields.All(string.IsNullOrWhiteSpace))
         {
-            throw new LeadFileException($"{path} has no header row (it is empty)");
+            throw new LeadFileException($"{name} has no header row (it is empty)");
         }
 
         var headers = records[0].Fields.Select(h => h.Trim()).ToList();
         var rows = records.Skip(1).ToList();
-        return new LeadFile(path, delimiter, hasByteOrderMark, headers, rows, SHA256.HashData(bytes));
+        return new LeadFile(name, delimiter, hasByteOrderMark, headers, rows, SHA256.HashData(bytes));
     }
 
     /// <summary>The candidate found most often in the header line, outside quotes; a comma when none is.</summary>

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace PeopleEnrich.Client;
+namespace PeopleEnrich.Spreadsheets;
 
 /// <summary>A row that can be sent: the person as the API takes it.</summary>
 public sealed record Lead(LeadRow Row, string FirstName, string LastName, string Domain, string? Company, string? LinkedInUrl);
@@ -80,6 +80,9 @@ public static partial class Leads
 
         return string.Join(", ", reasons);
     }
+
+    /// <summary>A row's value of <paramref name="field"/> as it would be sent (its first non-blank column), or null.</summary>
+    public static string? Value(LeadRow row, LeadColumns columns, LeadField field) => FirstValue(row, columns.Of(field));
 
     /// <summary>The first non-blank value among <paramref name="columns"/>, as the API takes it: control characters and runs of spaces made one space.</summary>
     private static string? FirstValue(LeadRow row, IReadOnlyList<int> columns) =>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PeopleEnrich.Client;
+namespace PeopleEnrich.Spreadsheets;
 
 /// <summary>What a column of a lead file holds, as far as enrichment is concerned.</summary>
 public enum LeadField
@@ -66,6 +66,23 @@ public sealed class LeadColumns
 
         return new LeadColumns(headers, columns);
     }
+
+    /// <summary>
+    /// The columns a person chose (the console's selects): each field's columns, best first, by position in
+    /// <paramref name="headers"/>; a field left out has none. Positions outside the header are an error.
+    /// </summary>
+    public static LeadColumns Chosen(IReadOnlyList<string> headers, IReadOnlyDictionary<LeadField, IReadOnlyList<int>> chosen)
+    {
+        if (chosen.Values.SelectMany(c => c).Any(i => i < 0 || i >= headers.Count))
+        {
+            throw new ArgumentOutOfRangeException(nameof(chosen), $"the file has {headers.Count} columns");
+        }
+
+        return new LeadColumns(headers, chosen.Where(c => c.Value.Count > 0).ToDictionary(c => c.Key, c => (IReadOnlyList<int>)c.Value.Distinct().ToList()));
+    }
+
+    /// <summary>Every field with a column, and its columns best first.</summary>
+    public IReadOnlyDictionary<LeadField, IReadOnlyList<int>> Mapping => _columns;
 
     public static string Describe(LeadField field) => field switch
     {
