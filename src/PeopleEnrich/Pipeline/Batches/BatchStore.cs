@@ -60,7 +60,7 @@ public sealed class BatchStore(Database database, TimeProvider time)
     /// upload itself): the same reservation and rows as a POST's.
     /// </summary>
     public Task<SubmitResult> SubmitWithinAsync(DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, CancellationToken cancellationToken) =>
-        SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency: null, cancellationToken);
+        SubmitInTransactionAsync(connection, transaction, accountId, items, idempotency: null, webhookUrl: null, cancellationToken);
 
     private async Task<SubmitResult> SubmitInTransactionAsync(
         DbConnection connection, DbTransaction transaction, string accountId, IReadOnlyList<SubmittedItem> items, IdempotencyClaim? idempotency, string? webhookUrl,
