@@ -43,7 +43,7 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
         for (var slot = 0; slot < slots; slot++)
         {
             var now = Now;
-            var claimed = await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
+            var claimed = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO cluster_leases (name, slot, holder, member, until_at) VALUES (@name, @slot, @holder, @member, @until)
                 ON CONFLICT (name, slot) DO UPDATE SET holder = excluded.holder, member = excluded.member, until_at = excluded.until_at
                 WHERE cluster_leases.until_at <= @now
@@ -108,7 +108,7 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
 
     private async Task<int> DeleteAsync(string where, object parameters, CancellationToken cancellationToken)
     {
-        var released = await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+        var released = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             $"DELETE FROM cluster_leases WHERE {where}", parameters, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
         if (released > 0)
         {
@@ -134,7 +134,7 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
             return;
         }
 
-        var renewed = await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+        var renewed = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE cluster_leases SET until_at = @until WHERE holder = @holder",
             new { holder = Holder, until = Now + (long)options.Value.LeaseTtl.TotalMilliseconds }, transaction, cancellationToken: cancellationToken)),
             cancellationToken, durable: false);
@@ -154,7 +154,7 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
 
         try
         {
-            await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM cluster_leases WHERE name = @name AND slot = @slot AND holder = @holder",
                 new { name = lease.Name, slot = lease.Slot, holder = Holder }, transaction)), CancellationToken.None, durable: false);
         }
