@@ -43,7 +43,8 @@ internal static class Program
             var leaseDuration = TimeSpan.FromSeconds(parsed.GetValue(lease));
             var template = new ClusterDrillOptions
             {
-                Server = server.From(parsed) with { StopTimeout = TimeSpan.FromSeconds(30) },
+                // A start may take long on a busy machine; a run that gives up on one measures nothing.
+                Server = server.From(parsed) with { StopTimeout = TimeSpan.FromSeconds(30), StartTimeout = TimeSpan.FromMinutes(3) },
                 PostgresConnectionString = "",
                 Items = parsed.GetValue(items),
                 Batches = parsed.GetValue(batches),

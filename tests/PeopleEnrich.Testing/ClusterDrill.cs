@@ -213,18 +213,7 @@ public sealed partial class ClusterDrill
                 kills.Add(kill);
                 aftermath.Add(WatchAsync(db, kill, token));
                 dead[victim] = true;
-                var restart = RestartAsync(workers[victim], kill, options.RestartDelay, token);
-                restarts.Add(restart.ContinueWith(t =>
-                {
-                    // Its name is normally its previous life's; whatever it is, the next kill looks for what it holds under it.
-                    owners[victim] = OwnerLine().Match(t.Result).Groups["owner"].Value;
-                    if (TakenBackLine().Match(t.Result) is { Success: true } match)
-                    {
-                        Interlocked.Add(ref takenBack, long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture));
-                    }
-
-                    dead[victim] = false;
-                }, token, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default));
+                restarts.Add(RestartAndRecordAsync(victim, kill));
                 if (options.RestartDelay == TimeSpan.Zero)
                 {
                     await restarts[^1];
@@ -233,6 +222,20 @@ public sealed partial class ClusterDrill
 
             await WaitUntilAsync(async () => await CompletedAsync(db, token) == options.Items, token);
             var elapsed = clock.Elapsed;
+
+            async Task RestartAndRecordAsync(int victim, WorkerKill kill)
+            {
+                var line = await RestartAsync(workers[victim], kill, options, token);
+                // Its name is normally its previous life's; whatever it is, the next kill looks for what it holds under it.
+                owners[victim] = OwnerLine().Match(line).Groups["owner"].Value;
+                if (TakenBackLine().Match(line) is { Success: true } match)
+                {
+                    Interlocked.Add(ref takenBack, long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture));
+                }
+
+                dead[victim] = false;
+            }
+
             var after = await CostSnapshot.TakeAsync(db, api, workers, token);
             var cost = kills.Count == 0 ? await CostAsync(db, api, workers, before, after, options.IdleWindow, token) : null;
             await Task.WhenAll(restarts);
@@ -254,16 +257,16 @@ public sealed partial class ClusterDrill
         }
     }
 
-    /// <summary>Starts a killed worker again after <paramref name="delay"/>; the line it says its workers started with.</summary>
-    private static async Task<string> RestartAsync(ServerProcess worker, WorkerKill kill, TimeSpan delay, CancellationToken token)
+    /// <summary>Starts a killed worker again after the drill's restart delay; the line it says its workers started with.</summary>
+    private static async Task<string> RestartAsync(ServerProcess worker, WorkerKill kill, ClusterDrillOptions options, CancellationToken token)
     {
-        if (delay > TimeSpan.Zero)
+        if (options.RestartDelay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, token);
+            await Task.Delay(options.RestartDelay, token);
         }
 
         await worker.RestartAsync(token);
-        var line = await worker.WaitForLineAsync("Workers started as", cancellationToken: token);
+        var line = await worker.WaitForLineAsync("Workers started as", options.Server.StartTimeout, token);
         kill.RestartedAt = DateTimeOffset.UtcNow;
         return line;
     }
