@@ -202,14 +202,16 @@ public sealed partial class ClusterDrill
 
                 // A kill that takes nothing down tests nothing: a random one of the workers holding items at this moment
                 // (in a fast world an item is held for milliseconds, so a worker picked blindly often holds none).
-                var (victim, held) = await VictimAsync(db, owners, dead, random, token);
+                var (victim, _) = await VictimAsync(db, owners, dead, random, token);
                 if (victim < 0)
                 {
                     break; // every worker is dead, waiting to start again
                 }
 
+                var killedAt = DateTimeOffset.UtcNow;
                 await workers[victim].KillAsync();
-                var kill = new WorkerKill(DateTimeOffset.UtcNow, victim, owners[victim], held);
+                // What it held when it died: items it settled between the pick and the kill (seconds on a busy machine) are no orphans.
+                var kill = new WorkerKill(killedAt, victim, owners[victim], await HeldByAsync(db, owners[victim], token));
                 kills.Add(kill);
                 aftermath.Add(WatchAsync(db, kill, token));
                 dead[victim] = true;
