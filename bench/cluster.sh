@@ -32,9 +32,7 @@ run_cluster_bench() {
     echo "== building (Release)"
     dotnet build "$ROOT/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet
     dotnet build "$ROOT/bench/PeopleEnrich.ClusterBench/PeopleEnrich.ClusterBench.csproj" -c Release -nologo -v quiet
-    COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-    DIRTY="$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')"
-    echo "== server source: commit $COMMIT, $DIRTY uncommitted change(s) under src/; $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores"
+    describe_source "$ROOT"
 
     WORK="$(mktemp -d "${TMPDIR:-/tmp}/pe-cluster-bench.XXXXXX")"
     PID_FILE="$WORK/server.pids"
@@ -55,7 +53,7 @@ run_cluster_bench() {
     STATUS=$?
     set -e
     BENCH_PID=""
-    echo "== measured: server at commit $COMMIT, $DIRTY uncommitted change(s) under src/"
+    describe_measured
     exit "$STATUS"
 }
 

@@ -28,3 +28,20 @@ stop_leftover_servers() {
         fi
     done <"$pid_file"
 }
+
+# describe_source: sets COMMIT, DIRTY (uncommitted changes under src/) and SRC_STATE (a fingerprint of src/'s
+# differences from the commit, changed and new files, so that two runs of the same uncommitted source can be
+# told from two runs of different source; "clean" when there are none) and prints them with the date and cores.
+describe_source() {
+    local root=$1
+    COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    DIRTY="$(git -C "$root" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')"
+    SRC_STATE="$(cd "$root" && { git diff HEAD -- src; git ls-files --others --exclude-standard -z -- src | xargs -0 -r cat; } 2>/dev/null | sha256sum | cut -c1-12)"
+    [[ "$DIRTY" == 0 ]] && SRC_STATE="clean"
+    echo "== server source: commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE); $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
+}
+
+# describe_measured: the closing line, naming the source measured (set by describe_source).
+describe_measured() {
+    echo "== measured: server at commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE), built at the start of this run; load average at end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
+}

@@ -22,13 +22,7 @@ dotnet build "$ROOT/bench/PeopleEnrich.FinderBench/PeopleEnrich.FinderBench.cspr
 SERVER_OUT="$ROOT/src/PeopleEnrich/bin/Release/net10.0"
 BENCH_OUT="$ROOT/bench/PeopleEnrich.FinderBench/bin/Release/net10.0"
 
-COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-DIRTY="$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')"
-# The tree may hold uncommitted work: a fingerprint of src/'s differences from the commit (changed and
-# new files) tells two runs of the same source from two runs of different source.
-SRC_STATE="$(cd "$ROOT" && { git diff HEAD -- src; git ls-files --others --exclude-standard -z -- src | xargs -0 -r cat; } 2>/dev/null | sha256sum | cut -c1-12)"
-[[ "$DIRTY" == 0 ]] && SRC_STATE="clean"
-echo "== server source: commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE)"
+describe_source "$ROOT"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/pe-finder-bench.XXXXXX")"
 PID_FILE="$WORK/server.pids"
@@ -62,5 +56,5 @@ wait "$BENCH_PID"
 STATUS=$?
 set -e
 BENCH_PID=""
-echo "== measured: server at commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE), built at the start of this run"
+describe_measured
 exit "$STATUS"

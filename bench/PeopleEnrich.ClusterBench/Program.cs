@@ -31,9 +31,11 @@ internal static class Program
         var concurrency = BenchCommandLine.WholeNumber("--concurrency", "Workers:Concurrency of each worker process", 32, 1, 1000);
         var sessions = BenchCommandLine.WholeNumber("--max-sessions-per-host", "Smtp:MaxSessionsPerHost", 2, 1, 100);
         var lease = BenchCommandLine.WholeNumber("--lease-seconds", "Workers:LeaseDuration (the heartbeat is a third of it)", 30, 3, 3600);
+        var restartAfter = BenchCommandLine.WholeNumber("--restart-after-seconds", "How long a killed worker stays dead (chaos; beyond a lease, others take its items over)", 0, 0, 3600);
+        var idle = BenchCommandLine.WholeNumber("--idle-seconds", "After the run, seconds the idle processes are watched (scaling; twice: settle, measure)", 5, 0, 600);
         var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds one run may take", 900, 1, 86400);
         var root = BenchCommandLine.Root("PeopleEnrich cluster bench (chaos, scaling) on PostgreSQL", server,
-            scenario, postgres, workers, items, batches, kills, domains, replyDelay, concurrency, sessions, lease, timeout);
+            scenario, postgres, workers, items, batches, kills, domains, replyDelay, concurrency, sessions, lease, restartAfter, idle, timeout);
         root.SetAction(async (parsed, token) =>
         {
             var isChaos = parsed.GetValue(scenario) == "chaos";
@@ -41,11 +43,14 @@ internal static class Program
             var leaseDuration = TimeSpan.FromSeconds(parsed.GetValue(lease));
             var template = new ClusterDrillOptions
             {
-                Server = server.From(parsed) with { StopTimeout = TimeSpan.FromSeconds(30) },
+                // A start may take long on a busy machine; a run that gives up on one measures nothing.
+                Server = server.From(parsed) with { StopTimeout = TimeSpan.FromSeconds(30), StartTimeout = TimeSpan.FromMinutes(3) },
                 PostgresConnectionString = "",
                 Items = parsed.GetValue(items),
                 Batches = parsed.GetValue(batches),
                 Kills = isChaos ? parsed.GetValue(kills) : 0,
+                RestartDelay = TimeSpan.FromSeconds(parsed.GetValue(restartAfter)),
+                IdleWindow = isChaos ? TimeSpan.Zero : TimeSpan.FromSeconds(parsed.GetValue(idle)),
                 Domains = parsed.GetValue(domains),
                 ReplyDelayMs = parsed.GetValue(replyDelay),
                 Concurrency = parsed.GetValue(concurrency),
@@ -54,6 +59,7 @@ internal static class Program
                 Timeout = TimeSpan.FromSeconds(parsed.GetValue(timeout)),
                 Settings = new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = parsed.GetValue(sessions).ToString(CultureInfo.InvariantCulture) },
             };
+            Console.WriteLine($"== load average at start: {LoadAverage()}");
             Console.WriteLine($"== {parsed.GetValue(scenario)}: {template.Items} people at {template.Domains} domains in {template.Batches} batches, "
                 + $"{template.ReplyDelayMs} ms per SMTP reply, concurrency {template.Concurrency}, MaxSessionsPerHost {parsed.GetValue(sessions)}, "
                 + $"lease {leaseDuration.TotalSeconds:0} s, {Environment.ProcessorCount} cores");
@@ -66,14 +72,12 @@ internal static class Program
                 Print(report, parsed.GetValue(sessions));
             }
 
-            if (!isChaos && reports.Count > 1)
+            if (!isChaos)
             {
-                Console.WriteLine("== scaling over 1 worker process (target: 1.8x at 2, 3x at 4)");
-                foreach (var report in reports)
-                {
-                    Console.WriteLine($"   {report.Workers} worker(s): {report.ItemsPerSecond:0.0} items/s, {report.ItemsPerSecond / reports[0].ItemsPerSecond:0.00}x");
-                }
+                PrintScalingTable(reports, parsed.GetValue(sessions));
             }
+
+            Console.WriteLine($"== load average at end: {LoadAverage()}");
 
             var exact = reports.All(r => r.Completed == r.Items && r.ItemsSettledOnce == r.Items && r.SettleEntries == r.Items
                 && r.UsedCredits == r.ChargedInLedger && r.ChargedInLedger == r.FoundInResults && r.ReservedCredits == 0);
@@ -94,8 +98,61 @@ internal static class Program
             Console.WriteLine($"   kills {r.Kills.Count}, items held by the killed worker {r.KillToCompletion.Count} (per kill: {string.Join(' ', r.Kills.Select(k => k.Held.Count))})");
             Console.WriteLine($"   kill -> completion of the killed worker's items: median {r.MedianKillToCompletion.TotalSeconds:0.0} s, max {r.MaxKillToCompletion.TotalSeconds:0.0} s");
             Console.WriteLine($"   lease take-overs {r.Takeovers}; taken back at restart {r.TakenBackAtRestart}");
+            Console.WriteLine($"   kill -> restarted worker started again: {Spread(r.Kills.Where(k => k.RestartedAt is not null).Select(k => k.RestartedAt!.Value - k.At))}");
+            foreach (var (label, bySelf) in new[] { ("its restarted self", (bool?)true), ("another worker", false), ("unseen (claimed and settled between two looks)", null) })
+            {
+                var items = r.KilledItems.Where(k => k.ByRestartedSelf == bySelf).ToList();
+                if (items.Count > 0)
+                {
+                    Console.WriteLine($"   {items.Count} items claimed again by {label}: kill -> claimed {Spread(items.Where(k => k.ClaimedAgainAfter is not null).Select(k => k.ClaimedAgainAfter!.Value))}; kill -> completed {Spread(items.Select(k => k.CompletedAfter))}");
+                }
+            }
+        }
+
+        if (r.Cost is { } cost)
+        {
+            Console.WriteLine($"   CPU ms per item: workers {PerItem(cost.WorkersCpu, r)}, api {PerItem(cost.ApiCpu, r)}, PostgreSQL {(cost.PostgresCpu is { } pg ? PerItem(pg, r) : "n/a")}, world and drill {PerItem(cost.DrillCpu, r)}");
+            if (cost.PostgresTransactions is { } transactions)
+            {
+                Console.WriteLine($"   PostgreSQL transactions per item {transactions / r.Items:0.0}; idle: {cost.IdleWorkerCpuPerSecond * 1000:0.0} CPU ms/s per worker process, {cost.IdlePostgresTransactionsPerSecond:0.0} transactions/s");
+            }
         }
     }
+
+    private static string PerItem(TimeSpan cpu, ClusterDrillReport r) => (cpu.TotalMilliseconds / r.Items).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Spread(IEnumerable<TimeSpan> values)
+    {
+        var list = values.ToList();
+        return list.Count == 0 ? "none"
+            : $"median {ClusterDrillReport.Median(list).TotalSeconds:0.0} s, min {list.Min().TotalSeconds:0.0} s, max {list.Max().TotalSeconds:0.0} s ({list.Count})";
+    }
+
+    /// <summary>The figures of each configuration side by side, as a Markdown table for the README.</summary>
+    private static void PrintScalingTable(List<ClusterDrillReport> reports, int maxSessions)
+    {
+        Console.WriteLine();
+        Console.WriteLine("== summary (Markdown)");
+        Console.WriteLine("| worker processes | wall time | items/s | over 1 worker | CPU ms/item: workers | api | PostgreSQL | world | PG transactions/item | idle worker CPU ms/s | idle PG transactions/s | most sessions at one host (limit " + maxSessions + ") |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in reports)
+        {
+            var cost = r.Cost;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Workers} | {r.Elapsed.TotalSeconds:0.0} s | {r.ItemsPerSecond:0.0} | {r.ItemsPerSecond / reports[0].ItemsPerSecond:0.00}× | "
+                + $"{(cost is null ? "" : PerItem(cost.WorkersCpu, r))} | {(cost is null ? "" : PerItem(cost.ApiCpu, r))} | "
+                + $"{(cost?.PostgresCpu is { } pg ? PerItem(pg, r) : "n/a")} | {(cost is null ? "" : PerItem(cost.DrillCpu, r))} | "
+                + $"{(cost?.PostgresTransactions is { } t ? (t / r.Items).ToString("0.0", CultureInfo.InvariantCulture) : "")} | "
+                + $"{(cost?.IdleWorkerCpuPerSecond is { } c ? (c * 1000).ToString("0.0", CultureInfo.InvariantCulture) : "")} | "
+                + $"{(cost?.IdlePostgresTransactionsPerSecond is { } i ? i.ToString("0.0", CultureInfo.InvariantCulture) : "")} | "
+                + $"{r.PeakSessions.Sessions}: {(r.PeakSessions.Sessions <= maxSessions ? "held" : "EXCEEDED")} |"));
+        }
+
+        Console.WriteLine("(CPU: user + system seconds from the first submission to the last completion, over the items; \"world\" is the bench's process, the simulated world and the drill.)");
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>A fresh database per run, so that no run inherits another's domain knowledge or queue.</summary>
     private static async Task<string> CreateDatabaseAsync(string server, CancellationToken token)

@@ -27,6 +27,15 @@ public sealed record ClusterDrillOptions
     /// <summary>How many times a random worker is killed with SIGKILL (and started again) during the run.</summary>
     public int Kills { get; init; }
 
+    /// <summary>How long a killed worker stays dead before it starts again: beyond a lease, the other workers take its items over.</summary>
+    public TimeSpan RestartDelay { get; init; }
+
+    /// <summary>
+    /// After the last item: how long the processes are watched idle, with an empty queue (their CPU and the database's
+    /// transactions), twice: the first window lets the database's statistics catch up, the second is measured. Zero: not at all.
+    /// </summary>
+    public TimeSpan IdleWindow { get; init; }
+
     public int Domains { get; init; } = 30;
 
     /// <summary>The world's delay before every SMTP reply.</summary>
@@ -47,8 +56,42 @@ public sealed record ClusterDrillOptions
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 }
 
+/// <summary>An item a worker held when it was killed, and the attempt it was on.</summary>
+public sealed record HeldItem(string BatchId, long Idx, long Attempts);
+
 /// <summary>One SIGKILL: when, which worker, and the items it held at that moment.</summary>
-public sealed record WorkerKill(DateTimeOffset At, int Worker, string Owner, IReadOnlyList<(string BatchId, long Idx)> Held);
+public sealed record WorkerKill(DateTimeOffset At, int Worker, string Owner, IReadOnlyList<HeldItem> Held)
+{
+    /// <summary>When the worker's next life said its workers started.</summary>
+    public DateTimeOffset? RestartedAt { get; set; }
+}
+
+/// <summary>What became of one item a killed worker held: when it was claimed again and by whom, and when it completed.</summary>
+public sealed record KilledItem(WorkerKill Kill, HeldItem Item, TimeSpan? ClaimedAgainAfter, bool? ByRestartedSelf, TimeSpan CompletedAfter);
+
+/// <summary>CPU seconds and database transactions a run cost, and what the idle processes cost a second afterwards.</summary>
+public sealed record ClusterCost
+{
+    /// <summary>All worker processes together, from the first submission to the last completion.</summary>
+    public required TimeSpan WorkersCpu { get; init; }
+
+    public required TimeSpan ApiCpu { get; init; }
+
+    /// <summary>The PostgreSQL server (backends and its own processes); null when not readable.</summary>
+    public TimeSpan? PostgresCpu { get; init; }
+
+    /// <summary>The process running the drill: the simulated world, and the drill's own polling.</summary>
+    public required TimeSpan DrillCpu { get; init; }
+
+    /// <summary>Committed and rolled back transactions in the run's database, the drill's own queries left out; null without an idle window.</summary>
+    public double? PostgresTransactions { get; init; }
+
+    /// <summary>CPU seconds a second of one idle worker process (an empty queue: claim polling, heartbeats); null without an idle window.</summary>
+    public double? IdleWorkerCpuPerSecond { get; init; }
+
+    /// <summary>Database transactions a second while every process is idle; null without an idle window.</summary>
+    public double? IdlePostgresTransactionsPerSecond { get; init; }
+}
 
 /// <summary>What a drill measured, read from the shared database and the API after the last item completed.</summary>
 public sealed record ClusterDrillReport
@@ -71,6 +114,12 @@ public sealed record ClusterDrillReport
     /// <summary>For each item a killed worker held: from its kill to the item's completion.</summary>
     public required IReadOnlyList<TimeSpan> KillToCompletion { get; init; }
 
+    /// <summary>Each item a killed worker held: when it was claimed again, by whom, and when it completed.</summary>
+    public required IReadOnlyList<KilledItem> KilledItems { get; init; }
+
+    /// <summary>What the run cost in CPU and database transactions; null when workers were killed (a killed process's CPU is lost).</summary>
+    public ClusterCost? Cost { get; init; }
+
     /// <summary>The most sessions any mail host of the world had open at once, and that host.</summary>
     public required (string Host, int Sessions) PeakSessions { get; init; }
 
@@ -78,14 +127,13 @@ public sealed record ClusterDrillReport
 
     public TimeSpan MaxKillToCompletion => KillToCompletion.DefaultIfEmpty().Max();
 
-    public TimeSpan MedianKillToCompletion
+    public TimeSpan MedianKillToCompletion => Median(KillToCompletion);
+
+    public static TimeSpan Median(IEnumerable<TimeSpan> values)
     {
-        get
-        {
-            var sorted = KillToCompletion.Order().ToArray();
-            return sorted.Length == 0 ? TimeSpan.Zero
-                : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        }
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? TimeSpan.Zero
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }
 
@@ -108,7 +156,8 @@ public sealed partial class ClusterDrill
         var random = new Random(options.Seed);
         var people = People(options);
         await using var world = await World.StartAsync(Describe(options, people));
-        await using var db = NpgsqlDataSource.Create(options.PostgresConnectionString);
+        await using var source = NpgsqlDataSource.Create(options.PostgresConnectionString);
+        var db = new DrillDatabase(source);
         var settings = Settings(options, world);
 
         var servers = new List<ServerProcess>();
@@ -127,6 +176,7 @@ public sealed partial class ClusterDrill
 
             using var http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(120) };
             http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", Key);
+            var before = await CostSnapshot.TakeAsync(db, api, workers, token);
             var clock = Stopwatch.StartNew();
             var requestIds = new List<string>();
             foreach (var batch in people.Chunk((people.Count + options.Batches - 1) / options.Batches))
@@ -135,6 +185,9 @@ public sealed partial class ClusterDrill
             }
 
             var kills = new List<WorkerKill>();
+            var aftermath = new List<Task<Dictionary<HeldItem, (TimeSpan After, bool? BySelf)>>>();
+            var restarts = new List<Task>();
+            var dead = new bool[workers.Length];
             var takenBack = 0L;
             for (var k = 0; k < options.Kills; k++)
             {
@@ -149,28 +202,53 @@ public sealed partial class ClusterDrill
 
                 // A kill that takes nothing down tests nothing: a random one of the workers holding items at this moment
                 // (in a fast world an item is held for milliseconds, so a worker picked blindly often holds none).
-                var (victim, held) = await VictimAsync(db, owners, random, token);
-                await workers[victim].KillAsync();
-                kills.Add(new WorkerKill(DateTimeOffset.UtcNow, victim, owners[victim], held));
-                await workers[victim].RestartAsync(token);
-                var startLine = await workers[victim].WaitForLineAsync("Workers started as", cancellationToken: token);
-                // Its name is normally its previous life's; whatever it is, the next kill looks for what it holds under it.
-                owners[victim] = OwnerLine().Match(startLine).Groups["owner"].Value;
-                if (TakenBackLine().Match(startLine) is { Success: true } match)
+                var (victim, _) = await VictimAsync(db, owners, dead, random, token);
+                if (victim < 0)
                 {
-                    takenBack += long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture);
+                    break; // every worker is dead, waiting to start again
+                }
+
+                var killedAt = DateTimeOffset.UtcNow;
+                await workers[victim].KillAsync();
+                // What it held when it died: items it settled between the pick and the kill (seconds on a busy machine) are no orphans.
+                var kill = new WorkerKill(killedAt, victim, owners[victim], await HeldByAsync(db, owners[victim], token));
+                kills.Add(kill);
+                aftermath.Add(WatchAsync(db, kill, token));
+                dead[victim] = true;
+                restarts.Add(RestartAndRecordAsync(victim, kill));
+                if (options.RestartDelay == TimeSpan.Zero)
+                {
+                    await restarts[^1];
                 }
             }
 
             await WaitUntilAsync(async () => await CompletedAsync(db, token) == options.Items, token);
             var elapsed = clock.Elapsed;
+
+            async Task RestartAndRecordAsync(int victim, WorkerKill kill)
+            {
+                var line = await RestartAsync(workers[victim], kill, options, token);
+                // Its name is normally its previous life's; whatever it is, the next kill looks for what it holds under it.
+                owners[victim] = OwnerLine().Match(line).Groups["owner"].Value;
+                if (TakenBackLine().Match(line) is { Success: true } match)
+                {
+                    Interlocked.Add(ref takenBack, long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture));
+                }
+
+                dead[victim] = false;
+            }
+
+            var after = await CostSnapshot.TakeAsync(db, api, workers, token);
+            var cost = kills.Count == 0 ? await CostAsync(db, api, workers, before, after, options.IdleWindow, token) : null;
+            await Task.WhenAll(restarts);
+            var claimedAgain = (await Task.WhenAll(aftermath)).ToList();
             var found = 0L;
             foreach (var requestId in requestIds)
             {
                 found += FoundIn(await BatchAsync(http, requestId, token));
             }
 
-            return await ReportAsync(db, options, world, elapsed, kills, takenBack, found, token);
+            return await ReportAsync(db, options, world, elapsed, kills, claimedAgain, takenBack, found, cost, token);
         }
         finally
         {
@@ -178,6 +256,125 @@ public sealed partial class ClusterDrill
             {
                 await server.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>Starts a killed worker again after the drill's restart delay; the line it says its workers started with.</summary>
+    private static async Task<string> RestartAsync(ServerProcess worker, WorkerKill kill, ClusterDrillOptions options, CancellationToken token)
+    {
+        if (options.RestartDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(options.RestartDelay, token);
+        }
+
+        await worker.RestartAsync(token);
+        var line = await worker.WaitForLineAsync("Workers started as", options.Server.StartTimeout, token);
+        kill.RestartedAt = DateTimeOffset.UtcNow;
+        return line;
+    }
+
+    /// <summary>
+    /// Watches the items a killed worker held until each is claimed again (its attempt counter moves on) or completed:
+    /// when, and whether by the worker's next life (its own name on the lease) or by another worker.
+    /// </summary>
+    private static async Task<Dictionary<HeldItem, (TimeSpan After, bool? BySelf)>> WatchAsync(DrillDatabase db, WorkerKill kill, CancellationToken token)
+    {
+        var seen = new Dictionary<HeldItem, (TimeSpan, bool?)>();
+        var batches = kill.Held.Select(h => h.BatchId).Distinct().ToArray();
+        while (seen.Count < kill.Held.Count)
+        {
+            await using (var command = db.Command("SELECT batch_id, idx, attempts, lease_owner, completed_at FROM items WHERE batch_id = ANY($1)"))
+            {
+                command.Parameters.AddWithValue(batches);
+                await using var reader = await command.ExecuteReaderAsync(token);
+                var rows = new Dictionary<(string, long), (long Attempts, string? Owner, bool Completed)>();
+                while (await reader.ReadAsync(token))
+                {
+                    rows[(reader.GetString(0), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture))] =
+                        (Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture), reader.IsDBNull(3) ? null : reader.GetString(3), !reader.IsDBNull(4));
+                }
+
+                var now = DateTimeOffset.UtcNow - kill.At;
+                foreach (var item in kill.Held.Where(h => !seen.ContainsKey(h)))
+                {
+                    var row = rows[(item.BatchId, item.Idx)];
+                    if (row.Attempts > item.Attempts && row.Owner is { } owner)
+                    {
+                        seen[item] = (now, owner == kill.Owner);
+                    }
+                    else if (row.Completed || row.Attempts > item.Attempts)
+                    {
+                        seen[item] = (now, null); // claimed and settled between two looks: by whom is not known
+                    }
+                }
+            }
+
+            await Task.Delay(100, token);
+        }
+
+        return seen;
+    }
+
+    /// <summary>The run's cost from the snapshots around it; then, with an idle window, what the idle processes cost.</summary>
+    private static async Task<ClusterCost> CostAsync(
+        DrillDatabase db, ServerProcess api, ServerProcess[] workers, CostSnapshot before, CostSnapshot after, TimeSpan idleWindow, CancellationToken token)
+    {
+        var cost = new ClusterCost
+        {
+            WorkersCpu = after.Workers - before.Workers,
+            ApiCpu = after.Api - before.Api,
+            PostgresCpu = after.Postgres - before.Postgres,
+            DrillCpu = after.Drill - before.Drill,
+        };
+        if (idleWindow <= TimeSpan.Zero)
+        {
+            return cost;
+        }
+
+        // The database's statistics lag a little behind its transactions: the first window lets them catch up.
+        await Task.Delay(idleWindow, token);
+        var settled = await CostSnapshot.TakeAsync(db, api, workers, token);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(idleWindow, token);
+        var idle = await CostSnapshot.TakeAsync(db, api, workers, token);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var idleTransactions = (idle.Transactions - settled.Transactions) / seconds;
+        return cost with
+        {
+            PostgresTransactions = settled.Transactions - before.Transactions - idleTransactions * (settled.At - after.At).TotalSeconds,
+            IdleWorkerCpuPerSecond = (idle.Workers - settled.Workers).TotalSeconds / seconds / workers.Length,
+            IdlePostgresTransactionsPerSecond = idleTransactions,
+        };
+    }
+
+    /// <summary>CPU so far of each part, and the run's database's transactions so far (the drill's own queries left out).</summary>
+    private sealed record CostSnapshot(DateTimeOffset At, TimeSpan Api, TimeSpan Workers, TimeSpan? Postgres, TimeSpan Drill, double Transactions)
+    {
+        public static async Task<CostSnapshot> TakeAsync(DrillDatabase db, ServerProcess api, ServerProcess[] workers, CancellationToken token)
+        {
+            var transactions = await ScalarAsync(db, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()", token);
+            using var self = Process.GetCurrentProcess();
+            return new CostSnapshot(
+                DateTimeOffset.UtcNow,
+                CpuTime.Of(api.Pid) ?? TimeSpan.Zero,
+                workers.Aggregate(TimeSpan.Zero, (sum, worker) => sum + (CpuTime.Of(worker.Pid) ?? TimeSpan.Zero)),
+                CpuTime.OfPostgres(new NpgsqlConnectionStringBuilder(db.ConnectionString).Port),
+                self.TotalProcessorTime,
+                transactions - Interlocked.Read(ref db.Queries));
+        }
+    }
+
+    /// <summary>The drill's own connection to the run's database, counting its queries (each one transaction) to leave them out of the run's.</summary>
+    private sealed class DrillDatabase(NpgsqlDataSource source)
+    {
+        public long Queries;
+
+        public string ConnectionString => source.ConnectionString;
+
+        public NpgsqlCommand Command(string sql)
+        {
+            Interlocked.Increment(ref Queries);
+            return source.CreateCommand(sql);
         }
     }
 
@@ -268,32 +465,41 @@ public sealed partial class ClusterDrill
     private static long FoundIn(JsonNode batch) =>
         batch["results"]!.AsArray().Count(r => r?["emails"] is JsonArray emails && emails.Any(e => e?["status"]?.GetValue<string>() == "DELIVERABLE"));
 
-    private static async Task<long> CompletedAsync(NpgsqlDataSource db, CancellationToken token) =>
+    private static async Task<long> CompletedAsync(DrillDatabase db, CancellationToken token) =>
         await ScalarAsync(db, "SELECT COUNT(*) FROM items WHERE completed_at IS NOT NULL", token);
 
-    private static async Task<List<(string BatchId, long Idx)>> HeldByAsync(NpgsqlDataSource db, string owner, CancellationToken token)
+    private static async Task<List<HeldItem>> HeldByAsync(DrillDatabase db, string owner, CancellationToken token)
     {
-        await using var command = db.CreateCommand("SELECT batch_id, idx FROM items WHERE status = 'PROCESSING' AND lease_owner = $1");
+        await using var command = db.Command("SELECT batch_id, idx, attempts FROM items WHERE status = 'PROCESSING' AND lease_owner = $1");
         command.Parameters.AddWithValue(owner);
         await using var reader = await command.ExecuteReaderAsync(token);
-        var held = new List<(string, long)>();
+        var held = new List<HeldItem>();
         while (await reader.ReadAsync(token))
         {
-            held.Add((reader.GetString(0), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture)));
+            held.Add(new HeldItem(reader.GetString(0), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture)));
         }
 
         return held;
     }
 
-    /// <summary>A random worker among those that hold items (any worker if none does within 10 s), and what it holds.</summary>
-    private static async Task<(int Worker, List<(string BatchId, long Idx)> Held)> VictimAsync(
-        NpgsqlDataSource db, string[] owners, Random random, CancellationToken token)
+    /// <summary>
+    /// A random living worker among those that hold items (any living worker if none does within 10 s), and what it
+    /// holds; -1 when all are dead.
+    /// </summary>
+    private static async Task<(int Worker, List<HeldItem> Held)> VictimAsync(
+        DrillDatabase db, string[] owners, bool[] dead, Random random, CancellationToken token)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var holding = new List<(int, List<(string, long)>)>();
-            for (var i = 0; i < owners.Length; i++)
+            var living = Enumerable.Range(0, owners.Length).Where(i => !dead[i]).ToList();
+            if (living.Count == 0)
+            {
+                return (-1, []);
+            }
+
+            var holding = new List<(int, List<HeldItem>)>();
+            foreach (var i in living)
             {
                 if (await HeldByAsync(db, owners[i], token) is { Count: > 0 } held)
                 {
@@ -308,16 +514,16 @@ public sealed partial class ClusterDrill
 
             if (DateTime.UtcNow >= deadline)
             {
-                return (random.Next(owners.Length), []);
+                return (living[random.Next(living.Count)], []);
             }
 
             await Task.Delay(20, token);
         }
     }
 
-    private static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql, CancellationToken token)
+    private static async Task<long> ScalarAsync(DrillDatabase db, string sql, CancellationToken token)
     {
-        await using var command = db.CreateCommand(sql);
+        await using var command = db.Command(sql);
         return Convert.ToInt64(await command.ExecuteScalarAsync(token) is { } value and not DBNull ? value : 0L, CultureInfo.InvariantCulture);
     }
 
@@ -331,18 +537,20 @@ public sealed partial class ClusterDrill
     }
 
     private static async Task<ClusterDrillReport> ReportAsync(
-        NpgsqlDataSource db, ClusterDrillOptions options, World world, TimeSpan elapsed, List<WorkerKill> kills, long takenBack, long found, CancellationToken token)
+        DrillDatabase db, ClusterDrillOptions options, World world, TimeSpan elapsed, List<WorkerKill> kills,
+        List<Dictionary<HeldItem, (TimeSpan After, bool? BySelf)>> claimedAgain, long takenBack, long found, ClusterCost? cost, CancellationToken token)
     {
-        var killToCompletion = new List<TimeSpan>();
-        foreach (var kill in kills)
+        var killedItems = new List<KilledItem>();
+        foreach (var (kill, claims) in kills.Zip(claimedAgain))
         {
-            foreach (var (batchId, idx) in kill.Held)
+            foreach (var item in kill.Held)
             {
-                await using var command = db.CreateCommand("SELECT completed_at FROM items WHERE batch_id = $1 AND idx = $2");
-                command.Parameters.AddWithValue(batchId);
-                command.Parameters.AddWithValue((int)idx);
+                await using var command = db.Command("SELECT completed_at FROM items WHERE batch_id = $1 AND idx = $2");
+                command.Parameters.AddWithValue(item.BatchId);
+                command.Parameters.AddWithValue((int)item.Idx);
                 var completedAt = Convert.ToInt64(await command.ExecuteScalarAsync(token), CultureInfo.InvariantCulture);
-                killToCompletion.Add(DateTimeOffset.FromUnixTimeMilliseconds(completedAt) - kill.At);
+                var claim = claims.TryGetValue(item, out var seen) ? seen : ((TimeSpan?)null, (bool?)null);
+                killedItems.Add(new KilledItem(kill, item, claim.Item1, claim.Item2, DateTimeOffset.FromUnixTimeMilliseconds(completedAt) - kill.At));
             }
         }
 
@@ -363,7 +571,9 @@ public sealed partial class ClusterDrill
             Takeovers = await ScalarAsync(db, "SELECT SUM(takeovers) FROM items", token),
             TakenBackAtRestart = takenBack,
             Kills = kills,
-            KillToCompletion = killToCompletion,
+            KillToCompletion = [.. killedItems.Select(k => k.CompletedAfter)],
+            KilledItems = killedItems,
+            Cost = cost,
             PeakSessions = peak,
         };
     }

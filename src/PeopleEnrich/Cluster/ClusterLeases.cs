@@ -9,13 +9,16 @@ namespace PeopleEnrich.Cluster;
 /// Claims on numbered slots of a named limit ("at most 2 sessions at mx.acme.com": slots 0 and 1), shared by every
 /// process on the database: a row per slot with its holder and an expiry that the holder's heartbeat
 /// (<see cref="ClusterHeartbeat"/>) moves on while it lives. A process that dies (SIGKILL, a lost machine) stops
-/// renewing, and its claims free themselves within <see cref="ClusterOptions.LeaseTtl"/>.
+/// renewing, and its claims free themselves within <see cref="ClusterOptions.LeaseTtl"/>, or sooner: when it starts
+/// again under its lasting name (<see cref="JoinAsAsync"/>), or when another process takes over its items
+/// (<see cref="ReleaseClaimsOfDeadAsync"/>).
 /// </summary>
 /// <remarks>
 /// Rows rather than PostgreSQL advisory locks: one code path on both databases, no pooled connection held per
 /// claim (a session-level advisory lock lives on its connection, and Npgsql's pool resets connections it reuses),
 /// and an operator can see who holds what (<c>SELECT * FROM cluster_leases</c>). The price is that a dead
-/// process's claims wait out the TTL instead of freeing at once, which errs on the polite side.
+/// process's claims would wait out the TTL instead of freeing at once; the member name on each claim is what lets
+/// a restart, or the take-over of the dead process's items, release them early.
 /// </remarks>
 public sealed class ClusterLeases(Database database, TimeProvider time, IOptions<ClusterOptions> options, ILogger<ClusterLeases> logger)
 {
@@ -27,6 +30,9 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
     /// <summary>This process's life: a restart is a new holder, and the old life's claims run out.</summary>
     public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
+    /// <summary>The process's lasting name (its workers' name, the same across restarts) once its workers started; null before, and in a process that runs none.</summary>
+    public string? Member { get; private set; }
+
     public int HeldCount => _held.Count;
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -37,11 +43,11 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
         for (var slot = 0; slot < slots; slot++)
         {
             var now = Now;
-            var claimed = await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO cluster_leases (name, slot, holder, until_at) VALUES (@name, @slot, @holder, @until)
-                ON CONFLICT (name, slot) DO UPDATE SET holder = excluded.holder, until_at = excluded.until_at
+            var claimed = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO cluster_leases (name, slot, holder, member, until_at) VALUES (@name, @slot, @holder, @member, @until)
+                ON CONFLICT (name, slot) DO UPDATE SET holder = excluded.holder, member = excluded.member, until_at = excluded.until_at
                 WHERE cluster_leases.until_at <= @now
-                """, new { name, slot, holder = Holder, until = now + (long)options.Value.LeaseTtl.TotalMilliseconds, now },
+                """, new { name, slot, holder = Holder, member = Member, until = now + (long)options.Value.LeaseTtl.TotalMilliseconds, now },
                 transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
             if (claimed == 1)
             {
@@ -78,6 +84,47 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
         return null;
     }
 
+    /// <summary>
+    /// From now on this process's claims carry <paramref name="member"/>, and the claims a previous life of that member
+    /// left behind (SIGKILL, OOM, power) are released now, however long their TTL: that life is over (a member name is
+    /// held by one living process at a time), and the items it held, taken back at once, would otherwise wait for
+    /// their domains' lanes and hosts' session slots until the claims ran out. Called once, before the first claim.
+    /// </summary>
+    public async Task<int> JoinAsAsync(string member, CancellationToken cancellationToken)
+    {
+        Member = member;
+        return await DeleteAsync("member = @member AND holder <> @holder", new { member, holder = Holder }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Releases the claims of <paramref name="member"/>, whose items' leases ran out and were just taken over, if its
+    /// claims missed their renewals too (not renewed for half a TTL, where a living process renews every third): it is
+    /// dead, and its claims would make its items, now in other hands, and everyone's at its domains wait out the TTL.
+    /// A member that lives keeps its claims; so does one that started again meanwhile (its new life renews them).
+    /// </summary>
+    public Task<int> ReleaseClaimsOfDeadAsync(string member, CancellationToken cancellationToken) =>
+        DeleteAsync("member = @member AND holder <> @holder AND until_at < @stale",
+            new { member, holder = Holder, stale = Now + (long)(options.Value.LeaseTtl / 2).TotalMilliseconds }, cancellationToken);
+
+    private async Task<int> DeleteAsync(string where, object parameters, CancellationToken cancellationToken)
+    {
+        var released = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            $"DELETE FROM cluster_leases WHERE {where}", parameters, transaction, cancellationToken: cancellationToken)), cancellationToken, durable: false);
+        if (released > 0)
+        {
+            // Which names were freed is not known here: every waiter in this process looks again.
+            foreach (var name in _released.Keys)
+            {
+                if (_released.TryRemove(name, out var waiters))
+                {
+                    waiters.TrySetResult();
+                }
+            }
+        }
+
+        return released;
+    }
+
     /// <summary>Moves on the expiry of every claim this process holds; called by the heartbeat.</summary>
     public async Task RenewAsync(CancellationToken cancellationToken)
     {
@@ -87,7 +134,7 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
             return;
         }
 
-        var renewed = await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+        var renewed = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE cluster_leases SET until_at = @until WHERE holder = @holder",
             new { holder = Holder, until = Now + (long)options.Value.LeaseTtl.TotalMilliseconds }, transaction, cancellationToken: cancellationToken)),
             cancellationToken, durable: false);
@@ -107,7 +154,7 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
 
         try
         {
-            await database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            await database.WriteOnceAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM cluster_leases WHERE name = @name AND slot = @slot AND holder = @holder",
                 new { name = lease.Name, slot = lease.Slot, holder = Holder }, transaction)), CancellationToken.None, durable: false);
         }

@@ -27,7 +27,7 @@ public sealed class ClusterPacer(Database database, TimeProvider time)
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var step = Step(interval);
         var early = (Math.Max(1, burst) - 1) * step;
-        var next = await database.InTransactionAsync((connection, transaction) => connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+        var next = await database.WriteOnceAsync((connection, transaction) => connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             INSERT INTO cluster_pacing (name, next_at) VALUES (@name, @now + @step)
             ON CONFLICT (name) DO UPDATE SET next_at = CASE WHEN cluster_pacing.next_at > @now THEN cluster_pacing.next_at ELSE @now END + @step
             WHERE cluster_pacing.next_at - @early - @now <= @horizon

@@ -75,6 +75,52 @@ public abstract class ClusterPrimitiveTests<TProvider> : IAsyncLifetime where TP
     }
 
     [Fact]
+    public async Task A_process_started_again_under_its_name_releases_its_previous_life_s_claims_at_once_and_nobody_else_s()
+    {
+        var (previousLife, other) = (Leases(), Leases());
+        await previousLife.JoinAsAsync("worker-a", CancellationToken.None);
+        await other.JoinAsAsync("worker-b", CancellationToken.None);
+        Assert.NotNull(await previousLife.TryAcquireAsync("smtp-domain:acme.test", 1, CancellationToken.None));
+        Assert.NotNull(await previousLife.TryAcquireAsync("smtp-host:mx.acme.test", 2, CancellationToken.None));
+        Assert.NotNull(await other.TryAcquireAsync("smtp-domain:other.test", 1, CancellationToken.None));
+
+        // The previous life dies; the next starts a second later, long before the dead one's claims would run out.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var nextLife = Leases();
+        Assert.Equal(2, await nextLife.JoinAsAsync("worker-a", CancellationToken.None));
+
+        Assert.NotNull(await nextLife.TryAcquireAsync("smtp-domain:acme.test", 1, CancellationToken.None));
+        Assert.Null(await nextLife.TryAcquireAsync("smtp-domain:other.test", 1, CancellationToken.None));
+        // Its own new claims carry the name, and a later life releases those.
+        Assert.Equal(1, await Leases().JoinAsAsync("worker-a", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Taking_over_a_dead_member_s_items_releases_its_claims_but_a_living_member_keeps_its_own()
+    {
+        var (dead, living, taker) = (Leases(), Leases(), Leases());
+        await dead.JoinAsAsync("worker-dead", CancellationToken.None);
+        await living.JoinAsAsync("worker-living", CancellationToken.None);
+        await taker.JoinAsAsync("worker-taker", CancellationToken.None);
+        Assert.NotNull(await dead.TryAcquireAsync("smtp-domain:dead.test", 1, CancellationToken.None));
+        Assert.NotNull(await living.TryAcquireAsync("smtp-domain:living.test", 1, CancellationToken.None));
+        // Just claimed: its holder may well live, whatever became of its items.
+        Assert.Equal(0, await taker.ReleaseClaimsOfDeadAsync("worker-dead", CancellationToken.None));
+
+        // Two heartbeats of the living process; the dead one renews nothing, and its claims are not yet out.
+        for (var beat = 0; beat < 2; beat++)
+        {
+            _clock.Advance(Ttl / 3);
+            await living.RenewAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(1, await taker.ReleaseClaimsOfDeadAsync("worker-dead", CancellationToken.None));
+        Assert.Equal(0, await taker.ReleaseClaimsOfDeadAsync("worker-living", CancellationToken.None));
+        Assert.NotNull(await taker.TryAcquireAsync("smtp-domain:dead.test", 1, CancellationToken.None));
+        Assert.Null(await taker.TryAcquireAsync("smtp-domain:living.test", 1, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Processes_claiming_at_once_get_no_more_slots_than_there_are()
     {
         var processes = new[] { Leases(), Leases(), Leases() };

@@ -70,6 +70,49 @@ public abstract partial class RecoveryTests<TProvider> where TProvider : IDataba
         Assert.Equal(0, await ScalarAsync(data, "SELECT SUM(takeovers) FROM items"));
     }
 
+    [Fact]
+    public async Task A_restarted_worker_releases_its_previous_life_s_shared_claims_at_start_so_its_items_wait_for_no_claim_TTL()
+    {
+        await using var world = await World.StartAsync(SlowWorld);
+        await using var database = await TestDatabase.CreateAsync(TProvider.Name);
+        await using var data = Open(database);
+        // Item leases and shared claims that outlast the test: only the restart itself can free them.
+        var longLeases = new Dictionary<string, string?>
+        {
+            ["Cluster:LeaseTtl"] = "00:30:00",
+            ["Workers:LeaseDuration"] = "00:30:00",
+            ["Workers:HeartbeatInterval"] = "00:01:00",
+        };
+        await using var server = await StartServerAsync(database, world, longLeases);
+        using var http = Client(server.Url);
+        var requestId = await SubmitAsync(http);
+        var owner = await OwnerOfAsync(server);
+        await WaitUntilHeldAsync(data, owner);
+        var claimsOfMember = $"SELECT holder FROM cluster_leases WHERE member = '{owner}'";
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while ((await DatabaseDump.RowsAsync(data, claimsOfMember)).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{owner} never held a session slot or a domain's lane");
+            await Task.Delay(20);
+        }
+
+        await server.KillAsync();
+        var previousLife = (await DatabaseDump.RowsAsync(data, claimsOfMember)).Select(row => (string)row["holder"]!).ToHashSet();
+        Assert.NotEmpty(previousLife); // the dead life's claims stay behind it: the precondition of this test
+
+        await server.RestartAsync();
+        var startLine = await server.WaitForLineAsync("Workers started as");
+
+        Assert.Equal(owner, OwnerLine().Match(startLine).Groups["owner"].Value);
+        var left = (await DatabaseDump.RowsAsync(data, "SELECT holder FROM cluster_leases")).Select(row => (string)row["holder"]!);
+        Assert.DoesNotContain(left, previousLife.Contains);
+        Assert.Matches(@"[1-9]\d* of its shared claims released", startLine);
+        using var again = Client(server.Url);
+        // Every item completes, those the dead life held included, while their old claims would have held for 30 minutes.
+        await AssertAllFoundOnceAsync(again, data, requestId);
+        Assert.True(await ScalarAsync(data, "SELECT MAX(attempts) FROM items") >= 2, "no item of the dead life was taken back");
+    }
+
     /// <summary>Several processes share PostgreSQL; SQLite is one process: run by <see cref="PostgresRecoveryTests"/> only.</summary>
     protected async Task Killed_worker_taken_over_by_the_other()
     {

@@ -69,7 +69,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
         var now = Now;
         var lockClause = database.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
         // previous_owner takes the old lease_owner (a SET reads the row as it was): set only when a lease ran out unsettled.
-        var claimed = await database.InTransactionAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
+        var claimed = await database.WriteOnceAsync<IReadOnlyList<ClaimedItem>>(async (connection, transaction) => (await connection.QueryAsync<ClaimedItem.Row>(new CommandDefinition($"""
             UPDATE items SET lease_owner = @owner, lease_until = @until, attempts = attempts + 1, previous_owner = lease_owner,
                              takeovers = takeovers + CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END
             WHERE (batch_id, idx) IN (
@@ -102,7 +102,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
             keys.Add($"(@b{i}, @i{i})");
         }
 
-        return database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition($"""
+        return database.WriteOnceAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition($"""
             UPDATE items SET lease_until = @until
             WHERE lease_owner = @owner AND status = 'PROCESSING' AND (batch_id, idx) IN ({string.Join(", ", keys)})
             """, parameters, transaction, cancellationToken: cancellationToken)),
@@ -114,7 +114,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// and the attempt its claim counted is handed back (stopping is not the item's failure).
     /// </summary>
     public Task<int> ReleaseHeldAsync(string owner, CancellationToken cancellationToken) =>
-        database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+        database.WriteOnceAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
             WHERE lease_owner = @owner AND status = 'PROCESSING' AND attempts > 0
             """, new { owner }, transaction, cancellationToken: cancellationToken)), cancellationToken);
@@ -125,7 +125,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// next claim counts the take-over, so an item that kills its worker every time is still FAILED in the end.
     /// </summary>
     public Task<int> ExpireLeasesOfAsync(string owner, CancellationToken cancellationToken) =>
-        database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+        database.WriteOnceAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_until = @expired WHERE lease_owner = @owner AND status = 'PROCESSING' AND lease_until > @expired
             """, new { owner, expired = Now - 1 }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 
@@ -179,7 +179,7 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// </summary>
     private async Task<bool> PutBackAsync(ClaimedItem item, string owner, string reason, TimeSpan retryAfter, PutOff kind, CancellationToken cancellationToken)
     {
-        var putBack = await database.InTransactionAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
+        var putBack = await database.WriteOnceAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE items SET lease_owner = NULL, lease_until = NULL, available_at = @availableAt, last_error = @reason,
                              attempts = attempts - @greylisting - @outage, deferrals = deferrals + @greylisting, outage_retries = outage_retries + @outage
             WHERE batch_id = @BatchId AND idx = @Idx AND status = 'PROCESSING' AND lease_owner = @owner AND attempts = @Attempts

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Answers;
+using PeopleEnrich.Cluster;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Pipeline.Cache;
 using PeopleEnrich.Pipeline.Queue;
@@ -27,6 +28,7 @@ public sealed class EnrichmentWorkers(
     BatchStore batches,
     WorkSignal signal,
     WorkerIdentity identity,
+    ClusterLeases claims,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     IOptions<WorkerOptions> options,
@@ -48,9 +50,9 @@ public sealed class EnrichmentWorkers(
             return;
         }
 
-        var taken = await TakeBackPreviousLifeAsync(stoppingToken);
-        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}; {Taken} items of this worker's previous run taken back",
-            Owner, settings.Concurrency, taken);
+        var (taken, released) = await TakeBackPreviousLifeAsync(stoppingToken);
+        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}; {Taken} items of this worker's previous run taken back, {Released} of its shared claims released",
+            Owner, settings.Concurrency, taken, released);
         using var heartbeat = new LeaseHeartbeat(queue, Owner, time, settings, logger);
         var beating = heartbeat.RunAsync();
         var running = new ConcurrentDictionary<Task, bool>();
@@ -83,17 +85,41 @@ public sealed class EnrichmentWorkers(
         }
     }
 
-    private async Task<int> TakeBackPreviousLifeAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// The items and the shared claims (session slots, domain lanes) of this worker's previous life, which died
+    /// holding them: both at once, or the items taken back would wait for their claims to run out.
+    /// </summary>
+    private async Task<(int Items, int Claims)> TakeBackPreviousLifeAsync(CancellationToken stoppingToken)
     {
         try
         {
-            return await queue.ExpireLeasesOfAsync(Owner, stoppingToken);
+            var released = await claims.JoinAsAsync(Owner, stoppingToken);
+            return (await queue.ExpireLeasesOfAsync(Owner, stoppingToken), released);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            // The database is away; the leases will run out on their own.
+            // The database is away; the leases and claims will run out on their own.
             logger.LogWarning(exception, "Could not take back the items of this worker's previous run");
-            return 0;
+            return (0, 0);
+        }
+    }
+
+    /// <summary>Items just taken over from workers whose leases ran out: their claims go too, so that the items wait for none.</summary>
+    private async Task ReleaseClaimsOfDeadAsync(IReadOnlyList<ClaimedItem> claimed, CancellationToken stoppingToken)
+    {
+        foreach (var dead in claimed.Select(item => item.TakenOverFrom).OfType<string>().Where(owner => owner != Owner).Distinct())
+        {
+            try
+            {
+                if (await claims.ReleaseClaimsOfDeadAsync(dead, stoppingToken) is > 0 and var released)
+                {
+                    logger.LogWarning("Released {Count} shared claims of {Dead}, whose items were taken over", released, dead);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogWarning(exception, "Could not release the shared claims of {Dead}; they run out by themselves", dead);
+            }
         }
     }
 
@@ -137,6 +163,8 @@ public sealed class EnrichmentWorkers(
             {
                 slots.Release(free - claimed.Count);
             }
+
+            await ReleaseClaimsOfDeadAsync(claimed, stoppingToken);
 
             foreach (var item in claimed)
             {
