@@ -88,7 +88,7 @@ public static class EnrichEndpoints
         return url;
     }
 
-    private static string? ReadIdempotencyKey(HttpRequest request, List<ErrorDetail> errors)
+    internal static string? ReadIdempotencyKey(HttpRequest request, List<ErrorDetail> errors)
     {
         if (!request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
         {

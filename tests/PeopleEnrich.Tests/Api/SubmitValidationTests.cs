@@ -303,6 +303,8 @@ public abstract class SubmitValidationTests<TProvider>(AppFixture<TProvider> fix
     [InlineData("http://hooks.localhost/hook")]
     [InlineData("https://user:secret@hooks.example.com/hook")] // credentials
     [InlineData("ftp://hooks.example.com/hook")]
+    [InlineData("http://93.184.215.14:25/hook")] // a public host's mail port: HTTP spoken at SMTP
+    [InlineData("https://93.184.215.14:587/hook")]
     [InlineData("/relative/hook")]
     [InlineData("not a url")]
     public async Task A_webhook_url_that_is_not_a_public_address_is_422_at_body_webhook_url(string url)

@@ -87,9 +87,14 @@ public static class CsvUploadEndpoints
             return ApiProblem.Unprocessable([new ErrorDetail("body", $"no row of the file can be sent ({plan.Skipped.Count} rows skipped; the preview says why)", null)]);
         }
 
-        var key = http.Request.Headers[EnrichEndpoints.IdempotencyKeyHeader].ToString();
+        var keyErrors = new List<ErrorDetail>();
+        if (EnrichEndpoints.ReadIdempotencyKey(http.Request, keyErrors) is var key && keyErrors.Count > 0)
+        {
+            return ApiProblem.Unprocessable(keyErrors);
+        }
+
         var columnsJson = JsonSerializer.Serialize(Wire(upload.Columns), ApiJsonContext.Default.CsvColumns);
-        var claim = key.Length == 0 ? null : new IdempotencyClaim(key, SHA256.HashData([.. upload.Content, .. Encoding.UTF8.GetBytes($"|{columnsJson}|{(int)upload.Fields}")]));
+        var claim = key is null ? null : new IdempotencyClaim(key, SHA256.HashData([.. upload.Content, .. Encoding.UTF8.GetBytes($"|{columnsJson}|{(int)upload.Fields}")]));
         var result = await uploads.SubmitAsync(http.User.AccountId(), new NewUpload(
             upload.File.Name,
             upload.Content,
@@ -114,7 +119,7 @@ public static class CsvUploadEndpoints
                     $"This file needs {insufficient.Required} credits (1 per row asking for emails, 10 per row asking for phones; only what is found is charged) and the account has {insufficient.Remaining} left. Nothing was sent.");
             default:
                 return ApiProblem.Unprocessable([ErrorDetail.WithText($"header.{EnrichEndpoints.IdempotencyKeyHeader}",
-                    "this key was already used with a different file or columns in the last 24 hours; use a new key for a new upload", key)]);
+                    "this key was already used with a different file or columns in the last 24 hours; use a new key for a new upload", key ?? "")]);
         }
     }
 

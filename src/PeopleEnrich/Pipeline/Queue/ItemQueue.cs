@@ -239,23 +239,26 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// </summary>
     public async Task<int> FinishUnheldAsync(IReadOnlyCollection<(string BatchId, long Idx)> keys, string resultJson, string error, CancellationToken cancellationToken)
     {
-        if (keys.Count == 0)
+        var unfinished = new List<UnfinishedRow>();
+        await using (var connection = await database.OpenAsync(cancellationToken))
         {
-            return 0;
+            // In chunks: SQLite takes at most 32,766 parameters in a statement.
+            foreach (var chunk in keys.Chunk(500))
+            {
+                var parameters = new DynamicParameters(new { now = Now });
+                var terms = chunk.Select((key, i) =>
+                {
+                    parameters.Add($"b{i}", key.BatchId);
+                    parameters.Add($"i{i}", key.Idx);
+                    return $"(batch_id = @b{i} AND idx = @i{i})";
+                });
+                unfinished.AddRange(await connection.QueryAsync<UnfinishedRow>(new CommandDefinition($"""
+                    SELECT {ClaimableColumns}, CASE WHEN lease_until >= @now THEN 1 ELSE 0 END AS Held FROM items
+                    WHERE status = 'PROCESSING' AND ({string.Join(" OR ", terms)})
+                    """, parameters, cancellationToken: cancellationToken)));
+            }
         }
 
-        var parameters = new DynamicParameters(new { now = Now });
-        var terms = keys.Select((key, i) =>
-        {
-            parameters.Add($"b{i}", key.BatchId);
-            parameters.Add($"i{i}", key.Idx);
-            return $"(batch_id = @b{i} AND idx = @i{i})";
-        });
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var unfinished = (await connection.QueryAsync<UnfinishedRow>(new CommandDefinition($"""
-            SELECT {ClaimableColumns}, CASE WHEN lease_until >= @now THEN 1 ELSE 0 END AS Held FROM items
-            WHERE status = 'PROCESSING' AND ({string.Join(" OR ", terms)})
-            """, parameters, cancellationToken: cancellationToken))).ToList();
         var held = unfinished.Count(row => row.Held == 1);
         foreach (var row in unfinished.Where(row => row.Held == 0))
         {

@@ -6,7 +6,7 @@ namespace PeopleEnrich.Verification.Network;
 
 /// <summary>
 /// Whether a URL someone gives us to call back (a webhook) is one we may call: absolute http or https, no
-/// credentials in it, and a host whose every address the <see cref="NetworkGuard"/> allows, resolved through the
+/// credentials in it, a web port (80, 443 or unprivileged), and a host whose every address the <see cref="NetworkGuard"/> allows, resolved through the
 /// configured resolvers as every connection is. Checked when the URL is given, so a mistake is told at once; the
 /// guard checks again at each connection (the name may answer differently later).
 /// </summary>
@@ -30,6 +30,12 @@ public sealed class CallbackUrls(MailDns dns, NetworkGuard guard)
         if (uri.UserInfo.Length > 0)
         {
             return "must not hold credentials (user:password@); authenticate the call by its signature";
+        }
+
+        // A POST to a mail or other service port of a public host would speak HTTP at it (cross-protocol): web ports only.
+        if (uri.Port is not (80 or 443) and < 1024)
+        {
+            return $"must use port 80, 443 or 1024 and above, not {uri.Port}";
         }
 
         var host = uri.IdnHost.Trim('[', ']');

@@ -154,6 +154,8 @@ async function preview() {
 }
 
 function renderPreview(p) {
+  // Another file, mapping or choice of fields is another upload; the same one sent again (a reply lost) is not.
+  state.idempotencyKey = null;
   const delimiter = { ",": "comma", ";": "semicolon", "\t": "tab" }[p.delimiter] || p.delimiter;
   $("file-summary").textContent = `${p.file_name}: ${number(p.row_count)} rows, ${delimiter}-separated. ` +
     `${number(p.sendable_count)} can be sent, ${number(p.skipped_count)} cannot.`;
@@ -208,8 +210,9 @@ async function start() {
   say("upload-message", "Sending…");
   try {
     const upload = await json("/api/v2/people/csv/enrich?" + query(), {
-      method: "POST", headers: { "Content-Type": "text/csv", "Idempotency-Key": idempotencyKey() }, body: state.file,
+      method: "POST", headers: { "Content-Type": "text/csv", "Idempotency-Key": (state.idempotencyKey ??= idempotencyKey()) }, body: state.file,
     });
+    state.idempotencyKey = null;
     const requests = upload.request_ids.length;
     say("upload-message", `Started: ${number(upload.item_count)} rows in ${requests} ${requests === 1 ? "request" : "requests"} of up to 100.`);
     $("preview").hidden = true;
