@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Storage.Retention;
 
 namespace PeopleEnrich.Bounces;
 
@@ -13,6 +15,8 @@ public static class BouncesSetup
         services.AddSingleton<BouncedAddresses>();
         services.AddSingleton<IKnownBounces>(provider => provider.GetRequiredService<BouncedAddresses>());
         services.AddSingleton<BounceFeedback>();
+        services.AddExpiringRows("reported bounces", "bounced_addresses", "reported_at < @cutoff",
+            provider => provider.GetRequiredService<IOptions<BounceOptions>>().Value.Remember);
         return services;
     }
 }

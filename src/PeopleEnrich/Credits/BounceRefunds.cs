@@ -12,7 +12,10 @@ public sealed class BounceOptions
     /// <summary>How long after an email was charged a reported bounce of it is refunded (and its charge remembered).</summary>
     public TimeSpan RefundWindow { get; set; } = TimeSpan.FromDays(90);
 
-    public static bool IsValid(BounceOptions options) => options.RefundWindow > TimeSpan.Zero;
+    /// <summary>How long a reported bounce keeps its address INVALID for everyone: a mailbox can be created again, and the address is personal data.</summary>
+    public TimeSpan Remember { get; set; } = TimeSpan.FromDays(365);
+
+    public static bool IsValid(BounceOptions options) => options.RefundWindow > TimeSpan.Zero && options.Remember > TimeSpan.Zero;
 }
 
 /// <summary>The email of a settled item's charge: the address (lower case) and what its email cost (<see cref="CreditPrices.Email"/> then).</summary>

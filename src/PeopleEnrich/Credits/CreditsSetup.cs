@@ -16,7 +16,7 @@ public static class CreditsSetup
     public static IServiceCollection AddBounceRefunds(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<BounceOptions>().Bind(configuration.GetSection("Bounces"))
-            .Validate(BounceOptions.IsValid, "Bounces: RefundWindow must be positive.")
+            .Validate(BounceOptions.IsValid, "Bounces: RefundWindow and Remember must be positive.")
             .ValidateOnStart();
         services.AddCredits();
         services.TryAddSingleton<BounceRefunds>();

@@ -55,12 +55,25 @@ public abstract class RetentionTests<TProvider> where TProvider : IDatabaseProvi
         await AgeAsync(database, "UPDATE website_crawls SET crawled_at = crawled_at - @by", 8, old);
         await AgeAsync(database, "UPDATE results_cache SET stored_at = stored_at - @by", 31, old);
 
+        // A bounce reported 366 days ago (Bounces:Remember, 365 days) and one reported today.
+        await using (var connection = await database.OpenAsync(CancellationToken.None))
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            await connection.ExecuteAsync("""
+                INSERT INTO bounced_addresses (domain, local_part, bounced_at, reply, reported_at)
+                VALUES ('gone.test', 'last.year', @old, NULL, @old), ('gone.test', 'today', @now, NULL, @now)
+                """, new { old = now - 366 * Day, now });
+        }
+
         var deleted = await sweep.SweepAsync(CancellationToken.None);
 
         Assert.Equal(1 + 1, deleted["requests and their answers"]); // the batch and its one item, in one of the small transactions
         Assert.True(deleted["addresses seen at domains"] > 0);
         Assert.Equal(1, deleted["website crawls"]);
         Assert.Equal(2, deleted["cached answers"]); // both answers (Retention:RowsPerTransaction=2 at a time)
+        Assert.Equal(1, deleted["reported bounces"]);
+        Assert.Equal(1, await CountAsync(database, "bounced_addresses", "local_part = 'today'"));
+        Assert.Equal(1, await CountAsync(database, "bounced_addresses"));
         Assert.Equal(HttpStatusCode.NotFound, (await account.Http.GetAsync($"/api/v2/people/enrich/{old}")).StatusCode);
         Assert.Equal("COMPLETED", (await account.GetAsync(fresh))["status"]!.GetValue<string>());
         foreach (var table in new[] { "domain_addresses", "domain_knowledge", "website_crawls", "results_cache" })
