@@ -52,6 +52,8 @@ public abstract class PrivacyTests<TProvider> where TProvider : IDatabaseProvide
         Assert.All(results.Skip(1), r => Assert.Equal("suppressed at the person's request", r["error"]!.GetValue<string>()));
         Assert.All(results, r => Assert.True(EmailsOf(r).Count == 0 && PhonesOf(r).Count == 0 && r["most_probable_email"] is null));
         Assert.Equal(0, (await account.CreditsAsync()).Used);
+        Assert.Equal(0, app.World.TotalDnsQueries); // not even the MX of the suppressed domain
+        Assert.Equal(0, app.World.TotalSessions);
         Assert.Equal(0, app.World.TotalRcptCommands);
         Assert.Equal(0, app.World.TotalHttpRequests);
 
