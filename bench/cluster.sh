@@ -29,16 +29,7 @@ run_cluster_bench() {
         [[ "$arg" == --postgres* ]] && { echo "--postgres is set by this script" >&2; exit 2; }
     done
 
-    echo "== building (Release)"
-    dotnet build "$ROOT/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet
-    dotnet build "$ROOT/bench/PeopleEnrich.ClusterBench/PeopleEnrich.ClusterBench.csproj" -c Release -nologo -v quiet
-    describe_source "$ROOT"
-
-    WORK="$(mktemp -d "${TMPDIR:-/tmp}/pe-cluster-bench.XXXXXX")"
-    PID_FILE="$WORK/server.pids"
-    # Run copies, so that a rebuild of the tree during the run cannot change what is being measured.
-    cp -r "$ROOT/src/PeopleEnrich/bin/Release/net10.0" "$WORK/server"
-    cp -r "$ROOT/bench/PeopleEnrich.ClusterBench/bin/Release/net10.0" "$WORK/bench"
+    build_release_copies "$ROOT" PeopleEnrich.ClusterBench
     BENCH_PID=""
     trap cluster_cleanup EXIT
     trap 'exit 130' INT TERM

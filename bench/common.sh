@@ -45,3 +45,18 @@ describe_source() {
 describe_measured() {
     echo "== measured: server at commit $COMMIT, $DIRTY uncommitted change(s) under src/ (state $SRC_STATE), built at the start of this run; load average at end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
 }
+
+# build_release_copies ROOT TOOL: builds the server and the bench tool bench/TOOL in Release, says which source was
+# built (describe_source), and copies both into a new folder WORK (WORK/server, WORK/bench, and PID_FILE for the
+# servers the tool starts): runs use the copies, so that a rebuild of the tree meanwhile cannot change what is measured.
+build_release_copies() {
+    local root=$1 tool=$2
+    echo "== building (Release)"
+    dotnet build "$root/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet
+    dotnet build "$root/bench/$tool/$tool.csproj" -c Release -nologo -v quiet
+    describe_source "$root"
+    WORK="$(mktemp -d "${TMPDIR:-/tmp}/pe-$tool.XXXXXX")"
+    PID_FILE="$WORK/server.pids"
+    cp -r "$root/src/PeopleEnrich/bin/Release/net10.0" "$WORK/server"
+    cp -r "$root/bench/$tool/bin/Release/net10.0" "$WORK/bench"
+}

@@ -16,19 +16,7 @@ source "$ROOT/bench/common.sh"
 
 refuse_options_set_by_script "$@" || exit 2
 
-echo "== building (Release)"
-dotnet build "$ROOT/src/PeopleEnrich/PeopleEnrich.csproj" -c Release -nologo -v quiet
-dotnet build "$ROOT/bench/PeopleEnrich.FinderBench/PeopleEnrich.FinderBench.csproj" -c Release -nologo -v quiet
-SERVER_OUT="$ROOT/src/PeopleEnrich/bin/Release/net10.0"
-BENCH_OUT="$ROOT/bench/PeopleEnrich.FinderBench/bin/Release/net10.0"
-
-describe_source "$ROOT"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/pe-finder-bench.XXXXXX")"
-PID_FILE="$WORK/server.pids"
-# Run copies, so that a rebuild of the tree during the run cannot change what is being measured.
-cp -r "$SERVER_OUT" "$WORK/server"
-cp -r "$BENCH_OUT" "$WORK/bench"
+build_release_copies "$ROOT" PeopleEnrich.FinderBench
 SERVER_DLL="$WORK/server/PeopleEnrich.dll"
 BENCH_DLL="$WORK/bench/PeopleEnrich.FinderBench.dll"
 BENCH_PID=""
