@@ -50,12 +50,9 @@ public sealed class StoredAnswersPersonalData(Database database) : IPersonalData
         }, cancellationToken);
     }
 
-    /// <summary>The items that asked about the person or answered with their address.</summary>
+    /// <summary>The items that asked about the person or answered with their address (found by what erasing them blanks).</summary>
     public async Task<IReadOnlyList<(string BatchId, long Idx)>> ItemsAboutAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
         (await FindAsync(subject, cancellationToken)).Select(item => (item.BatchId, item.Idx)).ToList();
-    /// <summary>The requests that asked about the person or answered with their address (before their items are blanked).</summary>
-    public async Task<IReadOnlyList<string>> BatchesConcerningAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
-        (await FindAsync(subject, cancellationToken)).Select(i => i.BatchId).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// Items stored with raw names (as submitted): narrowed in SQL by domain, profile slug or address, then matched by

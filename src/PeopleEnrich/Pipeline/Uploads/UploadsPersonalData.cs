@@ -11,7 +11,7 @@ namespace PeopleEnrich.Pipeline.Uploads;
 /// <see cref="StoredAnswersPersonalData"/>, which must erase after this store: it finds the requests by the names
 /// that one blanks.
 /// </summary>
-public sealed class UploadsPersonalData(Database database) : IPersonalData
+public sealed class UploadsPersonalData(Database database, StoredAnswersPersonalData storedAnswers) : IPersonalData
 {
     public string What => "uploaded CSV files";
 
@@ -19,7 +19,7 @@ public sealed class UploadsPersonalData(Database database) : IPersonalData
 
     public async Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken)
     {
-        var batches = await new StoredAnswersPersonalData(database).BatchesConcerningAsync(subject, cancellationToken);
+        var batches = (await storedAnswers.ItemsAboutAsync(subject, cancellationToken)).Select(item => item.BatchId).Distinct(StringComparer.Ordinal).ToList();
         if (batches.Count == 0)
         {
             return 0;
