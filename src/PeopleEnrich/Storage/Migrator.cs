@@ -32,6 +32,12 @@ public sealed class Migrator(Database database, TimeProvider time, ILogger<Migra
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        if (!database.IsPostgres)
+        {
+            // Kept in the file: a no-op, without any lock, on a file already in WAL mode (any this program created).
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = WAL", cancellationToken: cancellationToken));
+        }
+
         if (await IsUpToDateAsync(connection, cancellationToken))
         {
             logger.LogDebug("{Database} is up to date ({Count} migrations)", database.Description, Scripts.Count);
@@ -41,10 +47,6 @@ public sealed class Migrator(Database database, TimeProvider time, ILogger<Migra
         if (database.IsPostgres)
         {
             await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = AdvisoryLockKey }, cancellationToken: cancellationToken));
-        }
-        else
-        {
-            await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = WAL", cancellationToken: cancellationToken));
         }
 
         try
