@@ -26,6 +26,19 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
 
     /// <summary>Before the pattern is established, once an address was seen in some shape: how many more a person rejected in that shape is asked.</summary>
     public int GuessesWhenSeenOnce { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// How many new candidates the person plants this round: recipients the server defers (each costs a second RCPT when
+    /// asked again), beyond those planted before. The rest waits for what the round's answers teach.
+    /// </summary>
+    public int PlantsPerRound { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// Plants allowed in a person's round: <paramref name="perRound"/> (<c>Smtp:GreylistPlantsPerRound</c>), except in the last
+    /// round before the retries run out (<c>Smtp:MaxGreylistRetries</c>), which plants whatever is left, so that no candidate is
+    /// left unchecked for want of a round to ask it in.
+    /// </summary>
+    public static int PlantsInRound(int deferrals, int maxRetries, int perRound) => deferrals == maxRetries - 1 ? int.MaxValue : perRound;
 }
 
 /// <summary>
@@ -41,9 +54,15 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
 /// <see cref="WalkRules.Guesses"/> of the likeliest others. Each rejected recipient costs us with the server; a person
 /// without a mailbox would otherwise cost them all.
 /// On a greylisting server (the probe deferred) only the likeliest candidate is planted; the retry asks nothing while
-/// the probe, planted with it, is still deferred.
+/// the probe, planted with it, is still deferred. Once it has passed, a person plants at most
+/// <see cref="WalkRules.PlantsPerRound"/> new candidates a round, and while the domain's shape is unknown the round's people
+/// spread their plantings over the likeliest shapes (<paramref name="plantings"/>): one acceptance then shows everyone the shape.
+/// The candidates a person planted before (<paramref name="planted"/>) are asked before anything new while no shape is
+/// known: their answers are due, at no new planting, and teach the round before it plants.
 /// </remarks>
-internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules, IReadOnlyDictionary<string, double>? priors = null)
+internal sealed class CandidateWalk(
+    IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules, IReadOnlyDictionary<string, double>? priors = null,
+    PlantingRound? plantings = null, IReadOnlySet<string>? planted = null)
     : IRecipientWalk
 {
     /// <summary>
@@ -59,6 +78,8 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     private readonly HashSet<Recipient> _asked = [];
     private bool _shapeInFlight;
     private bool _likeliestDeferred;
+    private int _inFlight;
+    private int _plantedNow;
 
     public CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed)
         : this(recipients, probed, KnownShapes.None, WalkRules.Unbounded)
@@ -95,8 +116,19 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
             return null;
         }
 
+        if (_plantedNow + (rules.Greylisted ? _inFlight : 0) >= rules.PlantsPerRound)
+        {
+            // This round's plantings are made (one still being asked may become one): the rest waits for what they teach.
+            return null;
+        }
+
         var established = Established(lane);
         var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
+        if (Due(lane) is { } due && unasked.FirstOrDefault(r => due.Contains(r.Address)) is { } plantedBefore)
+        {
+            return plantedBefore;
+        }
+
         if (established is null)
         {
             // A shape seen once, and this person's candidate in it rejected: only the likeliest few more.
@@ -104,21 +136,40 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
             var rejectedInSeen = seen is not null && _asked.Any(r => r.Tag == seen);
             return rejectedInSeen && _asked.Count(r => r.Tag is not null && r.Tag != seen) >= rules.GuessesWhenSeenOnce
                 ? unasked.FirstOrDefault(r => r.Tag is null)
-                : unasked.FirstOrDefault();
+                : Choose(unasked, lane);
         }
 
         // Established: the person's address in the pattern, then a few of the domain's exception shapes, then (as many as allowed) guesses.
         var exceptions = SeenShapes(lane, except: established);
         var exceptionsAsked = _asked.Count(r => r.Tag is not null && exceptions.Contains(r.Tag));
         var guessesAsked = _asked.Count(r => r.Tag is not null && r.Tag != established && !exceptions.Contains(r.Tag));
-        return unasked.FirstOrDefault(r =>
+        return Choose(unasked.Where(r =>
             r.Tag is null || r.Tag == established
-            || (exceptions.Contains(r.Tag) ? exceptionsAsked < rules.Alternatives : guessesAsked < rules.Guesses));
+            || (exceptions.Contains(r.Tag) ? exceptionsAsked < rules.Alternatives : guessesAsked < rules.Guesses)), lane);
+    }
+
+    /// <summary>
+    /// The first of the allowed recipients, except back at a greylisting server whose shape nothing has shown yet: there a
+    /// shape others of the domain planted this round counts as rejected once more (its answer comes next round anyway, and
+    /// a second planting in it teaches little more), so the round's people spread over the likeliest shapes instead of all
+    /// planting the same one. A person whose likeliest candidate is as likely as the one someone planted plants another shape.
+    /// </summary>
+    private Recipient? Choose(IEnumerable<Recipient> allowed, LaneView lane)
+    {
+        if (plantings is null || !rules.Greylisted || Likeliest(lane, Established(lane)) is not null)
+        {
+            return allowed.FirstOrDefault();
+        }
+
+        var choices = allowed.ToList();
+        return choices.FirstOrDefault(r => r.Tag is null)
+            ?? choices.MaxBy(r => Likelihood(r, lane) * Math.Pow(1 - MailboxShare, plantings.Count(r.Tag!)));
     }
 
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
+        _inFlight++;
         // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
         _shapeInFlight = recipient.Tag is not null
             && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
@@ -129,6 +180,13 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
         // it is planted, and what else to ask waits for its answer in the next round.
         var first = _asked.Count(r => r.Tag is not null) == 1;
+        _inFlight = Math.Max(0, _inFlight - 1);
+        if (observation.Outcome == RcptOutcome.Temporary && recipient.Tag is { } planted)
+        {
+            _plantedNow++;
+            plantings?.Planted(planted);
+        }
+
         _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && (_shapeInFlight || first);
         PlantedLateStillDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && first
             && rules.Greylisted && (!probed || lane.Probe == RcptOutcome.Rejected);
@@ -148,13 +206,17 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     /// </summary>
     public double Likelihood(Recipient recipient, LaneView lane)
     {
-        if (recipient.Tag is not { } tag || tag == Likeliest(lane, Established(lane)))
+        if (recipient.Tag is not { } tag || tag == Likeliest(lane, Established(lane)) || Due(lane)?.Contains(recipient.Address) == true)
         {
             return 1;
         }
 
         return _priors.GetValueOrDefault(recipient.Address) * Math.Pow(1 - MailboxShare, lane.RejectedByTag.GetValueOrDefault(tag));
     }
+
+    /// <summary>Back at a greylisting server while no shape is known: the candidates planted before, whose answers are due now.</summary>
+    private IReadOnlySet<string>? Due(LaneView lane) =>
+        rules.Greylisted && planted is { Count: > 0 } && Likeliest(lane, Established(lane)) is null ? planted : null;
 
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;
