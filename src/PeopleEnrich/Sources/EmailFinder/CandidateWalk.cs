@@ -57,12 +57,10 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
 /// the probe, planted with it, is still deferred. Once it has passed, a person plants at most
 /// <see cref="WalkRules.PlantsPerRound"/> new candidates a round, and while the domain's shape is unknown the round's people
 /// spread their plantings over the likeliest shapes (<paramref name="plantings"/>): one acceptance then shows everyone the shape.
-/// The candidates a person planted before (<paramref name="planted"/>) are asked before anything new while no shape is
-/// known: their answers are due, at no new planting, and teach the round before it plants.
 /// </remarks>
 internal sealed class CandidateWalk(
     IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules, IReadOnlyDictionary<string, double>? priors = null,
-    PlantingRound? plantings = null, IReadOnlySet<string>? planted = null)
+    PlantingRound? plantings = null)
     : IRecipientWalk
 {
     /// <summary>
@@ -124,11 +122,6 @@ internal sealed class CandidateWalk(
 
         var established = Established(lane);
         var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
-        if (Due(lane) is { } due && unasked.FirstOrDefault(r => due.Contains(r.Address)) is { } plantedBefore)
-        {
-            return plantedBefore;
-        }
-
         if (established is null)
         {
             // A shape seen once, and this person's candidate in it rejected: only the likeliest few more.
@@ -206,17 +199,13 @@ internal sealed class CandidateWalk(
     /// </summary>
     public double Likelihood(Recipient recipient, LaneView lane)
     {
-        if (recipient.Tag is not { } tag || tag == Likeliest(lane, Established(lane)) || Due(lane)?.Contains(recipient.Address) == true)
+        if (recipient.Tag is not { } tag || tag == Likeliest(lane, Established(lane)))
         {
             return 1;
         }
 
         return _priors.GetValueOrDefault(recipient.Address) * Math.Pow(1 - MailboxShare, lane.RejectedByTag.GetValueOrDefault(tag));
     }
-
-    /// <summary>Back at a greylisting server while no shape is known: the candidates planted before, whose answers are due now.</summary>
-    private IReadOnlySet<string>? Due(LaneView lane) =>
-        rules.Greylisted && planted is { Count: > 0 } && Likeliest(lane, Established(lane)) is null ? planted : null;
 
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;

@@ -97,7 +97,7 @@ public sealed class EmailFinderSource(
             PlantsPerRound = WalkRules.PlantsInRound(context.Deferrals, settings.MaxGreylistRetries, settings.GreylistPlantsPerRound),
         };
         var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
-        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain), greylisting.PlantedOf(recipients.Select(r => r.Address)));
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain));
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;

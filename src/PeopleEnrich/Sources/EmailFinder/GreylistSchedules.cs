@@ -101,15 +101,6 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         }
     }
 
-    /// <summary>Which of these recipients a server deferred before (planted): asked again now, they cost no new planting.</summary>
-    public IReadOnlySet<string> PlantedOf(IEnumerable<string> recipients)
-    {
-        lock (_domains)
-        {
-            return recipients.Where(_planted.ContainsKey).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        }
-    }
-
     /// <summary>A person coming back to the domain was answered: its delay has passed (the first such moment of its rounds is kept).</summary>
     public void Answering(string domain)
     {
