@@ -28,8 +28,8 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
     public int GuessesWhenSeenOnce { get; init; } = int.MaxValue;
 
     /// <summary>
-    /// How many new candidates the person plants this round: recipients the server defers (each costs a second RCPT when
-    /// asked again), beyond those planted before. The rest waits for what the round's answers teach.
+    /// How many candidates the person plants this round: recipients the server defers now (each costs a second RCPT when
+    /// asked again). The rest waits for what the round's answers teach.
     /// </summary>
     public int PlantsPerRound { get; init; } = int.MaxValue;
 
@@ -170,9 +170,6 @@ internal sealed class CandidateWalk(
 
     public void Answered(Recipient recipient, RcptObservation observation, LaneView lane)
     {
-        // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
-        // it is planted, and what else to ask waits for its answer in the next round.
-        var first = _asked.Count(r => r.Tag is not null) == 1;
         _inFlight = Math.Max(0, _inFlight - 1);
         if (observation.Outcome == RcptOutcome.Temporary && recipient.Tag is { } planted)
         {
@@ -180,6 +177,9 @@ internal sealed class CandidateWalk(
             plantings?.Planted(planted);
         }
 
+        // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
+        // it is planted, and what else to ask waits for its answer in the next round.
+        var first = _asked.Count(r => r.Tag is not null) == 1;
         _likeliestDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && (_shapeInFlight || first);
         PlantedLateStillDeferred |= observation.Outcome == RcptOutcome.Temporary && recipient.Tag is not null && first
             && rules.Greylisted && (!probed || lane.Probe == RcptOutcome.Rejected);
