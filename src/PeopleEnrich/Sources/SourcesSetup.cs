@@ -50,6 +50,7 @@ public static class SourcesSetup
         services.AddHealthChecks().AddCheck<ProbingHealthCheck>("smtp-probing", tags: ["ready"]);
         services.AddSingleton<DomainSessions>();
         services.AddSingleton<GreylistSchedules>();
+        services.AddSingleton<DomainPlantings>();
         services.AddSingleton<DomainKnowledge>();
         services.AddSingleton<KnownRouting>();
         // What Knowledge:Ttl no longer trusts is deleted, not only ignored: addresses seen at a domain are personal data.

@@ -20,6 +20,7 @@ public static class VerificationSetup
                 "Smtp:Socks5Proxy must look like socks5://[user:password@]host:port.")
             .Validate(smtp => smtp.MaxSessionsPerHost >= 1 && smtp.MaxRcptPerMinute >= 0 && smtp.MaxRcptPerDay >= 0,
                 "Smtp:MaxSessionsPerHost must be at least 1, Smtp:MaxRcptPerMinute and Smtp:MaxRcptPerDay 0 (no budget) or more.")
+            .Validate(smtp => smtp.GreylistPlantsPerRound >= 1, "Smtp:GreylistPlantsPerRound must be at least 1.")
             .PostConfigure(smtp => ReadSingleGreylistRetry(smtp, configuration.GetSection("Smtp:GreylistRetryAfter")))
             .Validate(smtp => smtp.GreylistRetryAfter.All(at => at > TimeSpan.Zero)
                               && smtp.GreylistRetryAfter.Zip(smtp.GreylistRetryAfter.Skip(1)).All(pair => pair.First < pair.Second),

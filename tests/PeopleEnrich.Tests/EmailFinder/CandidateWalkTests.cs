@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Verification.Smtp;
+using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Tests.EmailFinder;
 
@@ -157,18 +159,92 @@ public sealed class CandidateWalkTests
         Assert.False(later.WaitsForRound);
     }
 
+    [Fact]
+    public void Back_at_a_greylisting_server_after_the_delay_a_person_plants_at_most_the_rounds_few_new_candidates()
+    {
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true };
+        var one = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry with { PlantsPerRound = 1 });
+        var two = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry with { PlantsPerRound = 2 });
+
+        // The candidate planted last round is answered (rejected); every new one is deferred, planted for the next round.
+        Assert.Equal(["jane.doe@acme.com", "jdoe@acme.com"], WalkAnswering(one, ProbeRejected, RejectedThenDeferred));
+        Assert.Equal(["jane.doe@acme.com", "jdoe@acme.com", "jane@acme.com"], WalkAnswering(two, ProbeRejected, RejectedThenDeferred));
+        Assert.False(one.IsDone);
+    }
+
+    [Fact]
+    public void The_last_round_before_the_greylisting_retries_run_out_plants_everything_left()
+    {
+        var maxRetries = new SmtpOptions().MaxGreylistRetries;
+        var last = WalkRules.PlantsInRound(deferrals: maxRetries - 1, maxRetries, perRound: 1);
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = last });
+
+        Assert.Equal(Candidates.Select(c => c.Address), WalkAnswering(walk, ProbeRejected, RejectedThenDeferred));
+        Assert.Equal(1, WalkRules.PlantsInRound(deferrals: maxRetries - 2, maxRetries, perRound: 1));
+        Assert.Equal(1, WalkRules.PlantsInRound(deferrals: maxRetries, maxRetries, perRound: 1)); // nothing deferred then is asked again
+    }
+
+    [Fact]
+    public void At_a_greylisting_domain_of_unknown_shape_the_rounds_people_plant_different_shapes()
+    {
+        // Two people of the lane were rejected in first.last, planted in the first session: flast is the likeliest shape left.
+        var lane = new LaneView(RcptOutcome.Rejected, null) { RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 2 } };
+        var round = new DomainPlantings(Options.Create(new SmtpOptions()), TimeProvider.System).Of("acme.com");
+        var elsewhere = new DomainPlantings(Options.Create(new SmtpOptions()), TimeProvider.System).Of("acme.com");
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = 1 };
+
+        var jane = WalkAnswering(new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry, Priors(Candidates), round), lane, RcptOutcome.Temporary);
+        var john = WalkAnswering(new CandidateWalk(Roe, probed: true, KnownShapes.None, retry, Priors(Roe), round), lane, RcptOutcome.Temporary);
+        var alone = WalkAnswering(new CandidateWalk(Roe, probed: true, KnownShapes.None, retry, Priors(Roe), elsewhere), lane, RcptOutcome.Temporary);
+
+        Assert.Equal(["jdoe@acme.com"], jane);
+        Assert.Equal(["john@acme.com"], john); // flast is planted this round (Jane's): the next likeliest shape
+        Assert.Equal(["jroe@acme.com"], alone);
+        Assert.Equal(1, round.Count("FLast"));
+        Assert.Equal(1, round.Count("First"));
+    }
+
+    [Fact]
+    public void Once_someone_was_accepted_in_a_shape_the_rounds_people_plant_that_shape_whoever_planted_it()
+    {
+        var found = new LaneView(RcptOutcome.Rejected, "FLast", new Dictionary<string, int> { ["FLast"] = 1 })
+        {
+            RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 2 },
+        };
+        var round = new DomainPlantings(Options.Create(new SmtpOptions()), TimeProvider.System).Of("acme.com");
+        round.Planted("FLast");
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = 1 };
+
+        var john = WalkAnswering(new CandidateWalk(Roe, probed: true, KnownShapes.None, retry, Priors(Roe), round), found, RcptOutcome.Temporary);
+
+        Assert.Equal(["jroe@acme.com"], john);
+    }
+
+    // John Roe's candidates, in the same shapes as Jane Doe's.
+    private static readonly IReadOnlyList<Recipient> Roe = Candidates
+        .Select(c => new Recipient(c.Address.Replace("jane", "john", StringComparison.Ordinal).Replace("doe", "roe", StringComparison.Ordinal), c.Tag)).ToList();
+
+    /// <summary>The candidate planted in the last round is answered; every new one is deferred.</summary>
+    private static RcptOutcome RejectedThenDeferred(int asked) => asked == 0 ? RcptOutcome.Rejected : RcptOutcome.Temporary;
+
+    private static Dictionary<string, double> Priors(IReadOnlyList<Recipient> recipients) =>
+        recipients.ToDictionary(r => r.Address, r => AddressPatterns.Of(Enum.Parse<AddressPattern>(r.Tag!)).Prior);
+
     private static KnownShapes Known(params (string Tag, int Addresses)[] shapes) => new(shapes);
 
     private static List<string> WalkRejectingAll(CandidateWalk walk, LaneView lane) => WalkAnswering(walk, lane, RcptOutcome.Rejected);
 
-    private static List<string> WalkAnswering(CandidateWalk walk, LaneView lane, RcptOutcome outcome)
+    private static List<string> WalkAnswering(CandidateWalk walk, LaneView lane, RcptOutcome outcome) => WalkAnswering(walk, lane, _ => outcome);
+
+    /// <param name="outcome">The answer to the recipient asked after this many.</param>
+    private static List<string> WalkAnswering(CandidateWalk walk, LaneView lane, Func<int, RcptOutcome> outcome)
     {
         var asked = new List<string>();
         while (!walk.IsDone && walk.Peek(lane) is { } next && asked.Count <= Candidates.Count)
         {
             walk.Asking(next, lane);
+            walk.Answered(next, Observed(next, outcome(asked.Count)), lane);
             asked.Add(next.Address);
-            walk.Answered(next, Observed(next, outcome), lane);
         }
 
         return asked;

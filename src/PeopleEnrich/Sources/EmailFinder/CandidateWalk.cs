@@ -26,6 +26,19 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
 
     /// <summary>Before the pattern is established, once an address was seen in some shape: how many more a person rejected in that shape is asked.</summary>
     public int GuessesWhenSeenOnce { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// How many candidates the person plants this round: recipients the server defers now (each costs a second RCPT when
+    /// asked again). The rest waits for what the round's answers teach.
+    /// </summary>
+    public int PlantsPerRound { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// Plants allowed in a person's round: <paramref name="perRound"/> (<c>Smtp:GreylistPlantsPerRound</c>), except in the last
+    /// round before the retries run out (<c>Smtp:MaxGreylistRetries</c>), which plants whatever is left, so that no candidate is
+    /// left unchecked for want of a round to ask it in.
+    /// </summary>
+    public static int PlantsInRound(int deferrals, int maxRetries, int perRound) => deferrals == maxRetries - 1 ? int.MaxValue : perRound;
 }
 
 /// <summary>
@@ -41,9 +54,13 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
 /// <see cref="WalkRules.Guesses"/> of the likeliest others. Each rejected recipient costs us with the server; a person
 /// without a mailbox would otherwise cost them all.
 /// On a greylisting server (the probe deferred) only the likeliest candidate is planted; the retry asks nothing while
-/// the probe, planted with it, is still deferred.
+/// the probe, planted with it, is still deferred. Once it has passed, a person plants at most
+/// <see cref="WalkRules.PlantsPerRound"/> new candidates a round, and while the domain's shape is unknown the round's people
+/// spread their plantings over the likeliest shapes (<paramref name="plantings"/>): one acceptance then shows everyone the shape.
 /// </remarks>
-internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules, IReadOnlyDictionary<string, double>? priors = null)
+internal sealed class CandidateWalk(
+    IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules, IReadOnlyDictionary<string, double>? priors = null,
+    PlantingRound? plantings = null)
     : IRecipientWalk
 {
     /// <summary>
@@ -59,6 +76,8 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     private readonly HashSet<Recipient> _asked = [];
     private bool _shapeInFlight;
     private bool _likeliestDeferred;
+    private int _inFlight;
+    private int _plantedNow;
 
     public CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed)
         : this(recipients, probed, KnownShapes.None, WalkRules.Unbounded)
@@ -95,6 +114,12 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
             return null;
         }
 
+        if (_plantedNow + (rules.Greylisted ? _inFlight : 0) >= rules.PlantsPerRound)
+        {
+            // This round's plantings are made (one still being asked may become one): the rest waits for what they teach.
+            return null;
+        }
+
         var established = Established(lane);
         var unasked = Ordered(lane, established).Where(r => !_asked.Contains(r));
         if (established is null)
@@ -104,21 +129,40 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
             var rejectedInSeen = seen is not null && _asked.Any(r => r.Tag == seen);
             return rejectedInSeen && _asked.Count(r => r.Tag is not null && r.Tag != seen) >= rules.GuessesWhenSeenOnce
                 ? unasked.FirstOrDefault(r => r.Tag is null)
-                : unasked.FirstOrDefault();
+                : Choose(unasked, lane);
         }
 
         // Established: the person's address in the pattern, then a few of the domain's exception shapes, then (as many as allowed) guesses.
         var exceptions = SeenShapes(lane, except: established);
         var exceptionsAsked = _asked.Count(r => r.Tag is not null && exceptions.Contains(r.Tag));
         var guessesAsked = _asked.Count(r => r.Tag is not null && r.Tag != established && !exceptions.Contains(r.Tag));
-        return unasked.FirstOrDefault(r =>
+        return Choose(unasked.Where(r =>
             r.Tag is null || r.Tag == established
-            || (exceptions.Contains(r.Tag) ? exceptionsAsked < rules.Alternatives : guessesAsked < rules.Guesses));
+            || (exceptions.Contains(r.Tag) ? exceptionsAsked < rules.Alternatives : guessesAsked < rules.Guesses)), lane);
+    }
+
+    /// <summary>
+    /// The first of the allowed recipients, except back at a greylisting server whose shape nothing has shown yet: there a
+    /// shape others of the domain planted this round counts as rejected once more (its answer comes next round anyway, and
+    /// a second planting in it teaches little more), so the round's people spread over the likeliest shapes instead of all
+    /// planting the same one. A person whose likeliest candidate is as likely as the one someone planted plants another shape.
+    /// </summary>
+    private Recipient? Choose(IEnumerable<Recipient> allowed, LaneView lane)
+    {
+        if (plantings is null || !rules.Greylisted || Likeliest(lane, Established(lane)) is not null)
+        {
+            return allowed.FirstOrDefault();
+        }
+
+        var choices = allowed.ToList();
+        return choices.FirstOrDefault(r => r.Tag is null)
+            ?? choices.MaxBy(r => Likelihood(r, lane) * Math.Pow(1 - MailboxShare, plantings.Count(r.Tag!)));
     }
 
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
+        _inFlight++;
         // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
         _shapeInFlight = recipient.Tag is not null
             && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
@@ -126,6 +170,13 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
 
     public void Answered(Recipient recipient, RcptObservation observation, LaneView lane)
     {
+        _inFlight = Math.Max(0, _inFlight - 1);
+        if (observation.Outcome == RcptOutcome.Temporary && recipient.Tag is { } planted)
+        {
+            _plantedNow++;
+            plantings?.Planted(planted);
+        }
+
         // Greylisted where the answer was most likely (the first candidate, or the one in the shape found at the domain):
         // it is planted, and what else to ask waits for its answer in the next round.
         var first = _asked.Count(r => r.Tag is not null) == 1;

@@ -17,7 +17,8 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// Addresses listed by earlier sources (the directory) are asked about first.
 /// </summary>
 public sealed class EmailFinderSource(
-    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, GreylistSchedules greylisting, IOptions<SmtpOptions> options, TimeProvider time,
+    KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, GreylistSchedules greylisting, DomainPlantings plantings,
+    IOptions<SmtpOptions> options, TimeProvider time,
     ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
@@ -93,9 +94,10 @@ public sealed class EmailFinderSource(
             Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && context.Deferrals < settings.MaxGreylistRetries && greylisting.RoundStillAnswering(domain))
         {
             GuessesWhenSeenOnce = settings.GuessesWhenSeenOnce,
+            PlantsPerRound = WalkRules.PlantsInRound(context.Deferrals, settings.MaxGreylistRetries, settings.GreylistPlantsPerRound),
         };
         var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
-        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors);
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain));
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
@@ -132,9 +134,12 @@ public sealed class EmailFinderSource(
             // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
             var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));
             var late = walk.PlantedLateStillDeferred && probePassed;
-            var stillDeferred = report.Recipients.Where(r => r.Outcome == RcptOutcome.Temporary).Select(r => r.Address);
+            var stillDeferred = report.Recipients.Append(report.Probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary).Select(r => r.Address);
+            // Once the domain's delay is known, what was planted is come back to when it has waited that long: a candidate
+            // planted in a later round (one a round) passes a whole delay after it, which the schedule's steps do not follow.
+            var nextRound = greylisting.NextRetry(domain);
             throw new SourceDeferredException(
-                late ? greylisting.WhenPlantedPasses(domain, stillDeferred) ?? greylisting.CatchUp : greylisting.NextRetry(domain),
+                greylisting.WhenPlantedPasses(domain, stillDeferred) ?? (late ? greylisting.CatchUp : nextRound),
                 $"{report.Host} deferred some recipients (greylisting)");
         }
 

@@ -76,8 +76,9 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
     }
 
     /// <summary>
-    /// How long from now until every one of these recipients, planted after the domain's probe and still deferred when it
-    /// passed, has been planted for as long as the probe had to be; null when that is not known (the schedule then decides).
+    /// How long from now until every one of these recipients (still deferred) has been planted for as long as the domain's
+    /// delay; null when that is not known (the schedule then decides). A candidate planted after the probe, or in a later
+    /// round (one a person a round, <see cref="SmtpOptions.GreylistPlantsPerRound"/>), passes that long after it was planted.
     /// </summary>
     public TimeSpan? WhenPlantedPasses(string domain, IEnumerable<string> recipients)
     {

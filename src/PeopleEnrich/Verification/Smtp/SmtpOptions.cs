@@ -41,9 +41,17 @@ public sealed class SmtpOptions
     /// <summary>
     /// How many times one item may be put off for greylisting before it settles on no verdict: the schedule's three
     /// steps to get past the server's delay, one to wait for the rest of the round the delay passed in, and two more for
-    /// the alternatives planted once the first answers came.
+    /// what is planted once the first answers came (<see cref="GreylistPlantsPerRound"/> a person, then what is left).
     /// </summary>
     public int MaxGreylistRetries { get; set; } = 6;
+
+    /// <summary>
+    /// Once a greylisting domain's delay has passed, how many new candidates one person plants per round: each planted
+    /// recipient costs two RCPTs (deferred, then asked again), and the shapes planted are spread over the domain's people, so
+    /// that one acceptance teaches everyone the domain's shape. The last round before <see cref="MaxGreylistRetries"/> plants
+    /// whatever is left, so that nothing is left unchecked.
+    /// </summary>
+    public int GreylistPlantsPerRound { get; set; } = 1;
 
     /// <summary>
     /// Independent addresses seen in one shape at a domain (known, or found in this lane) that establish it as the
