@@ -127,6 +127,7 @@ public sealed class EnrichmentWorkers(
     {
         var slots = new SemaphoreSlim(settings.Concurrency);
         var nextReap = DateTimeOffset.MinValue;
+        var idle = new IdleBackoff(settings.IdlePollInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
             await slots.WaitAsync(stoppingToken);
@@ -137,6 +138,7 @@ public sealed class EnrichmentWorkers(
             }
 
             IReadOnlyList<ClaimedItem> claimed;
+            var woken = signal.NextWork;
             try
             {
                 if (time.GetUtcNow() >= nextReap)
@@ -179,9 +181,9 @@ public sealed class EnrichmentWorkers(
                 }, TaskScheduler.Default);
             }
 
-            if (claimed.Count == 0)
+            if (claimed.Count > 0 || await Beacon.WaitAsync(woken, idle.Next(), stoppingToken))
             {
-                await signal.WaitForWorkAsync(WorkSignal.PollInterval, stoppingToken);
+                idle.Reset();
             }
         }
     }
