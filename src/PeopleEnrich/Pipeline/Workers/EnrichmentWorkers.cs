@@ -181,11 +181,18 @@ public sealed class EnrichmentWorkers(
                 }, TaskScheduler.Default);
             }
 
-            if (claimed.Count > 0 || await Beacon.WaitAsync(woken, idle.Next(), stoppingToken))
+            if (claimed.Count > 0 || await WaitIdleAsync(idle.Next(), woken, stoppingToken))
             {
                 idle.Reset();
             }
         }
+    }
+
+    /// <summary>True when woken (work was queued, here or in another process), false when <paramref name="wait"/> passed.</summary>
+    private Task<bool> WaitIdleAsync(TimeSpan wait, Task woken, CancellationToken stoppingToken)
+    {
+        logger.LogDebug("No work to claim; looking again in {Wait} unless woken", wait);
+        return Beacon.WaitAsync(woken, wait, stoppingToken);
     }
 
     /// <summary>The items in flight get the grace to finish; then the rest are abandoned, to be handed back.</summary>
