@@ -349,9 +349,10 @@ public sealed class EnrichmentWorkers(
     /// </summary>
     private async Task<WaterfallResult> LookUpAsync(ClaimedItem item, CancellationToken cancellationToken)
     {
-        if (await suppressions.FindForAsync(item.Person, cancellationToken) is { } suppressed)
+        var suppressed = await suppressions.ForAsync(item.Person, cancellationToken);
+        if (suppressed.Covering is { } covering)
         {
-            return Suppressed(suppressed.Error);
+            return Suppressed(covering.Error);
         }
 
         var asked = Stopwatch.GetTimestamp();
@@ -365,11 +366,11 @@ public sealed class EnrichmentWorkers(
         Instruments.SourceAsked("cache", cached is null ? SourceOutcome.Empty : SourceOutcome.Found, Stopwatch.GetElapsedTime(asked));
         if (cached is not null)
         {
-            return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), cancellationToken);
+            return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), suppressed, cancellationToken);
         }
 
         var result = await UnlessSuppressedAsync(
-            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), cancellationToken);
+            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), suppressed, cancellationToken);
         if (result is WaterfallResult.Completed { Cacheable: true } completed)
         {
             try
@@ -391,7 +392,7 @@ public sealed class EnrichmentWorkers(
         && answer.Emails.Where(e => EmailStatus.CountsAsFound(e.Status)).Select(e => e.Email).ToList() is { Count: > 0 } found
         && (await bounces.AmongAsync(found, cancellationToken)).Count > 0;
 
-    private async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, CancellationToken cancellationToken) =>
+    private static async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, PersonSuppressions suppressions, CancellationToken cancellationToken) =>
         result is WaterfallResult.Completed completed
         && (await suppressions.SuppressedAmongAsync(completed.Outcome.Emails.Select(e => e.Email).ToList(), cancellationToken)).Count > 0
             ? Suppressed(Suppression.PersonsRequest)
