@@ -34,7 +34,8 @@ internal static class Program
         var sessions = BenchCommandLine.WholeNumber("--max-sessions-per-host", "Smtp:MaxSessionsPerHost", 2, 1, 100);
         var lease = BenchCommandLine.WholeNumber("--lease-seconds", "Workers:LeaseDuration (the heartbeat is a third of it)", 30, 3, 3600);
         var restartAfter = BenchCommandLine.WholeNumber("--restart-after-seconds", "How long a killed worker stays dead (chaos; beyond a lease, others take its items over)", 0, 0, 3600);
-        var idle = BenchCommandLine.WholeNumber("--idle-seconds", "After the run, seconds the idle processes are watched (scaling; twice: settle, measure)", 5, 0, 600);
+        // Past PostgreSQL's statistics lag (its counters reach pg_stat_database up to ~10 s late), or the measured window holds the run's tail.
+        var idle = BenchCommandLine.WholeNumber("--idle-seconds", "After the run, seconds the idle processes are watched (scaling; twice: settle, measure)", 15, 0, 600);
         var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds one run may take", 900, 1, 86400);
         var root = BenchCommandLine.Root("PeopleEnrich cluster bench (chaos, scaling) on PostgreSQL", server,
             scenario, postgres, workers, items, batches, kills, domains, replyDelay, concurrency, limited, sessions, lease, restartAfter, idle, timeout);
