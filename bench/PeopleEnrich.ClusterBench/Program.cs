@@ -97,7 +97,9 @@ internal static class Program
             var exact = reports.All(r => r.Completed == r.Items && r.ItemsSettledOnce == r.Items && r.SettleEntries == r.Items
                 && r.UsedCredits == r.ChargedInLedger && r.ChargedInLedger == r.FoundInResults && r.ReservedCredits == 0);
             var polite = reports.All(r => r.PeakSessions.Sessions <= parsed.GetValue(sessions));
-            return exact && polite ? 0 : 1;
+            // A drill that made fewer kills than asked tested less than it says.
+            var killed = reports.All(r => r.Kills.Count == r.KillsAsked);
+            return exact && polite && killed ? 0 : 1;
         });
         return BenchCommandLine.InvokeAsync(root, args);
     }
@@ -108,9 +110,13 @@ internal static class Program
         Console.WriteLine($"   completed {r.Completed}/{r.Items}; settled exactly once {r.ItemsSettledOnce}/{r.Items} ({r.SettleEntries} settle entries)");
         Console.WriteLine($"   charged: used_credits {r.UsedCredits}, ledger {r.ChargedInLedger}, items {r.ChargedOnItems}, found in results {r.FoundInResults}; reserved left {r.ReservedCredits}");
         Console.WriteLine($"   peak sessions at one mail host {r.PeakSessions.Sessions} ({r.PeakSessions.Host}), limit {maxSessions}: {(r.PeakSessions.Sessions <= maxSessions ? "held" : "EXCEEDED")}");
-        if (r.Kills.Count > 0)
+        if (r.KillsAsked > 0)
         {
-            Console.WriteLine($"   kills {r.Kills.Count}, items held by the killed worker {r.KillToCompletion.Count} (per kill: {string.Join(' ', r.Kills.Select(k => k.Held.Count))})");
+            Console.WriteLine($"   kills made {r.Kills.Count} of {r.KillsAsked} asked{(r.Kills.Count < r.KillsAsked ? " (FEWER: the run ended first)" : "")}; items held by the killed worker {r.KillToCompletion.Count} (per kill: {string.Join(' ', r.Kills.Select(k => k.Held.Count))})");
+            Console.WriteLine($"   take-over per kill (kill -> the last of its items claimed again): {Spread(r.TakeOverPerKill)}");
+            Console.WriteLine($"   restart -> first claim (the process's start to its first claim, in its own log): {Spread(r.RestartToFirstClaim)}; {r.Kills.Count - r.RestartToFirstClaim.Count} restart(s) claimed nothing before the run ended");
+            var metBar = r.KilledItems.Count(k => k.MetBar(r.Lease));
+            Console.WriteLine($"   the bar (claimed again within a lease, {r.Lease.TotalSeconds:0} s, of the kill: completed within a lease plus its own work): {metBar} of {r.KilledItems.Count} items{(r.BarMetByAll ? ", met by all" : ", NOT MET by all")}");
             Console.WriteLine($"   kill -> completion of the killed worker's items: median {r.MedianKillToCompletion.TotalSeconds:0.0} s, max {r.MaxKillToCompletion.TotalSeconds:0.0} s");
             Console.WriteLine($"   lease take-overs {r.Takeovers}; taken back at restart {r.TakenBackAtRestart}");
             Console.WriteLine($"   kill -> restarted worker started again: {Spread(r.Kills.Where(k => k.RestartedAt is not null).Select(k => k.RestartedAt!.Value - k.At))}");

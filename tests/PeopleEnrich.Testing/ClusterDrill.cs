@@ -62,12 +62,27 @@ public sealed record HeldItem(string BatchId, long Idx, long Attempts);
 /// <summary>One SIGKILL: when, which worker, and the items it held at that moment.</summary>
 public sealed record WorkerKill(DateTimeOffset At, int Worker, string Owner, IReadOnlyList<HeldItem> Held)
 {
-    /// <summary>When the worker's next life said its workers started.</summary>
+    /// <summary>When the drill read the worker's next life saying its workers started.</summary>
     public DateTimeOffset? RestartedAt { get; set; }
+
+    /// <summary>
+    /// From the start of the worker's next process to its first claim, in that process's own words ("First items
+    /// claimed: N, T ms after the process started"); null when it claimed nothing before the run ended.
+    /// </summary>
+    public TimeSpan? RestartToFirstClaim { get; set; }
 }
 
 /// <summary>What became of one item a killed worker held: when it was claimed again and by whom, and when it completed.</summary>
-public sealed record KilledItem(WorkerKill Kill, HeldItem Item, TimeSpan? ClaimedAgainAfter, bool? ByRestartedSelf, TimeSpan CompletedAfter);
+public sealed record KilledItem(WorkerKill Kill, HeldItem Item, TimeSpan? ClaimedAgainAfter, bool? ByRestartedSelf, TimeSpan CompletedAfter)
+{
+    /// <summary>
+    /// The issue's bar: completed within a lease plus its own work after its worker died, i.e. claimed again within a
+    /// lease of the kill. The drill sees a claim at its next look (100 ms apart, later on a busy machine), and one
+    /// claimed and settled between two looks when it sees it settled: late, never early, so the bar is never met by
+    /// mistake.
+    /// </summary>
+    public bool MetBar(TimeSpan lease) => ClaimedAgainAfter is { } claimed && claimed <= lease;
+}
 
 /// <summary>CPU seconds and database transactions a run cost, and what the idle processes cost a second afterwards.</summary>
 public sealed record ClusterCost
@@ -98,6 +113,8 @@ public sealed record ClusterDrillReport
 {
     public required int Items { get; init; }
     public required int Workers { get; init; }
+    public required int KillsAsked { get; init; }
+    public required TimeSpan Lease { get; init; }
     public required TimeSpan Elapsed { get; init; }
     public required long Completed { get; init; }
     public required long SettleEntries { get; init; }
@@ -128,6 +145,16 @@ public sealed record ClusterDrillReport
     public TimeSpan MaxKillToCompletion => KillToCompletion.DefaultIfEmpty().Max();
 
     public TimeSpan MedianKillToCompletion => Median(KillToCompletion);
+
+    /// <summary>For each kill that took items down: from the SIGKILL until the last of its items was claimed again (by anyone).</summary>
+    public IReadOnlyList<TimeSpan> TakeOverPerKill => [.. KilledItems.GroupBy(k => k.Kill)
+        .Select(kill => kill.Max(k => k.ClaimedAgainAfter ?? k.CompletedAfter))];
+
+    /// <summary>For each restart that claimed anything before the run ended: from its process's start to its first claim.</summary>
+    public IReadOnlyList<TimeSpan> RestartToFirstClaim => [.. Kills.Select(k => k.RestartToFirstClaim).OfType<TimeSpan>()];
+
+    /// <summary>Every item a killed worker held was claimed again within a lease of the kill.</summary>
+    public bool BarMetByAll => KilledItems.All(k => k.MetBar(Lease));
 
     public static TimeSpan Median(IEnumerable<TimeSpan> values)
     {
@@ -188,6 +215,7 @@ public sealed partial class ClusterDrill
             var aftermath = new List<Task<Dictionary<HeldItem, (TimeSpan After, bool? BySelf)>>>();
             var restarts = new List<Task>();
             var dead = new bool[workers.Length];
+            using var runDone = CancellationTokenSource.CreateLinkedTokenSource(token);
             var takenBack = 0L;
             for (var k = 0; k < options.Kills; k++)
             {
@@ -200,13 +228,16 @@ public sealed partial class ClusterDrill
                     break;
                 }
 
+                // The last living worker is never killed: with none left, nothing would be taken over, only restarted.
+                await WaitUntilAsync(async () => Living(dead) >= 2 || await CompletedAsync(db, token) == options.Items, token);
+                if (await CompletedAsync(db, token) == options.Items)
+                {
+                    break;
+                }
+
                 // A kill that takes nothing down tests nothing: a random one of the workers holding items at this moment
                 // (in a fast world an item is held for milliseconds, so a worker picked blindly often holds none).
                 var (victim, _) = await VictimAsync(db, owners, dead, random, token);
-                if (victim < 0)
-                {
-                    break; // every worker is dead, waiting to start again
-                }
 
                 var killedAt = DateTimeOffset.UtcNow;
                 await workers[victim].KillAsync();
@@ -214,16 +245,15 @@ public sealed partial class ClusterDrill
                 var kill = new WorkerKill(killedAt, victim, owners[victim], await HeldByAsync(db, owners[victim], token));
                 kills.Add(kill);
                 aftermath.Add(WatchAsync(db, kill, token));
-                dead[victim] = true;
+                Volatile.Write(ref dead[victim], true);
+                // In the background: the next kill is due at its share of the work, not when this worker is back.
                 restarts.Add(RestartAndRecordAsync(victim, kill));
-                if (options.RestartDelay == TimeSpan.Zero)
-                {
-                    await restarts[^1];
-                }
             }
 
             await WaitUntilAsync(async () => await CompletedAsync(db, token) == options.Items, token);
             var elapsed = clock.Elapsed;
+            // A worker started again after the last item has nothing to claim: its first claim is not waited for.
+            await runDone.CancelAsync();
 
             async Task RestartAndRecordAsync(int victim, WorkerKill kill)
             {
@@ -235,7 +265,8 @@ public sealed partial class ClusterDrill
                     Interlocked.Add(ref takenBack, long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture));
                 }
 
-                dead[victim] = false;
+                Volatile.Write(ref dead[victim], false);
+                kill.RestartToFirstClaim = await FirstClaimAsync(workers[victim], runDone.Token);
             }
 
             var after = await CostSnapshot.TakeAsync(db, api, workers, token);
@@ -272,6 +303,24 @@ public sealed partial class ClusterDrill
         kill.RestartedAt = DateTimeOffset.UtcNow;
         return line;
     }
+
+    /// <summary>From the process's start to its first claim, as its "First items claimed" line says; null when the run ended first, or the process did.</summary>
+    private static async Task<TimeSpan?> FirstClaimAsync(ServerProcess worker, CancellationToken runDone)
+    {
+        try
+        {
+            var line = await worker.WaitForLineAsync("First items claimed", Timeout.InfiniteTimeSpan, runDone);
+            return FirstClaimLine().Match(line) is { Success: true } match
+                ? TimeSpan.FromMilliseconds(long.Parse(match.Groups["ms"].Value, CultureInfo.InvariantCulture))
+                : null;
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private static int Living(bool[] dead) => Enumerable.Range(0, dead.Length).Count(i => !Volatile.Read(ref dead[i]));
 
     /// <summary>
     /// Watches the items a killed worker held until each is claimed again (its attempt counter moves on) or completed:
@@ -415,6 +464,8 @@ public sealed partial class ClusterDrill
         settings["Workers:Concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
         settings["Workers:LeaseDuration"] = options.LeaseDuration.ToString("c", CultureInfo.InvariantCulture);
         settings["Workers:HeartbeatInterval"] = options.HeartbeatInterval.ToString("c", CultureInfo.InvariantCulture);
+        // Each kill counts as an attempt of the items it took down, and one item can be taken down again and again.
+        settings["Workers:MaxAttempts"] = (options.Kills + 5).ToString(CultureInfo.InvariantCulture);
         // The cluster's shared claims (session slots, lanes) of a killed worker outlive it by this much.
         settings["Cluster:LeaseTtl"] = options.LeaseDuration.ToString("c", CultureInfo.InvariantCulture);
         foreach (var (key, value) in options.Settings)
@@ -484,7 +535,7 @@ public sealed partial class ClusterDrill
 
     /// <summary>
     /// A random living worker among those that hold items (any living worker if none does within 10 s), and what it
-    /// holds; -1 when all are dead.
+    /// holds. The caller makes sure that at least two live.
     /// </summary>
     private static async Task<(int Worker, List<HeldItem> Held)> VictimAsync(
         DrillDatabase db, string[] owners, bool[] dead, Random random, CancellationToken token)
@@ -492,11 +543,7 @@ public sealed partial class ClusterDrill
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var living = Enumerable.Range(0, owners.Length).Where(i => !dead[i]).ToList();
-            if (living.Count == 0)
-            {
-                return (-1, []);
-            }
+            var living = Enumerable.Range(0, owners.Length).Where(i => !Volatile.Read(ref dead[i])).ToList();
 
             var holding = new List<(int, List<HeldItem>)>();
             foreach (var i in living)
@@ -559,6 +606,8 @@ public sealed partial class ClusterDrill
         {
             Items = options.Items,
             Workers = options.Workers,
+            KillsAsked = options.Kills,
+            Lease = options.LeaseDuration,
             Elapsed = elapsed,
             Completed = await CompletedAsync(db, token),
             SettleEntries = await ScalarAsync(db, "SELECT COUNT(*) FROM credit_entries WHERE kind = 'SETTLE'", token),
@@ -583,4 +632,7 @@ public sealed partial class ClusterDrill
 
     [GeneratedRegex(@"(?<count>\d+) items? of this worker's previous run taken back")]
     private static partial Regex TakenBackLine();
+
+    [GeneratedRegex(@"First items claimed: \d+, (?<ms>\d+) ms after the process started")]
+    private static partial Regex FirstClaimLine();
 }

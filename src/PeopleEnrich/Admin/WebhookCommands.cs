@@ -38,7 +38,7 @@ public static class WebhookCommands
             Console.WriteLine(cleared ? $"Removed the default webhook of {accountId}." : $"{accountId} had no default webhook: nothing changed.");
         }, cancellationToken));
 
-        var rotate = new Option<bool>("--rotate") { Description = "Replace the secret: calls are signed with the new one from now on, retries included" };
+        var rotate = new Option<bool>("--rotate") { Description = "Replace the secret: calls, retries included, are signed with the new one and, for Webhooks:RotationOverlap, with the old one too" };
         var secret = new Command("secret", "Print an account's signing secret (whsec_…), creating it on first use") { Account(), rotate };
         secret.SetAction((result, cancellationToken) => AdminCommands.RunAsync(services, async accounts =>
         {

@@ -14,5 +14,5 @@ public sealed class SharedProbeAnswers(DomainKnowledge knowledge) : IProbeMemory
     }
 
     public Task RememberAsync(string domain, RcptObservation answer, CancellationToken cancellationToken) =>
-        knowledge.RecordCatchAllAsync(domain, answer.Outcome == RcptOutcome.Accepted, answer.Host, answer.Reply.ToString(), cancellationToken);
+        knowledge.RecordCatchAllAsync(domain, answer.Outcome == RcptOutcome.Accepted, answer.Host, answer.Reply.ToCustomerString(), cancellationToken);
 }

@@ -93,8 +93,8 @@ public sealed class WebhookDelivery : BackgroundService
             return;
         }
 
-        var secret = await _store.SecretAsync(claimed.AccountId, rotate: false, stoppingToken);
-        var (status, outcome) = await PostAsync(claimed, body, secret, stoppingToken);
+        var secrets = await _store.SigningSecretsAsync(claimed.AccountId, _options.RotationOverlap, stoppingToken);
+        var (status, outcome) = await PostAsync(claimed, body, secrets, stoppingToken);
         if (outcome == Outcome.Delivered)
         {
             await FinishAsync(claimed, WebhookStates.Delivered, status, "delivered", stoppingToken);
@@ -146,14 +146,14 @@ public sealed class WebhookDelivery : BackgroundService
         Failed,
     }
 
-    private async Task<(string Status, Outcome Outcome)> PostAsync(ClaimedEvent claimed, byte[] body, string secret, CancellationToken stoppingToken)
+    private async Task<(string Status, Outcome Outcome)> PostAsync(ClaimedEvent claimed, byte[] body, SigningSecrets secrets, CancellationToken stoppingToken)
     {
         var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, claimed.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
         request.Headers.TryAddWithoutValidation("webhook-id", claimed.Id);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(secret, claimed.Id, timestamp, body));
+        request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(secrets.All, claimed.Id, timestamp, body));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         deadline.CancelAfter(_options.Timeout);
         try

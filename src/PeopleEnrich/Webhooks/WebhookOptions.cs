@@ -30,8 +30,14 @@ public sealed class WebhookOptions
     /// <summary>How long delivered, failed and disabled events are kept for 'webhooks deliveries'.</summary>
     public TimeSpan KeepDeliveries { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// After 'webhooks secret --rotate', how long calls are signed with the replaced secret too (zero: at once the new
+    /// one only), so a receiver can switch to the new secret without rejecting calls in between.
+    /// </summary>
+    public TimeSpan RotationOverlap { get; set; } = TimeSpan.FromHours(24);
+
     public static bool IsValid(WebhookOptions options) =>
         options.Timeout > TimeSpan.Zero && options.FirstRetryAfter > TimeSpan.Zero && options.MaxRetryAfter >= options.FirstRetryAfter
         && options.GiveUpAfter > TimeSpan.Zero && options.Concurrency >= 1 && options.PollInterval > TimeSpan.Zero
-        && options.MaxResponseBytes >= 0 && options.KeepDeliveries > TimeSpan.Zero;
+        && options.MaxResponseBytes >= 0 && options.KeepDeliveries > TimeSpan.Zero && options.RotationOverlap >= TimeSpan.Zero;
 }

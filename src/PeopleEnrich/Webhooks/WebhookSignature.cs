@@ -14,13 +14,17 @@ public static class WebhookSignature
 
     public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(SecretBytes));
 
-    /// <summary>The value of the webhook-signature header.</summary>
-    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// The value of the webhook-signature header: one "v1,…" per secret, separated by spaces, as Standard Webhooks allows
+    /// (a receiver accepts the call when any of them verifies).
+    /// </summary>
+    public static string Sign(IEnumerable<string> secrets, string id, long timestamp, ReadOnlySpan<byte> body)
     {
-        var key = Convert.FromBase64String(secret[SecretPrefix.Length..]);
         var signed = new List<byte>(Encoding.UTF8.GetBytes($"{id}.{timestamp}."));
         signed.AddRange(body);
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, signed.ToArray()));
+        var content = signed.ToArray();
+        return string.Join(' ', secrets.Select(secret =>
+            "v1," + Convert.ToBase64String(HMACSHA256.HashData(Convert.FromBase64String(secret[SecretPrefix.Length..]), content))));
     }
 
     /// <summary>A webhook-id: unique per event, the same on every attempt.</summary>

@@ -8,6 +8,12 @@ namespace PeopleEnrich.Webhooks;
 /// <summary>An account's webhook settings: its default URL (null when none), whether a 410 disabled it, and whether it has a secret.</summary>
 public sealed record AccountWebhook(string? Url, DateTimeOffset? DisabledAt, string? DisabledReason, bool HasSecret);
 
+/// <summary>The secrets a call is signed with: the current one, and the one a rotation replaced while the overlap lasts.</summary>
+public sealed record SigningSecrets(string Current, string? Previous)
+{
+    public IEnumerable<string> All => Previous is null ? [Current] : [Current, Previous];
+}
+
 /// <summary>One event of the outbox as 'webhooks deliveries' lists it.</summary>
 public sealed record WebhookDeliveryRow(string EventId, string RequestId, string Url, int Attempts, string? LastStatus, DateTimeOffset? LastAttemptAt,
     DateTimeOffset? NextAttemptAt, string State, DateTimeOffset CreatedAt);
@@ -55,17 +61,36 @@ public sealed class WebhookStore(Database database, TimeProvider time)
             : new AccountWebhook(row.Url, row.DisabledAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, row.DisabledReason, row.Secret is not null);
     }
 
-    /// <summary>The account's signing secret, created on first use (concurrent first uses agree on one); <paramref name="rotate"/> replaces it.</summary>
-    public Task<string> SecretAsync(string accountId, bool rotate, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The account's signing secret, created on first use (concurrent first uses agree on one); <paramref name="rotate"/>
+    /// replaces it and keeps the one it replaces as the previous secret, with the time of the rotation.
+    /// </summary>
+    public async Task<string> SecretAsync(string accountId, bool rotate, CancellationToken cancellationToken) =>
+        (await SigningSecretsAsync(accountId, rotate, TimeSpan.Zero, cancellationToken)).Current;
+
+    /// <summary>
+    /// The secrets a call is signed with: the current one (created on first use) and, for <paramref name="overlap"/>
+    /// after a rotation, the one it replaced, so a receiver that still knows only the old secret keeps verifying.
+    /// </summary>
+    public Task<SigningSecrets> SigningSecretsAsync(string accountId, TimeSpan overlap, CancellationToken cancellationToken) =>
+        SigningSecretsAsync(accountId, rotate: false, overlap, cancellationToken);
+
+    private Task<SigningSecrets> SigningSecretsAsync(string accountId, bool rotate, TimeSpan overlap, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) =>
         {
-            var keep = rotate ? "excluded.secret" : "COALESCE(account_webhooks.secret, excluded.secret)";
+            var now = Now;
+            var update = rotate
+                ? "secret = excluded.secret, previous_secret = account_webhooks.secret, rotated_at = excluded.updated_at, updated_at = excluded.updated_at"
+                : "secret = COALESCE(account_webhooks.secret, excluded.secret), updated_at = CASE WHEN account_webhooks.secret IS NULL THEN excluded.updated_at ELSE account_webhooks.updated_at END";
             await connection.ExecuteAsync(new CommandDefinition($"""
                 INSERT INTO account_webhooks (account_id, secret, updated_at) VALUES (@accountId, @secret, @now)
-                ON CONFLICT (account_id) DO UPDATE SET secret = {keep}, updated_at = excluded.updated_at
-                """, new { accountId, secret = WebhookSignature.NewSecret(), now = Now }, transaction, cancellationToken: cancellationToken));
-            return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                "SELECT secret FROM account_webhooks WHERE account_id = @accountId", new { accountId }, transaction, cancellationToken: cancellationToken)) ?? "";
+                ON CONFLICT (account_id) DO UPDATE SET {update}
+                """, new { accountId, secret = WebhookSignature.NewSecret(), now }, transaction, cancellationToken: cancellationToken));
+            var row = await connection.QuerySingleAsync<SecretsRow>(new CommandDefinition(
+                "SELECT secret, previous_secret, rotated_at FROM account_webhooks WHERE account_id = @accountId",
+                new { accountId }, transaction, cancellationToken: cancellationToken));
+            var previousStillSigns = row.PreviousSecret is not null && row.RotatedAt is { } rotatedAt && now < rotatedAt + (long)overlap.TotalMilliseconds;
+            return new SigningSecrets(row.Secret ?? "", previousStillSigns ? row.PreviousSecret : null);
         }, cancellationToken);
 
     /// <summary>
@@ -164,6 +189,13 @@ public sealed class WebhookStore(Database database, TimeProvider time)
         public long? DisabledAt { get; init; }
         public string? DisabledReason { get; init; }
         public string? Secret { get; init; }
+    }
+
+    private sealed class SecretsRow
+    {
+        public string? Secret { get; init; }
+        public string? PreviousSecret { get; init; }
+        public long? RotatedAt { get; init; }
     }
 
     private sealed class EventRow

@@ -87,6 +87,9 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
 
         Assert.All(results, result => Assert.Empty(EmailsOf(result))); // no verdict, certainly not INVALID
         Assert.All(results, result => Assert.Contains("refused us", result["error"]!.GetValue<string>())); // said, not silent
+        // The server's words are quoted, but not the address it saw us at: that is the operator's, not the caller's.
+        Assert.All(results, result => Assert.Contains("Client host [address withheld] blocked using zen.spamhaus.org", result["error"]!.GetValue<string>()));
+        Assert.All(results, result => Assert.DoesNotContain("127.0.0.1", result.ToJsonString()));
         var host = app.World.Host("mx.rbl.test");
         Assert.Equal(1, host.RcptCommands); // the one that was refused, then none
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync()); // nothing was found, nothing is charged

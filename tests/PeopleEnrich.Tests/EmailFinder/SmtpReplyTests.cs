@@ -73,4 +73,19 @@ public sealed class SmtpReplyTests
         Assert.False(SmtpReply.TryParse(null, out var reply));
         Assert.Null(reply);
     }
+
+    [Theory]
+    [InlineData("554 5.7.1 Service unavailable; Client host [192.0.2.17] blocked using zen.spamhaus.org",
+        "554 5.7.1 Service unavailable; Client host [address withheld] blocked using zen.spamhaus.org")]
+    [InlineData("550 5.7.1 Client host [IPv6:2001:db8::25] rejected", "550 5.7.1 Client host [address withheld] rejected")]
+    [InlineData("554 Your address 203.0.113.9 is listed; see https://example.org/lookup?ip=203.0.113.9",
+        "554 Your address address withheld is listed; see https://example.org/lookup?ip=address withheld")]
+    [InlineData("421 4.7.0 2001:0db8:0000:0000:0000:ff00:0042:8329 throttled", "421 4.7.0 address withheld throttled")]
+    // Not addresses: versions, times, enhanced codes, host names with digits.
+    [InlineData("550 5.1.1 <j.doe@example.com>: user unknown (v1.2.3.4a) at 10:30:00", "550 5.1.1 <j.doe@example.com>: user unknown (v1.2.3.4a) at 10:30:00")]
+    [InlineData("451 4.7.1 try mx1.10.0.0.1.example.net later", "451 4.7.1 try mx1.10.0.0.1.example.net later")]
+    public void Addresses_a_server_echoes_are_withheld_from_what_callers_read(string raw, string shown)
+    {
+        Assert.Equal(shown, SmtpReply.Parse(raw).ToCustomerString());
+    }
 }

@@ -107,9 +107,13 @@ public abstract partial class RecoveryTests<TProvider> where TProvider : IDataba
         var left = (await DatabaseDump.RowsAsync(data, "SELECT holder FROM cluster_leases")).Select(row => (string)row["holder"]!);
         Assert.DoesNotContain(left, previousLife.Contains);
         Assert.Matches(@"[1-9]\d* of its shared claims released", startLine);
+        // How long the restart kept it from work, in its own words (the chaos drill reads these).
+        Assert.Matches(@"with concurrency \d+, \d+ ms after the process started;", startLine);
+        Assert.Matches(@"First items claimed: [1-9]\d*, \d+ ms after the process started", await server.WaitForLineAsync("First items claimed"));
         using var again = Client(server.Url);
         // Every item completes, those the dead life held included, while their old claims would have held for 30 minutes.
         await AssertAllFoundOnceAsync(again, data, requestId);
+        Assert.Single(server.Lines, line => line.Contains("First items claimed", StringComparison.Ordinal));
         Assert.True(await ScalarAsync(data, "SELECT MAX(attempts) FROM items") >= 2, "no item of the dead life was taken back");
     }
 

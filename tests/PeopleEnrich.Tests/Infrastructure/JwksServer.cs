@@ -1,30 +1,19 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace PeopleEnrich.Tests.Infrastructure;
 
 /// <summary>
-/// A tiny authorization server on 127.0.0.1 (Kestrel, a free port) that publishes a JWKS document
+/// A tiny authorization server on 127.0.0.1 (a <see cref="LoopbackServer"/>) that publishes a JWKS document
 /// at <see cref="Url"/>: what it serves can be changed (key rotation), and it counts the fetches.
 /// </summary>
 public sealed class JwksServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private string _json;
     private int _fetches;
 
-    private JwksServer(WebApplication app, string json)
-    {
-        _app = app;
-        _json = json;
-    }
+    private JwksServer(string json) => _json = json;
 
     /// <summary>http://127.0.0.1:port/.well-known/jwks.json</summary>
     public Uri Url { get; private set; } = null!;
@@ -34,12 +23,8 @@ public sealed class JwksServer : IAsyncDisposable
 
     public static async Task<JwksServer> StartAsync(string json)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new JwksServer(app, json);
-        app.Run(async http =>
+        var server = new JwksServer(json);
+        server._server = await LoopbackServer.StartAsync(app => app.Run(async http =>
         {
             if (http.Request.Path != "/.well-known/jwks.json")
             {
@@ -50,19 +35,13 @@ public sealed class JwksServer : IAsyncDisposable
             Interlocked.Increment(ref server._fetches);
             http.Response.ContentType = "application/json";
             await http.Response.WriteAsync(Volatile.Read(ref server._json));
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        server.Url = new Uri(new Uri(address), "/.well-known/jwks.json");
+        }));
+        server.Url = new Uri(server._server.Address, "/.well-known/jwks.json");
         return server;
     }
 
     /// <summary>From now on, serve <paramref name="json"/>.</summary>
     public void Serve(string json) => Volatile.Write(ref _json, json);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -1,15 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace PeopleEnrich.Tests.Infrastructure;
 
@@ -33,7 +26,7 @@ public static class WebhookVerification
 }
 
 /// <summary>
-/// A webhook receiver on 127.0.0.1 (Kestrel, a free port) that records every call and answers each with the next of
+/// A webhook receiver on 127.0.0.1 (a <see cref="LoopbackServer"/>) that records every call and answers each with the next of
 /// a script of statuses (then 200): a status of 0 never answers (a receiver that hangs) until the caller goes away, and a
 /// 3xx points to /redirected.
 /// </summary>
@@ -41,32 +34,23 @@ public sealed class WebhookReceiver : IAsyncDisposable
 {
     public const int Hang = 0;
 
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<int> _script;
     private readonly List<ReceivedWebhook> _received = [];
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly CancellationTokenSource _stopping = new();
 
-    private WebhookReceiver(WebApplication app, IEnumerable<int> script)
-    {
-        _app = app;
-        _script = new ConcurrentQueue<int>(script);
-    }
+    private LoopbackServer _server = null!;
+
+    private WebhookReceiver(IEnumerable<int> script) => _script = new ConcurrentQueue<int>(script);
 
     /// <summary>http://127.0.0.1:port/</summary>
     public Uri Url { get; private set; } = null!;
 
     public static async Task<WebhookReceiver> StartAsync(params int[] script)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app, script);
-        app.Run(receiver.ReceiveAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        receiver.Url = new Uri(address + "/");
+        var receiver = new WebhookReceiver(script);
+        receiver._server = await LoopbackServer.StartAsync(app => app.Run(receiver.ReceiveAsync));
+        receiver.Url = receiver._server.Address;
         return receiver;
     }
 
@@ -137,8 +121,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         _arrived.Dispose();
         _stopping.Dispose();
     }

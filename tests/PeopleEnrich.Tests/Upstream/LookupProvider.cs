@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
+using PeopleEnrich.Tests.Infrastructure;
+
 namespace PeopleEnrich.Tests.Upstream;
 
 /// <summary>A lookup as the provider received it (<see cref="ReceivedAt"/> is a Stopwatch timestamp).</summary>

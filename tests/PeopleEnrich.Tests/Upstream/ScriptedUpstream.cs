@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
+using PeopleEnrich.Tests.Infrastructure;
+
 namespace PeopleEnrich.Tests.Upstream;
 
 /// <summary>What a scripted provider answers a request instead of accepting it; <see cref="Hang"/>: nothing, ever.</summary>

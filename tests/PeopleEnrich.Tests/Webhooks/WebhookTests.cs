@@ -142,6 +142,34 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
         Assert.Equal(await setup.GetBodyAsync(requestId), body.RootElement.GetProperty("data").GetRawText());
     }
 
+    [Fact]
+    public async Task After_a_rotation_calls_are_signed_with_the_new_and_the_old_secret_for_the_overlap_then_the_new_only()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var setup = await Setup.StartAsync(TProvider.Name, "hooks-rotation");
+        (await setup.RunAsync("webhooks", "set", "--account", "hooks-rotation", "--url", new Uri(receiver.Url, "/hooks").ToString())).AssertSucceeded();
+        var old = Assert.Single((await setup.RunAsync("webhooks", "secret", "--account", "hooks-rotation")).AssertSucceeded().OutputLines);
+        var rotated = Assert.Single((await setup.RunAsync("webhooks", "secret", "--account", "hooks-rotation", "--rotate")).AssertSucceeded().OutputLines);
+        Assert.NotEqual(old, rotated);
+        Assert.Equal(rotated, Assert.Single((await setup.RunAsync("webhooks", "secret", "--account", "hooks-rotation")).AssertSucceeded().OutputLines));
+
+        await setup.StartServerAsync(("Webhooks:RotationOverlap", "01:00:00"));
+        await setup.WaitForCompletionAsync(await setup.SubmitAsync(webhookUrl: null));
+        var during = Assert.Single(await setup.CallsAsync(receiver, 1));
+        Assert.True(during.IsSignedWith(rotated), $"signature {during.Signature} does not verify with the new secret");
+        Assert.True(during.IsSignedWith(old), $"signature {during.Signature} does not verify with the old secret during the overlap");
+        Assert.Equal(2, during.Signature!.Split(' ').Length);
+
+        // An hour and a minute later (the rotation's time moved back, as the clock would have moved on).
+        Assert.Equal(1, await setup.ExecuteAsync("UPDATE account_webhooks SET rotated_at = rotated_at - @by WHERE rotated_at IS NOT NULL",
+            (long)TimeSpan.FromMinutes(61).TotalMilliseconds));
+        await setup.WaitForCompletionAsync(await setup.SubmitAsync(webhookUrl: null));
+        var after = (await setup.CallsAsync(receiver, 2))[1];
+        Assert.True(after.IsSignedWith(rotated), $"signature {after.Signature} does not verify with the new secret");
+        Assert.False(after.IsSignedWith(old), "the old secret still signs after the overlap");
+        Assert.Single(after.Signature!.Split(' '));
+    }
+
     private const string WrongSecret = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
     /// <summary>A database, an account with credits, a person the directory knows with a phone (so a batch completes at once), and the server.</summary>
@@ -262,6 +290,9 @@ public abstract class WebhookTests<TProvider> where TProvider : IDatabaseProvide
                 await Task.Delay(50);
             }
         }
+
+        public Task<int> ExecuteAsync(string sql, long by) =>
+            _data.InTransactionAsync((connection, transaction) => Dapper.SqlMapper.ExecuteAsync(connection, sql, new { by }, transaction), CancellationToken.None);
 
         public async Task<long> ScalarAsync(string sql, string id) =>
             Convert.ToInt64((await DatabaseDump.RowsAsync(_data, sql, new { id })).Single().Values.Single(), CultureInfo.InvariantCulture);

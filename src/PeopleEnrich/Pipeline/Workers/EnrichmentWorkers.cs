@@ -51,8 +51,8 @@ public sealed class EnrichmentWorkers(
         }
 
         var (taken, released) = await TakeBackPreviousLifeAsync(stoppingToken);
-        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}; {Taken} items of this worker's previous run taken back, {Released} of its shared claims released",
-            Owner, settings.Concurrency, taken, released);
+        logger.LogInformation("Workers started as {Owner} with concurrency {Concurrency}, {SinceStart} ms after the process started; {Taken} items of this worker's previous run taken back, {Released} of its shared claims released",
+            Owner, settings.Concurrency, SinceProcessStartMs(), taken, released);
         using var heartbeat = new LeaseHeartbeat(queue, Owner, time, settings, logger);
         var beating = heartbeat.RunAsync();
         var running = new ConcurrentDictionary<Task, bool>();
@@ -128,6 +128,7 @@ public sealed class EnrichmentWorkers(
         var slots = new SemaphoreSlim(settings.Concurrency);
         var nextReap = DateTimeOffset.MinValue;
         var idle = new IdleBackoff(settings.IdlePollInterval);
+        var claimedBefore = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             await slots.WaitAsync(stoppingToken);
@@ -167,6 +168,12 @@ public sealed class EnrichmentWorkers(
             }
 
             await ReleaseClaimsOfDeadAsync(claimed, stoppingToken);
+            if (claimed.Count > 0 && !claimedBefore)
+            {
+                // How long a restart keeps a worker from work: start-up, migration check, taking back, the first claim.
+                claimedBefore = true;
+                logger.LogInformation("First items claimed: {Count}, {SinceStart} ms after the process started", claimed.Count, SinceProcessStartMs());
+            }
 
             foreach (var item in claimed)
             {
@@ -400,6 +407,13 @@ public sealed class EnrichmentWorkers(
 
     /// <summary>No email, no phone, nothing charged, nothing cached, and the reason said.</summary>
     private static WaterfallResult.Completed Suppressed(string error) => new(new EnrichmentOutcome([], null, []) { Error = error });
+
+    /// <summary>Wall-clock milliseconds since the operating system started this process (the runtime's own start-up included).</summary>
+    private long SinceProcessStartMs()
+    {
+        using var self = Process.GetCurrentProcess();
+        return (long)(time.GetUtcNow() - self.StartTime.ToUniversalTime()).TotalMilliseconds;
+    }
 
     private static TimeSpan RetryDelay(WorkerOptions settings, long attempts)
     {

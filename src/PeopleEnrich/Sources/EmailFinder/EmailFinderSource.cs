@@ -121,7 +121,7 @@ public sealed class EmailFinderSource(
 
         if (probeOutcome == RcptOutcome.Accepted)
         {
-            await knowledge.RecordCatchAllAsync(domain, true, report.Probe?.Host, report.Probe?.Reply.ToString(), cancellationToken);
+            await knowledge.RecordCatchAllAsync(domain, true, report.Probe?.Host, report.Probe?.Reply.ToCustomerString(), cancellationToken);
             return CatchAll(domain, listedAddresses, candidates, await knowledge.GetAsync(domain, cancellationToken));
         }
 
@@ -147,7 +147,7 @@ public sealed class EmailFinderSource(
 
         if (probe is not null)
         {
-            await knowledge.RecordCatchAllAsync(domain, false, report.Probe?.Host, report.Probe?.Reply.ToString(), cancellationToken);
+            await knowledge.RecordCatchAllAsync(domain, false, report.Probe?.Host, report.Probe?.Reply.ToCustomerString(), cancellationToken);
         }
 
         if (walk.WaitsForRound && deferrable)
@@ -179,7 +179,7 @@ public sealed class EmailFinderSource(
     {
         { BudgetSpent: true } => new SourceGap(failure.Why, Retryable: true), // put off until the budget has room
         { RefusedUs: true } => RefusedUs(failure.Host, failure.Reply, failure.Why),
-        { Paused: true } => new SourceGap(failure.Why, Retryable: false),
+        { Paused: true } => new SourceGap(SmtpReply.WithholdAddresses(failure.Why), Retryable: false),
         { Temporary: true, Reply: not null } => KeptDeferring(domain),
         { Temporary: true } => DidNotAnswer(domain),
         _ => null,
@@ -191,11 +191,11 @@ public sealed class EmailFinderSource(
         null => (report.Failure is { } failure ? GapOf(domain, failure) : null) ?? DidNotAnswer(domain),
         { Outcome: RcptOutcome.PolicyRefusal } refused => RefusedUs(refused.Host, refused.Reply),
         { Outcome: RcptOutcome.Temporary } => KeptDeferring(domain),
-        var unclear => new SourceGap($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply}", Retryable: false),
+        var unclear => new SourceGap($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply.ToCustomerString()}", Retryable: false),
     };
 
     private static SourceGap RefusedUs(string? host, SmtpReply? reply, string? why = null) =>
-        new($"the mail server {host ?? "of the domain"} refused us: {reply?.ToString() ?? why}", Retryable: false);
+        new($"the mail server {host ?? "of the domain"} refused us: {reply?.ToCustomerString() ?? SmtpReply.WithholdAddresses(why ?? "")}", Retryable: false);
 
     private static SourceGap DidNotAnswer(string domain) => new($"the mail servers of {domain} did not answer", Retryable: true);
 
@@ -265,7 +265,7 @@ public sealed class EmailFinderSource(
     }
 
     private static SmtpProvenance SmtpSaw(RcptObservation observation) =>
-        new(observation.At, observation.Host, observation.Reply.ToString(), CatchAll: false);
+        new(observation.At, observation.Host, observation.Reply.ToCustomerString(), CatchAll: false);
 
     private static string ProbeAddress(string domain)
     {

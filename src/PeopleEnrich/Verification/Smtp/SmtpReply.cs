@@ -86,6 +86,16 @@ public sealed partial record SmtpReply(int Code, string? EnhancedCode, string Te
 
     public override string ToString() => EnhancedCode is null ? $"{Code} {Text}" : $"{Code} {EnhancedCode} {Text}";
 
+    /// <summary>The reply as a caller may read it (in a result's error or evidence): <see cref="WithholdAddresses"/>.</summary>
+    public string ToCustomerString() => WithholdAddresses(ToString());
+
+    /// <summary>
+    /// A server's text with every IP address in it replaced by "address withheld". Servers echo the address they see
+    /// us at ("Client host [192.0.2.1] blocked using zen.spamhaus.org"): that is the deployment's outgoing address,
+    /// which the operator's logs keep and callers have no use for (nor should learn from a result they may share).
+    /// </summary>
+    public static string WithholdAddresses(string text) => IpAddress().Replace(text, "address withheld");
+
     // A remote server wrote this text: control characters are replaced so that it cannot forge log
     // lines or anything else it is later written into.
     private static string Printable(string text)
@@ -98,6 +108,11 @@ public sealed partial record SmtpReply(int Code, string? EnhancedCode, string Te
 
         return clean.ToString();
     }
+
+    // IPv4 as a whole token; IPv6 in the forms servers write it: in brackets, after "IPv6:", or all eight groups.
+    [GeneratedRegex(@"(?<![\w.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3}(?![\w.]*\w)|(?<=\[)(?:IPv6:)?[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?=\])|IPv6:[0-9A-Fa-f:.]+|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex IpAddress();
 
     [GeneratedRegex(@"^(?<code>[2-5][0-9]{2})(?:(?<more>[ -])(?<text>.*))?$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex ReplyLine();

@@ -10,11 +10,11 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace PeopleEnrich.Tests.Upstream;
+namespace PeopleEnrich.Tests.Infrastructure;
 
 /// <summary>
-/// A scripted provider's server: Kestrel on 127.0.0.1 (a free port), with the endpoints the provider maps,
-/// noting when each request arrives (Stopwatch timestamps).
+/// An HTTP server a test runs: Kestrel on 127.0.0.1 (a free port), with the endpoints the caller maps, noting when
+/// each request arrives (Stopwatch timestamps). Scripted providers, the JWKS server and the webhook receiver run on it.
 /// </summary>
 public sealed class LoopbackServer : IAsyncDisposable
 {
