@@ -3,7 +3,9 @@
 # in 20 batches, enriched by one api process and 1, 2 and 4 worker processes (Release) on a throw-away
 # PostgreSQL, a fresh database per run. Prints items per second per run, the ratio over one worker (target:
 # 1.8x at 2, 3x at 4) and the most sessions any mail host had open at once against Smtp:MaxSessionsPerHost
-# (from the world's session log). Exit code 1 if the limit was exceeded or an item lost. See bench/README.md.
+# (from the world's session log); then a LIMITED series, Workers:Concurrency 4 per worker process
+# (--limited-concurrency), where workers are I/O-bound. Exit code 1 if the limit was exceeded or an item lost.
+# See bench/README.md.
 #
 #   bench/run-scaling-bench.sh
 #   bench/run-scaling-bench.sh --workers 1,2,4,8 --concurrency 16

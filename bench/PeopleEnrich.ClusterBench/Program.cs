@@ -29,13 +29,16 @@ internal static class Program
         var domains = BenchCommandLine.WholeNumber("--domains", "Domains in the world", 200, 1, 10000);
         var replyDelay = BenchCommandLine.WholeNumber("--reply-delay-ms", "Delay before every SMTP reply", 0, 0, 5000);
         var concurrency = BenchCommandLine.WholeNumber("--concurrency", "Workers:Concurrency of each worker process", 32, 1, 1000);
+        var limited = BenchCommandLine.WholeNumber("--limited-concurrency",
+            "Scaling: a second (LIMITED) series with this Workers:Concurrency per worker process, so that workers wait on I/O rather than share the CPU (0: none)", 4, 0, 1000);
         var sessions = BenchCommandLine.WholeNumber("--max-sessions-per-host", "Smtp:MaxSessionsPerHost", 2, 1, 100);
         var lease = BenchCommandLine.WholeNumber("--lease-seconds", "Workers:LeaseDuration (the heartbeat is a third of it)", 30, 3, 3600);
         var restartAfter = BenchCommandLine.WholeNumber("--restart-after-seconds", "How long a killed worker stays dead (chaos; beyond a lease, others take its items over)", 0, 0, 3600);
-        var idle = BenchCommandLine.WholeNumber("--idle-seconds", "After the run, seconds the idle processes are watched (scaling; twice: settle, measure)", 5, 0, 600);
+        // Past PostgreSQL's statistics lag (its counters reach pg_stat_database up to ~10 s late), or the measured window holds the run's tail.
+        var idle = BenchCommandLine.WholeNumber("--idle-seconds", "After the run, seconds the idle processes are watched (scaling; twice: settle, measure)", 15, 0, 600);
         var timeout = BenchCommandLine.WholeNumber("--timeout", "Seconds one run may take", 900, 1, 86400);
         var root = BenchCommandLine.Root("PeopleEnrich cluster bench (chaos, scaling) on PostgreSQL", server,
-            scenario, postgres, workers, items, batches, kills, domains, replyDelay, concurrency, sessions, lease, restartAfter, idle, timeout);
+            scenario, postgres, workers, items, batches, kills, domains, replyDelay, concurrency, limited, sessions, lease, restartAfter, idle, timeout);
         root.SetAction(async (parsed, token) =>
         {
             var isChaos = parsed.GetValue(scenario) == "chaos";
@@ -63,18 +66,30 @@ internal static class Program
             Console.WriteLine($"== {parsed.GetValue(scenario)}: {template.Items} people at {template.Domains} domains in {template.Batches} batches, "
                 + $"{template.ReplyDelayMs} ms per SMTP reply, concurrency {template.Concurrency}, MaxSessionsPerHost {parsed.GetValue(sessions)}, "
                 + $"lease {leaseDuration.TotalSeconds:0} s, {Environment.ProcessorCount} cores");
+            // Scaling: the full series, then the LIMITED one, where few items in flight per worker leave the CPU idle and the
+            // run is bound by the world's replies, as a deployment with a core per worker would be.
+            var series = isChaos || parsed.GetValue(limited) == 0 ? [template.Concurrency] : new[] { template.Concurrency, parsed.GetValue(limited) };
             var reports = new List<ClusterDrillReport>();
-            foreach (var count in counts)
+            foreach (var perWorker in series)
             {
-                var database = await CreateDatabaseAsync(parsed.GetValue(postgres)!, token);
-                var report = await ClusterDrill.RunAsync(template with { Workers = count, PostgresConnectionString = database }, token);
-                reports.Add(report);
-                Print(report, parsed.GetValue(sessions));
-            }
+                var ofSeries = new List<ClusterDrillReport>();
+                foreach (var count in counts)
+                {
+                    var database = await CreateDatabaseAsync(parsed.GetValue(postgres)!, token);
+                    var report = await ClusterDrill.RunAsync(template with { Workers = count, Concurrency = perWorker, PostgresConnectionString = database }, token);
+                    ofSeries.Add(report);
+                    Console.Write(perWorker == template.Concurrency ? "" : "LIMITED ");
+                    Print(report, parsed.GetValue(sessions));
+                }
 
-            if (!isChaos)
-            {
-                PrintScalingTable(reports, parsed.GetValue(sessions));
+                if (!isChaos)
+                {
+                    Console.WriteLine();
+                    Console.WriteLine(perWorker == template.Concurrency ? $"== concurrency {perWorker} per worker" : $"== LIMITED: concurrency {perWorker} per worker");
+                    PrintScalingTable(ofSeries, parsed.GetValue(sessions));
+                }
+
+                reports.AddRange(ofSeries);
             }
 
             Console.WriteLine($"== load average at end: {LoadAverage()}");
@@ -137,7 +152,6 @@ internal static class Program
     /// <summary>The figures of each configuration side by side, as a Markdown table for the README.</summary>
     private static void PrintScalingTable(List<ClusterDrillReport> reports, int maxSessions)
     {
-        Console.WriteLine();
         Console.WriteLine("== summary (Markdown)");
         Console.WriteLine("| worker processes | wall time | items/s | over 1 worker | CPU ms/item: workers | api | PostgreSQL | world | PG transactions/item | idle worker CPU ms/s | idle PG transactions/s | most sessions at one host (limit " + maxSessions + ") |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -5,6 +5,7 @@ using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Uploads;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Pipeline.Workers;
+using PeopleEnrich.Storage;
 using PeopleEnrich.Storage.Retention;
 
 namespace PeopleEnrich.Pipeline;
@@ -14,7 +15,7 @@ public static class PipelineSetup
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection("Workers"))
-            .Validate(WorkerOptions.IsValid, "Workers: Concurrency, MaxAttempts, HeartbeatInterval and MaxItemTime must be positive, and LeaseDuration at least twice HeartbeatInterval.")
+            .Validate(WorkerOptions.IsValid, "Workers: Concurrency, MaxAttempts, HeartbeatInterval, MaxItemTime and IdlePollInterval must be positive, and LeaseDuration at least twice HeartbeatInterval.")
             .ValidateOnStart();
         services.AddOptions<WaterfallOptions>().Bind(configuration.GetSection("Waterfall"))
             .Validate(WaterfallOptions.IsValid, "Waterfall: SourceTimeout and every OutageRetryAfter must be positive.")
@@ -39,6 +40,7 @@ public static class PipelineSetup
             host.ServicesStopConcurrently = true; // the workers start handing back while the server finishes its requests
         });
         services.AddSingleton(provider => WorkerIdentity.From(provider.GetRequiredService<IOptions<WorkerOptions>>(), provider.GetRequiredService<ILogger<WorkerIdentity>>()));
+        services.AddDatabaseWakeups();
         services.AddHostedService<EnrichmentWorkers>();
         services.AddHostedService<QueueGauges>();
         services.AddSingleton<IExpiringRows, ExpiredRequests>();

@@ -49,8 +49,11 @@ public sealed class SuppressionList(Database database, TimeProvider time)
         return rows.Select(row => row.ToSuppression()).ToList();
     }
 
-    /// <summary>The suppression that covers this person, if any.</summary>
-    public async Task<Suppression?> FindForAsync(Person person, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the suppressions say of this person, read once for the item: whether one covers them, and (from the same rows)
+    /// which addresses found for them at their domain are suppressed. A suppression added later applies from the next item.
+    /// </summary>
+    public async Task<PersonSuppressions> ForAsync(Person person, CancellationToken cancellationToken)
     {
         var profile = Normalisation.MatchKeys.LinkedIn(person.LinkedInUrl);
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -59,6 +62,11 @@ public sealed class SuppressionList(Database database, TimeProvider time)
             WHERE domain = @Domain OR (kind = 'LinkedIn' AND value = @profile)
             """, new { person.Domain, profile }, cancellationToken: cancellationToken));
         var candidates = rows.Select(row => row.ToSuppression()).ToList();
+        return new PersonSuppressions(this, person.Domain, Covering(person, profile, candidates), candidates);
+    }
+
+    private static Suppression? Covering(Person person, string? profile, IReadOnlyList<Suppression> candidates)
+    {
         if (candidates.Count == 0)
         {
             return null;
@@ -99,5 +107,47 @@ public sealed class SuppressionList(Database database, TimeProvider time)
     {
         public Suppression ToSuppression() =>
             new(Enum.Parse<SuppressionKind>(Kind), Value, Domain, Reason, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+    }
+}
+
+/// <summary>
+/// The suppressions of one person's domain and LinkedIn profile, read once (<see cref="SuppressionList.ForAsync"/>): the one
+/// that covers the person, if any, and the addresses found for them that are suppressed, those at the person's domain answered
+/// from these rows (an address's and a domain's suppressions carry their domain), others asked of the list.
+/// </summary>
+public sealed class PersonSuppressions
+{
+    private readonly SuppressionList _list;
+    private readonly string _domain;
+    private readonly IReadOnlyList<Suppression> _atDomain;
+
+    internal PersonSuppressions(SuppressionList list, string domain, Suppression? covering, IReadOnlyList<Suppression> read)
+    {
+        _list = list;
+        _domain = domain;
+        Covering = covering;
+        _atDomain = read.Where(s => s.Domain is not null && s.Domain.Equals(domain, StringComparison.OrdinalIgnoreCase)).ToList();
+    }
+
+    /// <summary>The suppression that covers the person, if any.</summary>
+    public Suppression? Covering { get; }
+
+    /// <summary>Which of these addresses are suppressed (by themselves or by their domain).</summary>
+    public async Task<IReadOnlySet<string>> SuppressedAmongAsync(IReadOnlyCollection<string> addresses, CancellationToken cancellationToken)
+    {
+        var atDomain = addresses.Where(a => a.EndsWith("@" + _domain, StringComparison.OrdinalIgnoreCase)).ToList();
+        var suppressed = atDomain.Where(address => _atDomain.Any(s => s.Kind switch
+        {
+            SuppressionKind.Domain => true,
+            SuppressionKind.Email => s.Value.Equals(address, StringComparison.OrdinalIgnoreCase),
+            _ => false,
+        })).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var elsewhere = addresses.Except(atDomain).ToList();
+        if (elsewhere.Count > 0)
+        {
+            suppressed.UnionWith(await _list.SuppressedAmongAsync(elsewhere, cancellationToken));
+        }
+
+        return suppressed;
     }
 }

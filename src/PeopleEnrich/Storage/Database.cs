@@ -181,6 +181,65 @@ public sealed class Database : IAsyncDisposable
         return await statement(connection, null);
     }
 
+    /// <summary>
+    /// Inside <paramref name="transaction"/>: tells every process listening on <paramref name="channel"/> (see
+    /// <see cref="ListenAsync"/>) once it commits, and nobody if it rolls back. Nothing on SQLite, which is one process.
+    /// </summary>
+    public async Task NotifyAsync(DbConnection connection, DbTransaction? transaction, string channel, CancellationToken cancellationToken)
+    {
+        if (IsPostgres)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@channel, '')", new { channel }, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL only: holds one connection listening on <paramref name="channels"/> and calls <paramref name="notified"/>
+    /// with the channel of each notification, after <paramref name="listening"/> once the LISTENs are in place, until
+    /// cancelled or the connection breaks (an exception). UNLISTEN before the connection goes back to the pool, which does
+    /// not reset it (No Reset On Close): its next user must not receive notifications.
+    /// </summary>
+    public async Task ListenAsync(IReadOnlyCollection<string> channels, Action listening, Action<string> notified, CancellationToken cancellationToken)
+    {
+        if (_postgres is null)
+        {
+            throw new InvalidOperationException("LISTEN needs PostgreSQL.");
+        }
+
+        await using var connection = await _postgres.OpenConnectionAsync(cancellationToken);
+        void OnNotification(object sender, NpgsqlNotificationEventArgs args) => notified(args.Channel);
+        connection.Notification += OnNotification;
+        try
+        {
+            foreach (var channel in channels)
+            {
+                // A channel is an identifier, not a value: quoted as one, never bound.
+                await connection.ExecuteAsync(new CommandDefinition($"LISTEN \"{channel.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", cancellationToken: cancellationToken));
+            }
+
+            listening();
+            while (true)
+            {
+                await connection.WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            connection.Notification -= OnNotification;
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                try
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("UNLISTEN *", cancellationToken: CancellationToken.None));
+                }
+                catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+                {
+                    // A broken connection is not returned to the pool for reuse.
+                }
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _sqliteWriter.Dispose();

@@ -50,22 +50,26 @@ public sealed class WebhookDelivery : BackgroundService
             _logger.LogInformation("{Count} webhook events this worker held when it last stopped are due again", released);
         }
 
-        await Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(_ => LoopAsync(stoppingToken)));
+        // One loop polls; the others wait to be woken, so an idle process asks the database once a PollInterval, not Concurrency times.
+        await Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(loop => LoopAsync(polls: loop == 0, stoppingToken)));
     }
 
-    private async Task LoopAsync(CancellationToken stoppingToken)
+    private async Task LoopAsync(bool polls, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                var woken = _outbox.Added.NextFlash;
                 if (await _store.ClaimAsync(_identity.Id, Lease, stoppingToken) is { } claimed)
                 {
+                    // There may be more: the idle loops look too (each that finds one wakes the rest again).
+                    _outbox.Added.Flash();
                     await DeliverAsync(claimed, stoppingToken);
                     continue;
                 }
 
-                await _outbox.Added.WaitAsync(_options.PollInterval, stoppingToken);
+                await Beacon.WaitAsync(woken, polls ? _options.PollInterval : Timeout.InfiniteTimeSpan, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -18,8 +18,11 @@ public sealed class WebhookOptions
     /// <summary>Deliveries in flight at once in this process (each waits at most <see cref="Timeout"/>).</summary>
     public int Concurrency { get; set; } = 4;
 
-    /// <summary>How often a delivery worker looks for due events nobody woke it for (retries, other processes' completions).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often one delivery loop of the process looks for due events nobody woke it for (retries whose time came): new
+    /// events wake the loops at once, this process's and (on PostgreSQL) every other's.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>At most this much of a receiver's answer is read (and thrown away); the status is what counts.</summary>
     public int MaxResponseBytes { get; set; } = 64 * 1024;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Storage;
 using PeopleEnrich.Storage.Retention;
 using PeopleEnrich.Verification.Network;
 
@@ -25,6 +26,7 @@ public static class WebhooksSetup
     {
         services.TryAddSingleton<GuardedHttp>();
         services.AddSingleton<CompletionEvent>();
+        services.AddDatabaseWakeups();
         services.AddHostedService<WebhookDelivery>();
         services.AddExpiringRows("webhook deliveries", "webhook_events", "created_at < @cutoff AND state <> 'PENDING'",
             provider => provider.GetRequiredService<IOptions<WebhookOptions>>().Value.KeepDeliveries);

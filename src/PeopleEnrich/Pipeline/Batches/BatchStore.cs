@@ -99,6 +99,8 @@ public sealed class BatchStore(Database database, TimeProvider time)
             """, new { batchId, accountId, count = items.Count, now, key = idempotency?.Key, hash = idempotency?.BodyHash, traceParent = TraceParentOfThisRequest(), webhookUrl },
             transaction, cancellationToken: cancellationToken));
         await InsertItemsAsync(connection, transaction, batchId, accountId, items, now, cancellationToken);
+        // Idle workers of every process wake when this commits (this process's are also woken by the caller).
+        await database.NotifyAsync(connection, transaction, Workers.WorkSignal.Channel, cancellationToken);
         return new SubmitResult.Accepted(batchId, items.Count, Replayed: false);
     }
 

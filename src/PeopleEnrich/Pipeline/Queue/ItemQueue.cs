@@ -4,6 +4,7 @@ using Dapper;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Credits;
 using PeopleEnrich.Pipeline.Batches;
+using PeopleEnrich.Pipeline.Workers;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Telemetry;
 using PeopleEnrich.Vocabulary;
@@ -113,11 +114,21 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     /// A graceful stop: every item <paramref name="owner"/> still holds is claimable at once, in its place in the queue,
     /// and the attempt its claim counted is handed back (stopping is not the item's failure).
     /// </summary>
+    /// <remarks>One transaction with its NOTIFY, so that other processes' idle workers take the items now.</remarks>
     public Task<int> ReleaseHeldAsync(string owner, CancellationToken cancellationToken) =>
-        database.WriteOnceAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE items SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
-            WHERE lease_owner = @owner AND status = 'PROCESSING' AND attempts > 0
-            """, new { owner }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+        database.InTransactionAsync(async (connection, transaction) =>
+        {
+            var released = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE items SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
+                WHERE lease_owner = @owner AND status = 'PROCESSING' AND attempts > 0
+                """, new { owner }, transaction, cancellationToken: cancellationToken));
+            if (released > 0)
+            {
+                await database.NotifyAsync(connection, transaction, WorkSignal.Channel, cancellationToken);
+            }
+
+            return released;
+        }, cancellationToken);
 
     /// <summary>
     /// At start-up: the items this process's previous life held when it died are claimable now, not when their

@@ -36,6 +36,12 @@ public sealed record SourceFindings(IReadOnlyList<EmailEvidence> Emails, IReadOn
     /// <summary>What the source could not check; null when it looked.</summary>
     public SourceGap? Gap { get; init; }
 
+    /// <summary>
+    /// The source already applied the reported bounces (<see cref="IKnownBounces"/>) to these emails, read for this item:
+    /// the waterfall does not look them up a second time.
+    /// </summary>
+    public bool BouncesChecked { get; init; }
+
     /// <summary>These findings, and what could not be checked besides (a walk through candidates cut short by an outage).</summary>
     public SourceFindings Lacking(SourceGap gap) => this with { Answered = false, Gap = gap };
 }

@@ -113,7 +113,10 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
                 }
 
                 emails.AddRange(findings.Emails);
-                emails.AddRange(await BouncedAmongAsync(findings.Emails, emails, cancellationToken));
+                if (!findings.BouncesChecked)
+                {
+                    emails.AddRange(await BouncedAmongAsync(findings.Emails, emails, cancellationToken));
+                }
                 phones.AddRange(findings.Phones);
                 outcome = Verdict.Decide(emails, phones);
             }

@@ -127,6 +127,7 @@ public sealed class EnrichmentWorkers(
     {
         var slots = new SemaphoreSlim(settings.Concurrency);
         var nextReap = DateTimeOffset.MinValue;
+        var idle = new IdleBackoff(settings.IdlePollInterval);
         var claimedBefore = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -138,6 +139,7 @@ public sealed class EnrichmentWorkers(
             }
 
             IReadOnlyList<ClaimedItem> claimed;
+            var woken = signal.NextWork;
             try
             {
                 if (time.GetUtcNow() >= nextReap)
@@ -186,11 +188,18 @@ public sealed class EnrichmentWorkers(
                 }, TaskScheduler.Default);
             }
 
-            if (claimed.Count == 0)
+            if (claimed.Count > 0 || await WaitIdleAsync(idle.Next(), woken, stoppingToken))
             {
-                await signal.WaitForWorkAsync(WorkSignal.PollInterval, stoppingToken);
+                idle.Reset();
             }
         }
+    }
+
+    /// <summary>True when woken (work was queued, here or in another process), false when <paramref name="wait"/> passed.</summary>
+    private Task<bool> WaitIdleAsync(TimeSpan wait, Task woken, CancellationToken stoppingToken)
+    {
+        logger.LogDebug("No work to claim; looking again in {Wait} unless woken", wait);
+        return Beacon.WaitAsync(woken, wait, stoppingToken);
     }
 
     /// <summary>The items in flight get the grace to finish; then the rest are abandoned, to be handed back.</summary>
@@ -347,9 +356,10 @@ public sealed class EnrichmentWorkers(
     /// </summary>
     private async Task<WaterfallResult> LookUpAsync(ClaimedItem item, CancellationToken cancellationToken)
     {
-        if (await suppressions.FindForAsync(item.Person, cancellationToken) is { } suppressed)
+        var suppressed = await suppressions.ForAsync(item.Person, cancellationToken);
+        if (suppressed.Covering is { } covering)
         {
-            return Suppressed(suppressed.Error);
+            return Suppressed(covering.Error);
         }
 
         var asked = Stopwatch.GetTimestamp();
@@ -363,11 +373,11 @@ public sealed class EnrichmentWorkers(
         Instruments.SourceAsked("cache", cached is null ? SourceOutcome.Empty : SourceOutcome.Found, Stopwatch.GetElapsedTime(asked));
         if (cached is not null)
         {
-            return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), cancellationToken);
+            return await UnlessSuppressedAsync(new WaterfallResult.Completed(cached), suppressed, cancellationToken);
         }
 
         var result = await UnlessSuppressedAsync(
-            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), cancellationToken);
+            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), suppressed, cancellationToken);
         if (result is WaterfallResult.Completed { Cacheable: true } completed)
         {
             try
@@ -389,7 +399,7 @@ public sealed class EnrichmentWorkers(
         && answer.Emails.Where(e => EmailStatus.CountsAsFound(e.Status)).Select(e => e.Email).ToList() is { Count: > 0 } found
         && (await bounces.AmongAsync(found, cancellationToken)).Count > 0;
 
-    private async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, CancellationToken cancellationToken) =>
+    private static async Task<WaterfallResult> UnlessSuppressedAsync(WaterfallResult result, PersonSuppressions suppressions, CancellationToken cancellationToken) =>
         result is WaterfallResult.Completed completed
         && (await suppressions.SuppressedAmongAsync(completed.Outcome.Emails.Select(e => e.Email).ToList(), cancellationToken)).Count > 0
             ? Suppressed(Suppression.PersonsRequest)

@@ -1,22 +1,30 @@
+using PeopleEnrich.Storage;
+
 namespace PeopleEnrich.Pipeline.Workers;
 
 /// <summary>
-/// In-process wake-ups: a submission wakes idle workers at once, a settled item wakes requests
-/// waiting with "Prefer: wait". Work from other processes is found by polling every
-/// <see cref="PollInterval"/>, so the signal is a shortcut, never needed for correctness.
+/// Wake-ups: a submission wakes idle workers at once, a settled item wakes requests waiting with "Prefer: wait".
+/// Work queued by other processes wakes them through the database (<see cref="Channel"/>, on PostgreSQL); idle
+/// workers still look now and then (<see cref="IdleBackoff"/>), so a lost wake-up costs time, never an item.
 /// </summary>
 public sealed class WorkSignal
 {
+    /// <summary>NOTIFYed in the transaction that makes items claimable now (a submission, a stop's hand-back).</summary>
+    public const string Channel = "peopleenrich_items";
+
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly Beacon _work = new();
     private readonly Beacon _progress = new();
 
+    public WorkSignal(DatabaseWakeups wakeups) => wakeups.On(Channel, Pulse);
+
     public void Pulse() => _work.Flash();
 
     public void ProgressMade() => _progress.Flash();
 
-    public Task WaitForWorkAsync(TimeSpan atMost, CancellationToken cancellationToken) => _work.WaitAsync(atMost, cancellationToken);
+    /// <summary>The next wake-up: taken before looking for work, so that one that comes while looking is not missed.</summary>
+    public Task NextWork => _work.NextFlash;
 
     public Task WaitForProgressAsync(TimeSpan atMost, CancellationToken cancellationToken) => _progress.WaitAsync(atMost, cancellationToken);
 }
@@ -28,14 +36,47 @@ public sealed class Beacon
 
     public void Flash() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    public async Task WaitAsync(TimeSpan atMost, CancellationToken cancellationToken)
+    /// <summary>Completes at the next flash.</summary>
+    public Task NextFlash => Volatile.Read(ref _next).Task;
+
+    public Task<bool> WaitAsync(TimeSpan atMost, CancellationToken cancellationToken) => WaitAsync(NextFlash, atMost, cancellationToken);
+
+    /// <summary>
+    /// True when <paramref name="flash"/> (a <see cref="NextFlash"/> taken earlier) came, false when <paramref name="atMost"/>
+    /// passed (<see cref="Timeout.InfiniteTimeSpan"/>: only a flash or the token ends the wait).
+    /// </summary>
+    public static async Task<bool> WaitAsync(Task flash, TimeSpan atMost, CancellationToken cancellationToken)
     {
         try
         {
-            await Volatile.Read(ref _next).Task.WaitAsync(atMost, cancellationToken);
+            await flash.WaitAsync(atMost, cancellationToken);
+            return true;
         }
         catch (TimeoutException)
         {
+            return false;
         }
     }
+}
+
+/// <summary>
+/// How long an idle worker waits before it looks for work again: 0.5, 1, 2, 4 s, then every <see cref="WorkerOptions.IdlePollInterval"/>;
+/// anything found, or any wake-up, starts it again at 0.5 s. An idle process costs a claim every few seconds, not two a second.
+/// </summary>
+public sealed class IdleBackoff(TimeSpan longest)
+{
+    private static readonly TimeSpan First = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LastDoubled = TimeSpan.FromSeconds(4);
+
+    private TimeSpan _next = First;
+
+    /// <summary>The wait before the next look, lengthening the one after.</summary>
+    public TimeSpan Next()
+    {
+        var wait = _next < longest ? _next : longest;
+        _next = _next >= LastDoubled ? longest : _next * 2;
+        return wait;
+    }
+
+    public void Reset() => _next = First;
 }

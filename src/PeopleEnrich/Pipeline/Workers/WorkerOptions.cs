@@ -39,11 +39,19 @@ public sealed class WorkerOptions
     /// <summary>The longest wait between retries.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The longest an idle worker waits before it looks for work again (after 0.5, 1, 2 and 4 s): work queued by any
+    /// process wakes it at once (on PostgreSQL through the database), so this bounds only what nothing announces, such as
+    /// an item whose retry time came.
+    /// </summary>
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Off for admin commands and tests that drive the queue themselves.</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>A heartbeat must come at least twice within a lease, or one late beat would hand live work on.</summary>
     public static bool IsValid(WorkerOptions options) =>
         options.Concurrency > 0 && options.MaxAttempts > 0 && options.HeartbeatInterval > TimeSpan.Zero
-        && options.LeaseDuration >= 2 * options.HeartbeatInterval && options.ShutdownGrace >= TimeSpan.Zero && options.MaxItemTime > TimeSpan.Zero;
+        && options.LeaseDuration >= 2 * options.HeartbeatInterval && options.ShutdownGrace >= TimeSpan.Zero && options.MaxItemTime > TimeSpan.Zero
+        && options.IdlePollInterval > TimeSpan.Zero;
 }

@@ -71,7 +71,8 @@ public sealed class EmailFinderSource(
         var listedAddresses = listed.Select(e => e.Address.ToLowerInvariant()).Where(IsPlainAddress).Where(a => !bounced.ContainsKey(a)).ToList();
         var bouncedOfPerson = allCandidates.Select(c => $"{c.LocalPart}@{domain}").Where(bounced.ContainsKey).Distinct()
             .Select(address => bounced[address].ToEvidence()).ToList();
-        var found = await FindAsync(domain, names, listedAddresses, candidates, facts, routing, context, settings, cancellationToken);
+        // Every address found is at the domain, whose bounces were just read and left out (or said INVALID): no second look.
+        var found = await FindAsync(domain, names, listedAddresses, candidates, facts, routing, context, settings, cancellationToken) with { BouncesChecked = true };
         return bouncedOfPerson.Count == 0 ? found : found with { Emails = [.. bouncedOfPerson, .. found.Emails] };
     }
 
