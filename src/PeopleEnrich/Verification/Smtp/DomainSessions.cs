@@ -605,7 +605,7 @@ public sealed class DomainSessions(
                 var answered = observation.Outcome != RcptOutcome.TooManyRecipients && !session.Closing;
                 if (observation.Outcome == RcptOutcome.TooManyRecipients)
                 {
-                    prober.RememberRecipientLimit(session.Host, session.RecipientsAsked - 1);
+                    await prober.RememberRecipientLimitAsync(session.Host, session.RecipientsAsked - 1, CancellationToken.None);
                 }
 
                 if (answered || (fresh && session.RecipientsAsked == 1 && !session.Closing))
