@@ -57,6 +57,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     private readonly IReadOnlyDictionary<string, double> _priors = priors
         ?? recipients.Select((r, at) => (r.Address, Prior: 1.0 / (2 + at))).DistinctBy(r => r.Address).ToDictionary(r => r.Address, r => r.Prior);
     private readonly HashSet<Recipient> _asked = [];
+    private readonly HashSet<Recipient> _inFlight = [];
     private bool _shapeInFlight;
     private bool _likeliestDeferred;
 
@@ -84,7 +85,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     public Recipient? Peek(LaneView lane)
     {
         // A catch-all domain's server says nothing of any one recipient: its probe said all there is to say.
-        if (IsDone || _shapeInFlight || WaitsForRound || (probed && lane.Probe == RcptOutcome.Accepted))
+        if (IsDone || _shapeInFlight || WaitsForRound || (probed && lane.Probe == RcptOutcome.Accepted) || LikeliestInFlight(lane))
         {
             return null;
         }
@@ -119,6 +120,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
+        _inFlight.Add(recipient);
         // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
         _shapeInFlight = recipient.Tag is not null
             && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
@@ -135,6 +137,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         WaitsForRound |= rules.WaitForRound && observation.Outcome == RcptOutcome.Rejected && recipient.Tag is not null && first
             && AcceptanceIsMeaningful(lane) && Established(lane) is null;
         _shapeInFlight = false;
+        _inFlight.Remove(recipient);
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
     }
@@ -155,6 +158,14 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
 
         return _priors.GetValueOrDefault(recipient.Address) * Math.Pow(1 - MailboxShare, lane.RejectedByTag.GetValueOrDefault(tag));
     }
+
+    /// <summary>
+    /// The person's candidate in the shape the domain's addresses were found in is asked and not answered yet, though the
+    /// shape was found only after it was asked (another person's acceptance came back first): it is most likely the answer,
+    /// so the next candidate waits for it rather than spending an RCPT that its acceptance would make useless.
+    /// </summary>
+    private bool LikeliestInFlight(LaneView lane) =>
+        Likeliest(lane, Established(lane)) is { } likeliest && _inFlight.Any(r => r.Tag == likeliest);
 
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;
