@@ -57,7 +57,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     private readonly IReadOnlyDictionary<string, double> _priors = priors
         ?? recipients.Select((r, at) => (r.Address, Prior: 1.0 / (2 + at))).DistinctBy(r => r.Address).ToDictionary(r => r.Address, r => r.Prior);
     private readonly HashSet<Recipient> _asked = [];
-    private readonly HashSet<Recipient> _inFlight = [];
+    private readonly HashSet<Recipient> _unanswered = [];
     private bool _shapeInFlight;
     private bool _likeliestDeferred;
 
@@ -120,7 +120,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
-        _inFlight.Add(recipient);
+        _unanswered.Add(recipient);
         // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
         _shapeInFlight = recipient.Tag is not null
             && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
@@ -137,7 +137,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
         WaitsForRound |= rules.WaitForRound && observation.Outcome == RcptOutcome.Rejected && recipient.Tag is not null && first
             && AcceptanceIsMeaningful(lane) && Established(lane) is null;
         _shapeInFlight = false;
-        _inFlight.Remove(recipient);
+        _unanswered.Remove(recipient);
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
     }
@@ -165,7 +165,7 @@ internal sealed class CandidateWalk(IReadOnlyList<Recipient> recipients, bool pr
     /// so the next candidate waits for it rather than spending an RCPT that its acceptance would make useless.
     /// </summary>
     private bool LikeliestInFlight(LaneView lane) =>
-        Likeliest(lane, Established(lane)) is { } likeliest && _inFlight.Any(r => r.Tag == likeliest);
+        Likeliest(lane, Established(lane)) is { } likeliest && _unanswered.Any(r => r.Tag == likeliest);
 
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;
