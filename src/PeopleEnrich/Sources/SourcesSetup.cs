@@ -43,6 +43,7 @@ public static class SourcesSetup
         services.AddCluster(configuration);
         services.Configure<KnowledgeOptions>(configuration.GetSection("Knowledge"));
         services.AddSingleton<IMailHostMemory, MailHostMemory>();
+        services.AddSingleton<IMailHostLimits, MailHostLimits>();
         services.AddSingleton<HostSlots>();
         services.AddSingleton<SendingBudget>();
         services.AddSingleton<IProbeMemory, SharedProbeAnswers>();
@@ -58,6 +59,8 @@ public static class SourcesSetup
         services.AddExpiringRows("facts about domains", "domain_knowledge",
             "COALESCE(catch_all_at, 0) < @cutoff AND COALESCE(routing_at, 0) < @cutoff", KnowledgeTtl);
         services.AddExpiringRows("mail host standings", "mail_host_standing", "until_at < @cutoff", _ => TimeSpan.Zero);
+        services.AddExpiringRows("recipient limits of mail hosts", "mail_host_limits", "learnt_at < @cutoff",
+            provider => provider.GetRequiredService<IOptions<SmtpOptions>>().Value.HostLimitsTtl);
         services.AddExpiringRows("website crawls", "website_crawls", "crawled_at < @cutoff", KnowledgeTtl);
         return services;
     }

@@ -230,6 +230,28 @@ public sealed class CandidateWalkTests
     private static Dictionary<string, double> Priors(IReadOnlyList<Recipient> recipients) =>
         recipients.ToDictionary(r => r.Address, r => AddressPatterns.Of(Enum.Parse<AddressPattern>(r.Tag!)).Prior);
 
+    /// <summary>
+    /// A cold domain: Jane's first candidate (first.last) is asked; before its answer, another person's address in first.last
+    /// is accepted (in the lane's other session). Her next candidate is not asked while the one in that shape is in flight,
+    /// since it is most likely her address; once it is rejected, her walk goes on.
+    /// </summary>
+    [Fact]
+    public void The_next_candidate_waits_while_the_one_in_the_shape_found_meanwhile_is_in_flight()
+    {
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives);
+
+        var first = walk.Peek(ProbeRejected)!;
+        walk.Asking(first, ProbeRejected);
+        Assert.Equal("jane.doe@acme.com", first.Address);
+        Assert.NotNull(walk.Peek(ProbeRejected)); // nothing found at the domain yet: her next may be asked beside it
+
+        var found = new LaneView(RcptOutcome.Rejected, "FirstDotLast", new Dictionary<string, int> { ["FirstDotLast"] = 1 });
+        Assert.Null(walk.Peek(found));
+
+        walk.Answered(first, Observed(first, RcptOutcome.Rejected), found);
+        Assert.Equal("jdoe@acme.com", walk.Peek(found)?.Address);
+    }
+
     private static KnownShapes Known(params (string Tag, int Addresses)[] shapes) => new(shapes);
 
     private static List<string> WalkRejectingAll(CandidateWalk walk, LaneView lane) => WalkAnswering(walk, lane, RcptOutcome.Rejected);

@@ -74,9 +74,9 @@ internal sealed class CandidateWalk(
     private readonly IReadOnlyDictionary<string, double> _priors = priors
         ?? recipients.Select((r, at) => (r.Address, Prior: 1.0 / (2 + at))).DistinctBy(r => r.Address).ToDictionary(r => r.Address, r => r.Prior);
     private readonly HashSet<Recipient> _asked = [];
+    private readonly HashSet<Recipient> _unanswered = [];
     private bool _shapeInFlight;
     private bool _likeliestDeferred;
-    private int _inFlight;
     private int _plantedNow;
 
     public CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed)
@@ -103,7 +103,7 @@ internal sealed class CandidateWalk(
     public Recipient? Peek(LaneView lane)
     {
         // A catch-all domain's server says nothing of any one recipient: its probe said all there is to say.
-        if (IsDone || _shapeInFlight || WaitsForRound || (probed && lane.Probe == RcptOutcome.Accepted))
+        if (IsDone || _shapeInFlight || WaitsForRound || (probed && lane.Probe == RcptOutcome.Accepted) || LikeliestInFlight(lane))
         {
             return null;
         }
@@ -114,7 +114,7 @@ internal sealed class CandidateWalk(
             return null;
         }
 
-        if (_plantedNow + (rules.Greylisted ? _inFlight : 0) >= rules.PlantsPerRound)
+        if (_plantedNow + (rules.Greylisted ? _unanswered.Count : 0) >= rules.PlantsPerRound)
         {
             // This round's plantings are made (one still being asked may become one): the rest waits for what they teach.
             return null;
@@ -162,7 +162,7 @@ internal sealed class CandidateWalk(
     public void Asking(Recipient recipient, LaneView lane)
     {
         _asked.Add(recipient);
-        _inFlight++;
+        _unanswered.Add(recipient);
         // The likeliest shape is waited on before the next is asked; so is, back at a greylisting server, the candidate planted last time.
         _shapeInFlight = recipient.Tag is not null
             && (recipient.Tag == Likeliest(lane, Established(lane)) || (rules.Greylisted && _asked.Count(r => r.Tag is not null) == 1));
@@ -170,7 +170,6 @@ internal sealed class CandidateWalk(
 
     public void Answered(Recipient recipient, RcptObservation observation, LaneView lane)
     {
-        _inFlight = Math.Max(0, _inFlight - 1);
         if (observation.Outcome == RcptOutcome.Temporary && recipient.Tag is { } planted)
         {
             _plantedNow++;
@@ -186,6 +185,7 @@ internal sealed class CandidateWalk(
         WaitsForRound |= rules.WaitForRound && observation.Outcome == RcptOutcome.Rejected && recipient.Tag is not null && first
             && AcceptanceIsMeaningful(lane) && Established(lane) is null;
         _shapeInFlight = false;
+        _unanswered.Remove(recipient);
         // Found: the rest of this person's candidates would only cost the server.
         IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
     }
@@ -206,6 +206,14 @@ internal sealed class CandidateWalk(
 
         return _priors.GetValueOrDefault(recipient.Address) * Math.Pow(1 - MailboxShare, lane.RejectedByTag.GetValueOrDefault(tag));
     }
+
+    /// <summary>
+    /// The person's candidate in the shape the domain's addresses were found in is asked and not answered yet, though the
+    /// shape was found only after it was asked (another person's acceptance came back first): it is most likely the answer,
+    /// so the next candidate waits for it rather than spending an RCPT that its acceptance would make useless.
+    /// </summary>
+    private bool LikeliestInFlight(LaneView lane) =>
+        Likeliest(lane, Established(lane)) is { } likeliest && _unanswered.Any(r => r.Tag == likeliest);
 
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;

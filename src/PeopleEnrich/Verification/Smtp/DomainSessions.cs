@@ -245,11 +245,24 @@ public sealed class DomainSessions(
 
                 RcptObservation? observation;
                 SessionFailure? spent;
-                (open, observation, spent) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, settings);
+                (open, observation, spent) = await AskWithRoomAsync(open, work.Request.Routing, work.Address, () => IsWanted(work), settings);
                 if (spent is not null)
                 {
                     StopAtBudget(lane, work, spent, open?.Host);
                     return;
+                }
+
+                if (observation is null && open is not null)
+                {
+                    // Its party heard enough while it waited for a session with room (another of its recipients was
+                    // accepted): dropped from the queue, not asked.
+                    lock (_lanes)
+                    {
+                        Record(lane, work, null, open.Host);
+                        lane.Changed.Release();
+                    }
+
+                    continue;
                 }
 
                 if (observation is { Outcome: RcptOutcome.PolicyRefusal } && ReplyInterpreter.RefusesTheClient(observation.Reply))
@@ -572,16 +585,44 @@ public sealed class DomainSessions(
     }
 
     /// <summary>
+    /// Whether a recipient taken from the lane is still worth its RCPT: not once its party heard enough (found) or gave up.
+    /// The catch-all probe always is. Takes the lanes' lock.
+    /// </summary>
+    private bool IsWanted(Work work)
+    {
+        if (work.Recipient is null)
+        {
+            return true;
+        }
+
+        lock (_lanes)
+        {
+            return !work.Request.Done.Task.IsCompleted && !work.Request.Walk.IsDone && !work.Request.Cancellation.IsCancellationRequested;
+        }
+    }
+
+    /// <summary>
     /// Asks one recipient, in a new session when there is none, or this one has met the server's limits
     /// (recipients, rejections, a throttled or closing session) or says "too many recipients".
     /// </summary>
-    /// <remarks>Each RCPT spends one unit of the sending budget first; a spent budget is the third value, and nothing is asked.</remarks>
-    private async Task<(ProbeSession?, RcptObservation?, SessionFailure?)> AskWithRoomAsync(ProbeSession? session, MailRouting.Hosts routing, string recipient, SmtpOptions settings)
+    /// <remarks>
+    /// Each RCPT spends one unit of the sending budget first; a spent budget is the third value, and nothing is asked.
+    /// <paramref name="wanted"/> is asked again right before the RCPT: opening a session takes several replies (at a host that
+    /// takes one recipient a session, every recipient does), long enough for its party to be found by another session. Then
+    /// nothing is asked, and the session comes back with no observation.
+    /// </remarks>
+    private async Task<(ProbeSession?, RcptObservation?, SessionFailure?)> AskWithRoomAsync(
+        ProbeSession? session, MailRouting.Hosts routing, string recipient, Func<bool> wanted, SmtpOptions settings)
     {
         for (var fresh = false; ; fresh = true)
         {
             if (session is not null && session.HasRoom)
             {
+                if (!wanted())
+                {
+                    return (session, null, null);
+                }
+
                 if (await budget.TakeRcptAsync(CancellationToken.None) is { } spent)
                 {
                     return (session, null, spent);
@@ -605,7 +646,7 @@ public sealed class DomainSessions(
                 var answered = observation.Outcome != RcptOutcome.TooManyRecipients && !session.Closing;
                 if (observation.Outcome == RcptOutcome.TooManyRecipients)
                 {
-                    prober.RememberRecipientLimit(session.Host, session.RecipientsAsked - 1);
+                    await prober.RememberRecipientLimitAsync(session.Host, session.RecipientsAsked - 1, CancellationToken.None);
                 }
 
                 if (answered || (fresh && session.RecipientsAsked == 1 && !session.Closing))

@@ -39,7 +39,7 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
 /// and a mail host sees at most <see cref="SmtpOptions.MaxSessionsPerHost"/> sessions from us (all processes) at once.
 /// </summary>
 public sealed class MailboxProber(
-    NetworkGuard guard, IMailHostMemory memory, HostSlots slots, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
+    NetworkGuard guard, IMailHostMemory memory, IMailHostLimits limits, HostSlots slots, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<MailboxProber> logger)
 {
 
     // The pause is read from the database at most this often: every session start asks.
@@ -50,16 +50,25 @@ public sealed class MailboxProber(
     // there (other domains' lanes on a shared host) stop at once, not at their next session.
     private readonly ConcurrentDictionary<string, SessionFailure> _refusedUs = new(StringComparer.OrdinalIgnoreCase);
 
-    // Hosts that said "too many recipients" after fewer than Smtp:MaxRcptPerSession (Microsoft 365 takes one a session):
-    // how many they take, so that later sessions there end before it, and no recipient is asked twice to learn it again.
-    private readonly ConcurrentDictionary<string, int> _recipientLimits = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>The host said "too many recipients" to the recipient after these: its sessions take no more from now on (in this process).</summary>
-    public void RememberRecipientLimit(string host, int allowed)
+    /// <summary>
+    /// The host said "too many recipients" to the recipient after <paramref name="allowed"/> of a session: its sessions, and those
+    /// of every host of its mail service, take no more from now on, in every process (<see cref="IMailHostLimits"/>).
+    /// </summary>
+    public async Task RememberRecipientLimitAsync(string host, int allowed, CancellationToken cancellationToken)
     {
-        if (allowed >= 1)
+        if (allowed < 1)
         {
-            _recipientLimits.AddOrUpdate(host, allowed, (_, known) => Math.Min(known, allowed));
+            return;
+        }
+
+        try
+        {
+            await limits.RememberRecipientLimitAsync(host, allowed, cancellationToken);
+            logger.LogInformation("Mail host {Host} takes {Recipients} recipients a session: its mail service's sessions end there for {Ttl}", host, allowed, options.Value.HostLimitsTtl);
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Could not keep the recipient limit of mail host {Host}; it will be learnt again", host);
         }
     }
 
@@ -125,7 +134,7 @@ public sealed class MailboxProber(
                 var (session, problem) = await TryOpenAsync(host, address, slot, settings, cancellationToken);
                 if (session is not null)
                 {
-                    session.RecipientLimit = _recipientLimits.TryGetValue(host.Name, out var limit) ? limit : int.MaxValue;
+                    session.RecipientLimit = await RecipientLimitAsync(host.Name, cancellationToken) ?? int.MaxValue;
                     return (session, null);
                 }
 
@@ -173,6 +182,20 @@ public sealed class MailboxProber(
         catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
         {
             logger.LogWarning(exception, "Could not read the standing of mail host {Host}; asking it as usual", host);
+            return null;
+        }
+    }
+
+    /// <summary>The host's recipient limit learnt by any process; none when the database cannot say (the host's 452 teaches it again).</summary>
+    private async Task<int?> RecipientLimitAsync(string host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await limits.RecipientLimitAsync(host, cancellationToken);
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Could not read the recipient limit of mail host {Host}; asking as many as a session allows", host);
             return null;
         }
     }

@@ -76,6 +76,12 @@ public sealed class SmtpOptions
     public int MaxRcptPerSession { get; set; } = 20;
 
     /// <summary>
+    /// How long a mail host's recipient limit learnt from its "too many recipients" (Microsoft 365: one a session) is
+    /// used by every process, at that host and every other of its mail service, before it is learnt again.
+    /// </summary>
+    public TimeSpan HostLimitsTtl { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
     /// Rejected recipients in one session before a new one is started: Postfix slows a client down from its
     /// 10th error in a session (smtpd_soft_error_limit) and hangs up at its 20th, so by default a session ends
     /// after its 9th rejection.
