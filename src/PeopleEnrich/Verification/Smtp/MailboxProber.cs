@@ -173,30 +173,25 @@ public sealed class MailboxProber(
     }
 
     /// <summary>The host's standing; none when the database cannot say (a lost look-up must not stop verification).</summary>
-    private async Task<HostStanding?> StandingAsync(string host, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await memory.StandingAsync(host, cancellationToken);
-        }
-        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
-        {
-            logger.LogWarning(exception, "Could not read the standing of mail host {Host}; asking it as usual", host);
-            return null;
-        }
-    }
+    private Task<HostStanding?> StandingAsync(string host, CancellationToken cancellationToken) =>
+        UnlessTheDatabaseFailsAsync(() => memory.StandingAsync(host, cancellationToken), "Could not read the standing of mail host {Host}; asking it as usual", host);
 
     /// <summary>The host's recipient limit learnt by any process; none when the database cannot say (the host's 452 teaches it again).</summary>
-    private async Task<int?> RecipientLimitAsync(string host, CancellationToken cancellationToken)
+    private Task<int?> RecipientLimitAsync(string host, CancellationToken cancellationToken) =>
+        UnlessTheDatabaseFailsAsync(() => limits.RecipientLimitAsync(host, cancellationToken),
+            "Could not read the recipient limit of mail host {Host}; asking as many as a session allows", host);
+
+    /// <summary>What the database knows of a host, or nothing (with a warning) when it cannot be read: probing goes on without it.</summary>
+    private async Task<T?> UnlessTheDatabaseFailsAsync<T>(Func<Task<T?>> read, string warning, string host)
     {
         try
         {
-            return await limits.RecipientLimitAsync(host, cancellationToken);
+            return await read();
         }
         catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
         {
-            logger.LogWarning(exception, "Could not read the recipient limit of mail host {Host}; asking as many as a session allows", host);
-            return null;
+            logger.LogWarning(exception, warning, host);
+            return default;
         }
     }
 
