@@ -1,6 +1,7 @@
 using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Batches;
 using PeopleEnrich.Spreadsheets;
+using PeopleEnrich.Verification.Smtp;
 
 namespace PeopleEnrich.Api;
 
@@ -62,7 +63,9 @@ public static class WireAnswers
         var seen = new EvidenceOutput(provenance.Source, provenance.ObservedAt.UtcDateTime);
         return provenance switch
         {
-            SmtpProvenance smtp => seen with { MxHost = smtp.MxHost, Reply = smtp.Reply, CatchAll = smtp.CatchAll },
+            // Withheld here too, not only when quoted: answers stored (results, the cache, domains' probes) before replies
+            // withheld addresses are still read.
+            SmtpProvenance smtp => seen with { MxHost = smtp.MxHost, Reply = SmtpReply.WithholdAddresses(smtp.Reply), CatchAll = smtp.CatchAll },
             WebsiteProvenance website => seen with { Url = website.Url },
             DirectoryProvenance directory => seen with { File = directory.File, Line = directory.Line },
             UpstreamProvenance upstream => seen with { Provider = upstream.Provider, Status = upstream.Status },

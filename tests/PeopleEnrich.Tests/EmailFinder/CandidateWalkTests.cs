@@ -181,7 +181,25 @@ public sealed class CandidateWalkTests
 
         Assert.Equal(Candidates.Select(c => c.Address), WalkAnswering(walk, ProbeRejected, RejectedThenDeferred));
         Assert.Equal(1, WalkRules.PlantsInRound(deferrals: maxRetries - 2, maxRetries, perRound: 1));
-        Assert.Equal(1, WalkRules.PlantsInRound(deferrals: maxRetries, maxRetries, perRound: 1)); // nothing deferred then is asked again
+    }
+
+    /// <summary>
+    /// The session after the retries ran out asks again what the last round planted. The walk cannot tell a candidate
+    /// planted then and still deferred from a new planting: were that deferral counted as this session's planting, the
+    /// others planted then, whose delay has passed, would go unasked and the person unchecked ("kept deferring").
+    /// </summary>
+    [Fact]
+    public void After_the_retries_a_candidate_still_deferred_does_not_keep_the_others_planted_from_being_asked()
+    {
+        var maxRetries = new SmtpOptions().MaxGreylistRetries;
+        var final = WalkRules.PlantsInRound(deferrals: maxRetries, maxRetries, perRound: 1);
+        var walk = new CandidateWalk(Candidates, probed: true, KnownShapes.None, TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = final });
+
+        // Rejected, still deferred, accepted: the third is her address.
+        var asked = WalkAnswering(walk, ProbeRejected, n => n switch { 0 => RcptOutcome.Rejected, 1 => RcptOutcome.Temporary, _ => RcptOutcome.Accepted });
+
+        Assert.Equal(["jane.doe@acme.com", "jdoe@acme.com", "jane@acme.com"], asked);
+        Assert.True(walk.IsDone);
     }
 
     [Fact]

@@ -81,9 +81,13 @@ public sealed class SmtpReplyTests
     [InlineData("554 Your address 203.0.113.9 is listed; see https://example.org/lookup?ip=203.0.113.9",
         "554 Your address address withheld is listed; see https://example.org/lookup?ip=address withheld")]
     [InlineData("421 4.7.0 2001:0db8:0000:0000:0000:ff00:0042:8329 throttled", "421 4.7.0 address withheld throttled")]
+    // IPv6 shortened with "::" outside brackets: Exim's block-list text, Gmail's "[address  count]".
+    [InlineData("550 rejected because 2001:db8::25 is in a black list at zen.spamhaus.org", "550 rejected because address withheld is in a black list at zen.spamhaus.org")]
+    [InlineData("421 4.7.28 [2a00:1450:4864:20::135      15] Our system has detected an unusual rate of mail", "421 4.7.28 [address withheld      15] Our system has detected an unusual rate of mail")]
     // Not addresses: versions, times, enhanced codes, host names with digits.
     [InlineData("550 5.1.1 <j.doe@example.com>: user unknown (v1.2.3.4a) at 10:30:00", "550 5.1.1 <j.doe@example.com>: user unknown (v1.2.3.4a) at 10:30:00")]
     [InlineData("451 4.7.1 try mx1.10.0.0.1.example.net later", "451 4.7.1 try mx1.10.0.0.1.example.net later")]
+    [InlineData("451 4.3.0 std::bad_alloc at 12:30:45, retry", "451 4.3.0 std::bad_alloc at 12:30:45, retry")]
     public void Addresses_a_server_echoes_are_withheld_from_what_callers_read(string raw, string shown)
     {
         Assert.Equal(shown, SmtpReply.Parse(raw).ToCustomerString());

@@ -36,9 +36,10 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
     /// <summary>
     /// Plants allowed in a person's round: <paramref name="perRound"/> (<c>Smtp:GreylistPlantsPerRound</c>), except in the last
     /// round before the retries run out (<c>Smtp:MaxGreylistRetries</c>), which plants whatever is left, so that no candidate is
-    /// left unchecked for want of a round to ask it in.
+    /// left unchecked for want of a round to ask it in, and in the session after it, which asks again what that round planted:
+    /// a walk counts every deferral as a planting, so one of those still deferred would keep the rest from being asked.
     /// </summary>
-    public static int PlantsInRound(int deferrals, int maxRetries, int perRound) => deferrals == maxRetries - 1 ? int.MaxValue : perRound;
+    public static int PlantsInRound(int deferrals, int maxRetries, int perRound) => deferrals >= maxRetries - 1 ? int.MaxValue : perRound;
 }
 
 /// <summary>

@@ -109,8 +109,9 @@ public sealed partial record SmtpReply(int Code, string? EnhancedCode, string Te
         return clean.ToString();
     }
 
-    // IPv4 as a whole token; IPv6 in the forms servers write it: in brackets, after "IPv6:", or all eight groups.
-    [GeneratedRegex(@"(?<![\w.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3}(?![\w.]*\w)|(?<=\[)(?:IPv6:)?[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?=\])|IPv6:[0-9A-Fa-f:.]+|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])",
+    // IPv4 as a whole token; IPv6 in the forms servers write it: in brackets, after "IPv6:", all eight groups, or as a
+    // whole token shortened with "::" (Exim's "rejected because 2001:db8::25 is in a black list", Gmail's "[2a00::1  15]").
+    [GeneratedRegex(@"(?<![\w.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3}(?![\w.]*\w)|(?<=\[)(?:IPv6:)?[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?=\])|IPv6:[0-9A-Fa-f:.]+|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])|(?<![\w:.])(?=[0-9A-Fa-f:.]*::)[0-9A-Fa-f:.]*[0-9A-Fa-f](?![\w:])",
         RegexOptions.CultureInvariant)]
     private static partial Regex IpAddress();
 
