@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Verification.Smtp;
 
+using PeopleEnrich.Vocabulary;
+
 namespace PeopleEnrich.Knowledge;
 
 /// <summary>The standing of mail hosts in the database, so that every process sharing it honours a block, a dead host or a pause at once.</summary>
@@ -60,8 +62,8 @@ public sealed class MailHostMemory(Database database, TimeProvider time, IOption
     private static string ParentDomain(string host)
     {
         var labels = host.Split('.');
-        // acme.co.uk, acme.com.au: a short second-level label under a country code is part of the suffix.
-        var kept = labels.Length >= 3 && labels[^1].Length == 2 && labels[^2].Length <= 3 ? 3 : 2;
+        // acme.co.uk, acme.com.au: the registry's label under a country code is part of the suffix.
+        var kept = labels.Length >= 3 && PublicSuffixes.IsPublicSuffix($"{labels[^2]}.{labels[^1]}") ? 3 : 2;
         return labels.Length <= kept ? host : string.Join('.', labels[^kept..]);
     }
 }

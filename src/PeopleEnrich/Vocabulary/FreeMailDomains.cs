@@ -35,12 +35,6 @@ public static class FreeMailDomains
         "spamgourmet.com", "mailcatch.com", "discard.email", "burnermail.io", "33mail.com", "mytemp.email",
     };
 
-    // Second-level labels under which country domains register names (co.uk, com.br, ne.jp…).
-    private static readonly HashSet<string> RegistrySecondLevels = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "co", "com", "net", "org", "ne", "or",
-    };
-
     /// <summary>True for a free-mail or disposable domain (case and a trailing dot do not matter).</summary>
     public static bool Contains(string domain)
     {
@@ -56,11 +50,6 @@ public static class FreeMailDomains
     private static bool IsBrandCountryDomain(string name)
     {
         var labels = name.Split('.');
-        return FreeMailBrands.Contains(labels[0]) && labels.Length switch
-        {
-            2 => true,
-            3 => RegistrySecondLevels.Contains(labels[1]) && labels[2].Length == 2,
-            _ => false,
-        };
+        return labels.Length is 2 or 3 && FreeMailBrands.Contains(labels[0]) && PublicSuffixes.IsPublicSuffix(name[(labels[0].Length + 1)..]);
     }
 }

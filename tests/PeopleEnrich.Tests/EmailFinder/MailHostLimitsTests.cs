@@ -152,7 +152,9 @@ public sealed class MailServiceTests
     [InlineData("mx1.acme.com", "acme.com")]
     [InlineData("MX.Acme.Com.", "acme.com")]
     [InlineData("acme.com", null)]
-    public void A_host_s_mail_service_is_its_parent_domain_when_its_name_has_three_labels_or_more(string host, string? service) =>
+    [InlineData("acme.co.uk", null)] // its own host: co.uk is a public suffix, no service
+    [InlineData("mx.acme.co.uk", "acme.co.uk")]
+    public void A_host_s_mail_service_is_its_parent_domain_when_its_name_has_three_labels_or_more_and_it_is_no_public_suffix(string host, string? service) =>
         Assert.Equal(service, MailService.Of(host));
 }
 

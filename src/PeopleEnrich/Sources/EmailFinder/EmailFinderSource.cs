@@ -92,10 +92,11 @@ public sealed class EmailFinderSource(
             .ToList();
         var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
         var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished,
-            Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && context.Deferrals < settings.MaxGreylistRetries && greylisting.RoundStillAnswering(domain))
+            Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && context.Deferrals < settings.MaxGreylistRetries - 1 && greylisting.RoundStillAnswering(domain))
         {
             GuessesWhenSeenOnce = settings.GuessesWhenSeenOnce,
-            PlantsPerRound = WalkRules.PlantsInRound(context.Deferrals, settings.MaxGreylistRetries, settings.GreylistPlantsPerRound),
+            // Only back at a greylisting server: a first session's odd 4xx to one candidate is no round to wait for.
+            PlantsPerRound = context.Deferrals > 0 ? WalkRules.PlantsInRound(context.Deferrals, settings.MaxGreylistRetries, settings.GreylistPlantsPerRound) : int.MaxValue,
         };
         var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
         var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain));

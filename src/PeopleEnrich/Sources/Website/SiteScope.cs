@@ -9,12 +9,6 @@ namespace PeopleEnrich.Sources.Website;
 /// </summary>
 public sealed class SiteScope(string domain, int httpPort, int httpsPort)
 {
-    // Second-level labels under which country domains register names (co.uk, com.au, ne.jp…).
-    private static readonly HashSet<string> RegistrySecondLevels = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "co", "com", "net", "org", "ne", "or", "ac", "gov", "edu", "gv", "ltd", "plc", "me", "nom",
-    };
-
     public string Domain { get; } = domain;
 
     /// <summary>A company's domain, not a reserved, free-mail or disposable one, nor a public suffix (co.uk) that would put every company under it in scope.</summary>
@@ -25,8 +19,7 @@ public sealed class SiteScope(string domain, int httpPort, int httpsPort)
             return false;
         }
 
-        var labels = domain.Split('.');
-        return labels.Length >= 3 || (labels.Length == 2 && !(RegistrySecondLevels.Contains(labels[0]) && labels[1].Length == 2));
+        return !PublicSuffixes.IsPublicSuffix(domain);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using PeopleEnrich.Vocabulary;
+
 namespace PeopleEnrich.Verification.Smtp;
 
 /// <summary>
@@ -19,12 +21,14 @@ public static class MailService
 {
     /// <summary>
     /// The mail service a host belongs to: its parent domain when its name has three or more labels
-    /// (x-com.mail.protection.outlook.com is mail.protection.outlook.com, mx1.acme.com is acme.com); null for a shorter name.
+    /// (x-com.mail.protection.outlook.com is mail.protection.outlook.com, mx1.acme.com is acme.com); null for a shorter name,
+    /// and for a parent that is a public suffix (acme.co.uk is its own mail host, not co.uk's: one owner's limit must not
+    /// hold every domain registered under it).
     /// </summary>
     public static string? Of(string host)
     {
         var name = host.Trim().TrimEnd('.').ToLowerInvariant();
-        var dot = name.IndexOf('.', StringComparison.Ordinal);
-        return name.Count(c => c == '.') >= 2 ? name[(dot + 1)..] : null;
+        var parent = name.Count(c => c == '.') >= 2 ? name[(name.IndexOf('.', StringComparison.Ordinal) + 1)..] : null;
+        return parent is null || PublicSuffixes.IsPublicSuffix(parent) ? null : parent;
     }
 }
