@@ -17,7 +17,11 @@ public sealed class MailHostLimits(Database database, TimeProvider time, IOption
             new { host = Name(host), service = MailService.Of(host) ?? Name(host), since }, cancellationToken: cancellationToken));
     }
 
-    /// <remarks>The latest limit learnt replaces an older one: a service that now takes more is believed when it says so.</remarks>
+    /// <remarks>
+    /// The latest limit learnt replaces an older one under each name, and a read takes the stricter of the host's and its
+    /// service's. Sessions never ask past a limit, so a service that now takes more is found out only when the limit has
+    /// passed <see cref="SmtpOptions.HostLimitsTtl"/> and sessions ask as many as they may again.
+    /// </remarks>
     public Task RememberRecipientLimitAsync(string host, int recipients, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) =>
         {
