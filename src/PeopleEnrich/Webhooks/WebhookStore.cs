@@ -72,8 +72,19 @@ public sealed class WebhookStore(Database database, TimeProvider time)
     /// The secrets a call is signed with: the current one (created on first use) and, for <paramref name="overlap"/>
     /// after a rotation, the one it replaced, so a receiver that still knows only the old secret keeps verifying.
     /// </summary>
-    public Task<SigningSecrets> SigningSecretsAsync(string accountId, TimeSpan overlap, CancellationToken cancellationToken) =>
-        SigningSecretsAsync(accountId, rotate: false, overlap, cancellationToken);
+    /// <remarks>Every delivery asks: a plain read, and a write transaction only the first time, to create the secret.</remarks>
+    public async Task<SigningSecrets> SigningSecretsAsync(string accountId, TimeSpan overlap, CancellationToken cancellationToken)
+    {
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            if (await ReadSecretsAsync(connection, null, accountId, cancellationToken) is { Secret: not null } row)
+            {
+                return Signing(row, overlap, Now);
+            }
+        }
+
+        return await SigningSecretsAsync(accountId, rotate: false, overlap, cancellationToken);
+    }
 
     private Task<SigningSecrets> SigningSecretsAsync(string accountId, bool rotate, TimeSpan overlap, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) =>
@@ -86,12 +97,19 @@ public sealed class WebhookStore(Database database, TimeProvider time)
                 INSERT INTO account_webhooks (account_id, secret, updated_at) VALUES (@accountId, @secret, @now)
                 ON CONFLICT (account_id) DO UPDATE SET {update}
                 """, new { accountId, secret = WebhookSignature.NewSecret(), now }, transaction, cancellationToken: cancellationToken));
-            var row = await connection.QuerySingleAsync<SecretsRow>(new CommandDefinition(
-                "SELECT secret, previous_secret, rotated_at FROM account_webhooks WHERE account_id = @accountId",
-                new { accountId }, transaction, cancellationToken: cancellationToken));
-            var previousStillSigns = row.PreviousSecret is not null && row.RotatedAt is { } rotatedAt && now < rotatedAt + (long)overlap.TotalMilliseconds;
-            return new SigningSecrets(row.Secret ?? "", previousStillSigns ? row.PreviousSecret : null);
+            return Signing((await ReadSecretsAsync(connection, transaction, accountId, cancellationToken))!, overlap, now);
         }, cancellationToken);
+
+    private static Task<SecretsRow?> ReadSecretsAsync(DbConnection connection, DbTransaction? transaction, string accountId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<SecretsRow>(new CommandDefinition(
+            "SELECT secret, previous_secret, rotated_at FROM account_webhooks WHERE account_id = @accountId",
+            new { accountId }, transaction, cancellationToken: cancellationToken));
+
+    private static SigningSecrets Signing(SecretsRow row, TimeSpan overlap, long now)
+    {
+        var previousStillSigns = row.PreviousSecret is not null && row.RotatedAt is { } rotatedAt && now < rotatedAt + (long)overlap.TotalMilliseconds;
+        return new SigningSecrets(row.Secret ?? "", previousStillSigns ? row.PreviousSecret : null);
+    }
 
     /// <summary>
     /// Inside the transaction that completed <paramref name="batch"/>: its event, to the URL it was submitted with or else
