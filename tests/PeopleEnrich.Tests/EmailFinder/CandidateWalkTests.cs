@@ -207,8 +207,8 @@ public sealed class CandidateWalkTests
     {
         // Two people of the lane were rejected in first.last, planted in the first session: flast is the likeliest shape left.
         var lane = new LaneView(RcptOutcome.Rejected, null) { RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 2 } };
-        var round = new DomainPlantings(Options.Create(new SmtpOptions()), TimeProvider.System).Of("acme.com");
-        var elsewhere = new DomainPlantings(Options.Create(new SmtpOptions()), TimeProvider.System).Of("acme.com");
+        var round = NewPlantings().Of("acme.com");
+        var elsewhere = NewPlantings().Of("acme.com");
         var retry = TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = 1 };
 
         var jane = WalkAnswering(new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry, Priors(Candidates), round), lane, RcptOutcome.Temporary);
@@ -223,13 +223,28 @@ public sealed class CandidateWalkTests
     }
 
     [Fact]
+    public void Back_at_a_greylisting_server_a_person_asks_their_planted_candidate_again_before_planting_a_likelier_one()
+    {
+        // Two people of the lane were rejected in first.last: flast is now likelier, but Jane's first.last was planted (its deferral paid for).
+        var lane = new LaneView(RcptOutcome.Rejected, null) { RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 2 } };
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = 1 };
+        var planted = new HashSet<string> { "jane.doe@acme.com" };
+
+        var again = WalkAnswering(new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry, Priors(Candidates), NewPlantings().Of("acme.com"), planted), lane, RejectedThenDeferred);
+        var notPlanted = WalkAnswering(new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry, Priors(Candidates), NewPlantings().Of("acme.com")), lane, RejectedThenDeferred);
+
+        Assert.Equal(["jane.doe@acme.com", "jdoe@acme.com"], again);
+        Assert.Equal("jdoe@acme.com", notPlanted[0]);
+    }
+
+    [Fact]
     public void Once_someone_was_accepted_in_a_shape_the_rounds_people_plant_that_shape_whoever_planted_it()
     {
         var found = new LaneView(RcptOutcome.Rejected, "FLast", new Dictionary<string, int> { ["FLast"] = 1 })
         {
             RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 2 },
         };
-        var round = new DomainPlantings(Options.Create(new SmtpOptions()), TimeProvider.System).Of("acme.com");
+        var round = NewPlantings().Of("acme.com");
         round.Planted("FLast");
         var retry = TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = 1 };
 
@@ -237,6 +252,9 @@ public sealed class CandidateWalkTests
 
         Assert.Equal(["jroe@acme.com"], john);
     }
+
+    private static DomainPlantings NewPlantings() =>
+        new(Options.Create(new SmtpOptions()), new GreylistSchedules(Options.Create(new SmtpOptions()), TimeProvider.System), TimeProvider.System);
 
     // John Roe's candidates, in the same shapes as Jane Doe's.
     private static readonly IReadOnlyList<Recipient> Roe = Candidates

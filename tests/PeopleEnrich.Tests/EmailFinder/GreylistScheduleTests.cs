@@ -83,6 +83,30 @@ public sealed class GreylistScheduleTests
     }
 
     [Fact]
+    public void A_rounds_plantings_count_for_the_domains_delay_once_known_so_a_person_told_to_wait_a_step_still_sees_them()
+    {
+        var options = Options.Create(new SmtpOptions { GreylistRetryAfter = [TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(18), TimeSpan.FromSeconds(36)] });
+        var schedules = new GreylistSchedules(options, _clock);
+        var plantings = new DomainPlantings(options, schedules, _clock);
+        var start = _clock.GetUtcNow();
+        schedules.Heard("acme.com", Seen("xprobe@acme.com", RcptOutcome.Temporary), []);
+        _clock.Advance(TimeSpan.FromSeconds(37)); // the probe passes: a delay of at most 37 s
+        schedules.Heard("acme.com", Seen("xprobe@acme.com", RcptOutcome.Rejected, 37), []);
+
+        plantings.Of("acme.com").Planted("FLast");
+        plantings.Of("other.com").Planted("FLast"); // no delay known there: the schedule's first step
+        _clock.Advance(TimeSpan.FromSeconds(8)); // people told to wait for the round (a step) come back and plant theirs
+
+        Assert.Equal(1, plantings.Of("acme.com").Count("FLast"));
+        Assert.Equal(0, plantings.Of("other.com").Count("FLast"));
+        _clock.Advance(TimeSpan.FromSeconds(30)); // the next round: forgotten
+        Assert.Equal(0, plantings.Of("acme.com").Count("FLast"));
+
+        RcptObservation Seen(string address, RcptOutcome outcome, int second = 0) =>
+            new(address, outcome, SmtpReply.Parse(outcome == RcptOutcome.Temporary ? "450 4.2.0 Greylisted" : "550 5.1.1 No such user"), "mx.acme.com", start + TimeSpan.FromSeconds(second));
+    }
+
+    [Fact]
     public void The_schedule_is_bound_from_configuration_and_an_old_single_value_still_works()
     {
         Assert.Equal(SmtpOptions.DefaultGreylistSchedule, Bound([]).GreylistSchedule);

@@ -59,9 +59,13 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
 /// <see cref="WalkRules.PlantsPerRound"/> new candidates a round, and while the domain's shape is unknown the round's people
 /// spread their plantings over the likeliest shapes (<paramref name="plantings"/>): one acceptance then shows everyone the shape.
 /// </remarks>
+/// <param name="plantedBefore">
+/// The person's candidates the server deferred in an earlier round (planted): back at a greylisting server they are asked
+/// again before anything new is planted, since asking one now costs one RCPT (its deferral is paid for) and a new one two.
+/// </param>
 internal sealed class CandidateWalk(
     IReadOnlyList<Recipient> recipients, bool probed, KnownShapes known, WalkRules rules, IReadOnlyDictionary<string, double>? priors = null,
-    PlantingRound? plantings = null)
+    PlantingRound? plantings = null, IReadOnlySet<string>? plantedBefore = null)
     : IRecipientWalk
 {
     /// <summary>
@@ -156,7 +160,7 @@ internal sealed class CandidateWalk(
         }
 
         var choices = allowed.ToList();
-        return choices.FirstOrDefault(r => r.Tag is null)
+        return choices.FirstOrDefault(r => r.Tag is null || IsPlanted(r))
             ?? choices.MaxBy(r => Likelihood(r, lane) * Math.Pow(1 - MailboxShare, plantings.Count(r.Tag!)));
     }
 
@@ -216,6 +220,8 @@ internal sealed class CandidateWalk(
     private bool LikeliestInFlight(LaneView lane) =>
         Likeliest(lane, Established(lane)) is { } likeliest && _unanswered.Any(r => r.Tag == likeliest);
 
+    private bool IsPlanted(Recipient recipient) => rules.Greylisted && plantedBefore is not null && plantedBefore.Contains(recipient.Address);
+
     /// <summary>An accepted recipient says "this mailbox exists" only where a made-up one was rejected (or is known to be).</summary>
     private bool AcceptanceIsMeaningful(LaneView lane) => !probed || lane.Probe == RcptOutcome.Rejected;
 
@@ -240,17 +246,19 @@ internal sealed class CandidateWalk(
             .FirstOrDefault();
 
     /// <summary>
-    /// Listed addresses first; then the established shape (or else the one last found in the lane); then the domain's
-    /// other shapes seen, best supported first; then the rest in order of likelihood (lowered by the lane's rejections).
+    /// Listed addresses first; back at a greylisting server, the candidates planted in earlier rounds (likeliest first);
+    /// then the established shape (or else the one last found in the lane); then the domain's other shapes seen, best
+    /// supported first; then the rest in order of likelihood (lowered by the lane's rejections).
     /// </summary>
     private IEnumerable<Recipient> Ordered(LaneView lane, string? established)
     {
         var first = Likeliest(lane, established);
         var seen = SeenShapes(lane, except: first);
+        var rest = 3 + seen.Count;
         return recipients
-            .Select(r => (Recipient: r, Group: r.Tag is null ? 0 : r.Tag == first ? 1 : seen.IndexOf(r.Tag) is var at and >= 0 ? 2 + at : 2 + seen.Count))
+            .Select(r => (Recipient: r, Group: r.Tag is null ? 0 : IsPlanted(r) ? 1 : r.Tag == first ? 2 : seen.IndexOf(r.Tag) is var at and >= 0 ? 3 + at : rest))
             .OrderBy(r => r.Group)
-            .ThenByDescending(r => r.Group == 2 + seen.Count ? Likelihood(r.Recipient, lane) : 0)
+            .ThenByDescending(r => r.Group is 1 || r.Group == rest ? Likelihood(r.Recipient, lane) : 0)
             .Select(r => r.Recipient);
     }
 }

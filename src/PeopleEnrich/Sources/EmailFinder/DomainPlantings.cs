@@ -10,10 +10,11 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// </summary>
 /// <remarks>
 /// A round's plantings are made within moments of each other (its people come back together, on the domain's one
-/// schedule), and the next round's only once the delay has passed; so a planting counts for the schedule's first step
-/// (<see cref="SmtpOptions.GreylistSchedule"/>), and is forgotten by the next round.
+/// schedule, though one told to wait for the rest of the round comes back a step later), and the next round's only once
+/// the delay has passed; so a planting counts for the domain's delay once its answers showed it (else the schedule's first
+/// step, <see cref="SmtpOptions.GreylistSchedule"/>), and is forgotten by the next round.
 /// </remarks>
-public sealed class DomainPlantings(IOptions<SmtpOptions> options, TimeProvider time)
+public sealed class DomainPlantings(IOptions<SmtpOptions> options, GreylistSchedules greylisting, TimeProvider time)
 {
     private const int MaxDomains = 10_000;
 
@@ -34,13 +35,16 @@ public sealed class DomainPlantings(IOptions<SmtpOptions> options, TimeProvider 
                     }
                 }
 
-                round = new PlantingRound(() => options.Value.GreylistSchedule[0], time);
+                var name = domain;
+                round = new PlantingRound(() => Max(options.Value.GreylistSchedule[0], greylisting.DelayOf(name) ?? TimeSpan.Zero), time);
                 _domains[domain] = round;
             }
 
             return round;
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
 
 /// <summary>The shapes planted at one domain in its current round, and by how many people.</summary>

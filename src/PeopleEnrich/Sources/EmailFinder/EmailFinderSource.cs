@@ -99,7 +99,8 @@ public sealed class EmailFinderSource(
             PlantsPerRound = context.Deferrals > 0 ? WalkRules.PlantsInRound(context.Deferrals, settings.MaxGreylistRetries, settings.GreylistPlantsPerRound) : int.MaxValue,
         };
         var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
-        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain));
+        var planted = context.Deferrals > 0 ? greylisting.PlantedAmong(recipients.Select(r => r.Address)) : null;
+        var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain), planted);
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;

@@ -102,6 +102,24 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         }
     }
 
+    /// <summary>The domain's greylisting delay as its answers showed it (at most the time a recipient waited between deferred and answered); null until one was answered.</summary>
+    public TimeSpan? DelayOf(string domain)
+    {
+        lock (_domains)
+        {
+            return _delays.TryGetValue(domain, out var delay) ? delay : null;
+        }
+    }
+
+    /// <summary>Which of these addresses the domain's server deferred before (planted, in this process): asking one again costs one RCPT, not two.</summary>
+    public IReadOnlySet<string> PlantedAmong(IEnumerable<string> addresses)
+    {
+        lock (_domains)
+        {
+            return addresses.Where(_planted.ContainsKey).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        }
+    }
+
     /// <summary>A person coming back to the domain was answered: its delay has passed (the first such moment of its rounds is kept).</summary>
     public void Answering(string domain)
     {
