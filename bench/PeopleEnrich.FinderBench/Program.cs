@@ -136,13 +136,13 @@ internal static partial class Program
             }
         }
 
-        await RunBatchAsync("warm-up", client, world, plan, [plan.WarmUp], options.BatchTimeoutSeconds, cancellationToken);
-        var cold = await RunBatchAsync("cold", client, world, plan, plan.Cold, options.BatchTimeoutSeconds, cancellationToken);
-        var warm = await RunBatchAsync("warm", client, world, plan, plan.Warm, options.BatchTimeoutSeconds, cancellationToken);
-        var cached = options.Websites ? await RunBatchAsync("cached", client, world, plan, plan.Cold, options.BatchTimeoutSeconds, cancellationToken) : null;
+        await RunBatchAsync("warm-up", client, world, plan, [[plan.WarmUp]], options.BatchTimeoutSeconds, cancellationToken);
+        var cold = await RunBatchAsync("cold", client, world, plan, plan.ColdBatches, options.BatchTimeoutSeconds, cancellationToken);
+        var warm = await RunBatchAsync("warm", client, world, plan, [plan.Warm], options.BatchTimeoutSeconds, cancellationToken);
+        var cached = options.Websites ? await RunBatchAsync("cached", client, world, plan, plan.ColdBatches, options.BatchTimeoutSeconds, cancellationToken) : null;
         // The greylisting batch may take the delay and the whole schedule, and more: its bound is that, not the other batches'.
         var greylisted = plan.Greylisted.Count > 0
-            ? await RunBatchAsync("greylisted", client, world, plan, plan.Greylisted,
+            ? await RunBatchAsync("greylisted", client, world, plan, [plan.Greylisted],
                 Math.Max(options.BatchTimeoutSeconds, options.PostgreySeconds + 3 * options.GreylistSchedule[^1] + 60), cancellationToken)
             : null;
         // "default" is labelled with what the server says it runs with, since the default may change.
@@ -223,21 +223,16 @@ internal static partial class Program
             string.Join(", ", spans.Take(3).Select(s => $"{s.Name} +{s.First:0}..+{s.LastRcpt:0} ms ({s.Sessions} sessions)")));
     }
 
+    /// <summary>
+    /// Submits the batches one right after another, without waiting for any (as a client with a longer list would), polls
+    /// each until it is no longer PROCESSING, and scores their people together as one run called <paramref name="label"/>.
+    /// </summary>
     private static async Task<BatchResult> RunBatchAsync(
-        string label, HttpClient client, MailWorld.MailWorld world, WorldPlan plan, IReadOnlyList<PlannedPerson> people, int timeoutSeconds, CancellationToken cancellationToken)
+        string label, HttpClient client, MailWorld.MailWorld world, WorldPlan plan, IReadOnlyList<IReadOnlyList<PlannedPerson>> batches, int timeoutSeconds,
+        CancellationToken cancellationToken)
     {
-        var body = new JsonObject
-        {
-            ["requests"] = new JsonArray(people.Select((p, i) => (JsonNode)new JsonObject
-            {
-                ["firstname"] = p.FirstName,
-                ["lastname"] = p.LastName,
-                ["domain"] = p.Domain,
-                ["enrich_fields"] = p.Phone is null ? new JsonArray("contact.emails") : new JsonArray("contact.emails", "contact.phones"),
-                ["custom"] = new JsonObject { ["i"] = i.ToString(CultureInfo.InvariantCulture) },
-            }).ToArray()),
-        };
-
+        var people = batches.SelectMany(b => b).ToList();
+        var bodies = batches.Select(RequestBody).ToList();
         var rcptBefore = world.TotalRcptCommands;
         var rcptByDomainBefore = RcptByDomain(world, plan);
         var httpBefore = world.HttpRequests.Count;
@@ -248,7 +243,73 @@ internal static partial class Program
 
         var clock = Stopwatch.StartNew();
         var postedAt = DateTimeOffset.UtcNow;
-        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        var requestIds = new List<string>();
+        foreach (var body in bodies)
+        {
+            requestIds.Add(await SubmitAsync(client, body, cancellationToken));
+        }
+
+        var results = new List<JsonNode?>();
+        var completed = true;
+        var polls = 0;
+        foreach (var (requestId, batch) in requestIds.Zip(batches))
+        {
+            var polled = await PollAsync(client, requestId, clock, timeoutSeconds, cancellationToken);
+            polls += polled.Polls;
+            completed &= polled.Completed;
+            var answered = polled.Answer?["results"]?.AsArray() ?? [];
+            results.AddRange(batch.Select((_, i) => i < answered.Count ? answered[i] : null));
+        }
+
+        var wallMs = clock.Elapsed.TotalMilliseconds;
+        await sampling.CancelAsync();
+        PrintTimeline(label, world, postedAt, wallMs);
+        var (peakPerHost, peakTotal) = await peaks;
+        var rcpt = world.TotalRcptCommands - rcptBefore;
+        var sessions = world.TotalSessions - sessionsBefore;
+        var sessionsPerHost = world.Hosts.Select(h => h.Sessions - perHostBefore[h.Name]).ToList();
+
+        var web = WebFigures.Of(world.HttpRequests.Skip(httpBefore).ToList());
+        var answers = people.Select((p, i) => Answer.Of(p, results[i])).ToList();
+        var score = Score.Of(answers, rcpt);
+        var phonesFound = answers.Count(a => a.PhoneFound);
+        var outcome = new BatchResult(label, completed, wallMs, people.Count, score.Right, rcpt, sessions,
+            sessionsPerHost.Max(), peakPerHost, peakTotal, polls, web, phonesFound) { Score = score };
+        Console.WriteLine($"{label,-11} {(completed ? "COMPLETED" : "NOT COMPLETED")} in {wallMs:F0} ms ({polls} polls{(batches.Count > 1 ? $" of {batches.Count} batches" : "")}); " +
+                          $"RCPT {rcpt} ({outcome.RcptPerPerson:F2}/person asked, {score.RcptPerFound:F2}/person found), sessions {sessions} ({outcome.SessionsPerPerson:F2}/person, " +
+                          $"at most {outcome.MaxSessionsOneHost} at one host), peak open sessions {peakTotal} (at one host {peakPerHost}); " +
+                          $"found {score}" +
+                          (people.Any(p => p.Phone is not null) ? $"; phones found {phonesFound}/{people.Count}; {web}" : ""));
+        foreach (var missed in answers.Where(a => !a.Right && (a.Person.Address is not null || a.Wrong)).Take(5))
+        {
+            Console.WriteLine($"            {(missed.Wrong ? "wrong" : "not found")}: {missed}");
+        }
+
+        if (plan.Domains.Any(d => d.Scenario != "Normal") && people.Count > 1)
+        {
+            PrintByScenario(world, plan, answers, rcptByDomainBefore);
+        }
+
+        return outcome;
+    }
+
+    private static string RequestBody(IReadOnlyList<PlannedPerson> people) =>
+        new JsonObject
+        {
+            ["requests"] = new JsonArray(people.Select((p, i) => (JsonNode)new JsonObject
+            {
+                ["firstname"] = p.FirstName,
+                ["lastname"] = p.LastName,
+                ["domain"] = p.Domain,
+                ["enrich_fields"] = p.Phone is null ? new JsonArray("contact.emails") : new JsonArray("contact.emails", "contact.phones"),
+                ["custom"] = new JsonObject { ["i"] = i.ToString(CultureInfo.InvariantCulture) },
+            }).ToArray()),
+        }.ToJsonString();
+
+    /// <summary>POSTs one batch; its request id.</summary>
+    private static async Task<string> SubmitAsync(HttpClient client, string body, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var post = await client.PostAsync(EnrichPath, content, cancellationToken);
         var posted = await post.Content.ReadAsStringAsync(cancellationToken);
         if (post.StatusCode != HttpStatusCode.Accepted)
@@ -256,9 +317,14 @@ internal static partial class Program
             throw new InvalidOperationException($"POST answered {(int)post.StatusCode}: {posted}");
         }
 
-        var requestId = JsonNode.Parse(posted)!["request_id"]!.GetValue<string>();
+        return JsonNode.Parse(posted)!["request_id"]!.GetValue<string>();
+    }
+
+    /// <summary>Polls a batch (waiting up to 30 s a poll) until it is no longer PROCESSING or <paramref name="clock"/> passes the time-out.</summary>
+    private static async Task<(JsonNode? Answer, bool Completed, int Polls)> PollAsync(
+        HttpClient client, string requestId, Stopwatch clock, int timeoutSeconds, CancellationToken cancellationToken)
+    {
         JsonNode? answer = null;
-        var completed = false;
         var polls = 0;
         while (clock.Elapsed < TimeSpan.FromSeconds(timeoutSeconds))
         {
@@ -276,42 +342,11 @@ internal static partial class Program
             var status = answer!["status"]!.GetValue<string>();
             if (status != "PROCESSING")
             {
-                completed = status == "COMPLETED";
-                break;
+                return (answer, status == "COMPLETED", polls);
             }
         }
 
-        var wallMs = clock.Elapsed.TotalMilliseconds;
-        await sampling.CancelAsync();
-        PrintTimeline(label, world, postedAt, wallMs);
-        var (peakPerHost, peakTotal) = await peaks;
-        var rcpt = world.TotalRcptCommands - rcptBefore;
-        var sessions = world.TotalSessions - sessionsBefore;
-        var sessionsPerHost = world.Hosts.Select(h => h.Sessions - perHostBefore[h.Name]).ToList();
-
-        var web = WebFigures.Of(world.HttpRequests.Skip(httpBefore).ToList());
-        var results = answer?["results"]?.AsArray() ?? [];
-        var answers = people.Select((p, i) => Answer.Of(p, i < results.Count ? results[i] : null)).ToList();
-        var score = Score.Of(answers, rcpt);
-        var phonesFound = answers.Count(a => a.PhoneFound);
-        var outcome = new BatchResult(label, completed, wallMs, people.Count, score.Right, rcpt, sessions,
-            sessionsPerHost.Max(), peakPerHost, peakTotal, polls, web, phonesFound) { Score = score };
-        Console.WriteLine($"{label,-11} {(completed ? "COMPLETED" : "NOT COMPLETED")} in {wallMs:F0} ms ({polls} polls); " +
-                          $"RCPT {rcpt} ({outcome.RcptPerPerson:F2}/person asked, {score.RcptPerFound:F2}/person found), sessions {sessions} ({outcome.SessionsPerPerson:F2}/person, " +
-                          $"at most {outcome.MaxSessionsOneHost} at one host), peak open sessions {peakTotal} (at one host {peakPerHost}); " +
-                          $"found {score}" +
-                          (people.Any(p => p.Phone is not null) ? $"; phones found {phonesFound}/{people.Count}; {web}" : ""));
-        foreach (var missed in answers.Where(a => !a.Right && (a.Person.Address is not null || a.Wrong)).Take(5))
-        {
-            Console.WriteLine($"            {(missed.Wrong ? "wrong" : "not found")}: {missed}");
-        }
-
-        if (plan.Domains.Any(d => d.Scenario != "Normal") && people.Count > 1)
-        {
-            PrintByScenario(world, plan, answers, rcptByDomainBefore);
-        }
-
-        return outcome;
+        return (answer, false, polls);
     }
 
     /// <summary>Each kind of domain's share of the batch: its people, what was found, and the RCPT commands its mail hosts saw.</summary>
@@ -564,6 +599,9 @@ internal sealed record WorldPlan(WorldDescription Description, IReadOnlyList<Pla
     public const string WarmUpDomain = "warmup.test";
 
     public IReadOnlyList<PlannedPerson> Greylisted { get; init; } = [];
+
+    /// <summary>The cold people as they are submitted: batches of <see cref="GeneratedPlan.BatchSize"/>, all at once.</summary>
+    public IReadOnlyList<IReadOnlyList<PlannedPerson>> ColdBatches => [.. Cold.Chunk(GeneratedPlan.BatchSize)];
 
     /// <summary>The one person of the warm-up batch, at a domain outside the measured ones.</summary>
     public static PlannedPerson WarmUpPerson { get; } = new("Warm", "Up", WarmUpDomain, $"warm.up@{WarmUpDomain}");
