@@ -54,6 +54,9 @@ internal static class GreylistBatch
 {
     public const string Domain = "postgrey-batch.test";
 
+    /// <summary>Its domain's <see cref="PlannedDomain.Scenario"/>.</summary>
+    public const string ScenarioName = "GreylistBatch";
+
     public static WorldPlan AddTo(WorldPlan plan, int greylistSeconds, AddressPattern pattern, double noMailbox)
     {
         var people = new List<PlannedPerson>();
@@ -97,7 +100,7 @@ internal static class GreylistBatch
         return plan with
         {
             Description = plan.Description with { Domains = [.. plan.Description.Domains, domain] },
-            Domains = [.. plan.Domains, new PlannedDomain(Domain, $"mx1.{Domain}", pattern, "GreylistBatch")],
+            Domains = [.. plan.Domains, new PlannedDomain(Domain, $"mx1.{Domain}", pattern, ScenarioName)],
             Greylisted = people,
         };
     }
