@@ -64,7 +64,8 @@ internal static partial class Program
             : $"world       {options.Domains} domains (1 MX each, behaviour normal, reply_delay_ms {options.ReplyDelayMs}), " +
               $"DNS {world.DnsEndPoint}, SMTP port {world.SmtpPort}");
         Console.WriteLine($"patterns    {string.Join(", ", plan.Domains.Select(d => $"{d.Name}={d.Pattern.Template()}" + (d.Scenario == "Normal" ? "" : $" ({d.Scenario})")))}");
-        Console.WriteLine($"people      cold {plan.Cold.Count} ({plan.Cold.Count(p => p.Address is not null)} with a mailbox), " +
+        Console.WriteLine($"people      cold {plan.Cold.Count}{(plan.ColdBatches.Count > 1 ? $" in {plan.ColdBatches.Count} batches submitted at once" : "")} " +
+                          $"({plan.Cold.Count(p => p.Address is not null)} with a mailbox), " +
                           $"warm {plan.Warm.Count} ({plan.Warm.Count(p => p.Address is not null)} with a mailbox)" +
                           (plan.Greylisted.Count > 0 ? $", greylisting batch {plan.Greylisted.Count} at {GreylistBatch.Domain} " +
                               $"({plan.Greylisted.Count(p => p.Address is not null)} with a mailbox, {options.GreylistPattern.Template()}, postgrey {options.PostgreySeconds} s)" : ""));
@@ -890,9 +891,12 @@ internal sealed record Options
         var generated = new Option<bool>("--generated")
         {
             Description = "A generated world instead (WorldGenerator with the behaviours of real mail software: Postfix's error limits, " +
-                          "a block-listed client, postgrey, dead MX hosts, and every older scenario): cold = its first 100 people, warm = the next 100",
+                          "a block-listed client, postgrey, dead MX hosts, and every older scenario): cold = its first 100 people (--cold-batches K: K x 100), warm = the next 100",
         };
         var seed = BenchCommandLine.WholeNumber("--seed", "The generated world's seed", 2026, 0, int.MaxValue);
+        var coldBatches = BenchCommandLine.WholeNumber("--cold-batches",
+            "With --generated: the cold run is N batches of 100 people, submitted at once and counted together " +
+            "(the world then has (N+1) x 100 people; 3 with --generated-domains 30 is issue 9's world of 300 people at 30 domains)", 1, 1, 10);
         var generatedDomains = BenchCommandLine.WholeNumber("--generated-domains", "Domains in the generated world (21 scenarios: fewer leaves some out)", 25, 1, 200);
         var noMailbox = BenchCommandLine.WholeNumber("--no-mailbox-percent", "People without a mailbox, in the generated world and the greylisting batch", 25, 0, 100);
         var postgreySeconds = BenchCommandLine.WholeNumber("--postgrey-seconds", "The greylisting delay of the generated world's greylisting domains and of the greylisting batch", 30, 1, 3600);
@@ -919,12 +923,17 @@ internal sealed record Options
             "Email-finder benchmark: a simulated mail world in this process, the real server (--server-dll) as a child process " +
             "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.",
             server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout,
-            generated, seed, generatedDomains, noMailbox, postgreySeconds, realisticPatterns, schedule, greylistBatch, greylistPattern);
+            generated, seed, generatedDomains, coldBatches, noMailbox, postgreySeconds, realisticPatterns, schedule, greylistBatch, greylistPattern);
         command.Validators.Add(result =>
         {
             if (!result.GetValue(generated) && result.GetValue(domains) * result.GetValue(peoplePerDomain) > 100)
             {
                 result.AddError("a batch holds at most 100 people (domains x people-per-domain)");
+            }
+
+            if (!result.GetValue(generated) && result.GetValue(coldBatches) > 1)
+            {
+                result.AddError("--cold-batches needs --generated");
             }
         });
         command.SetAction((parsed, cancellationToken) => run(new Options
@@ -943,6 +952,7 @@ internal sealed record Options
                 ? new GeneratedOptions(parsed.GetValue(seed), parsed.GetValue(generatedDomains), parsed.GetValue(noMailbox) / 100.0, parsed.GetValue(postgreySeconds))
                 {
                     RealisticPatterns = parsed.GetValue(realisticPatterns),
+                    ColdBatches = parsed.GetValue(coldBatches),
                 }
                 : null,
             GreylistBatch = parsed.GetValue(greylistBatch),
