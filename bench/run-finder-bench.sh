@@ -8,6 +8,8 @@
 #   bench/run-finder-bench.sh                          # Workers:Concurrency default (8) and 100
 #   bench/run-finder-bench.sh --concurrency 8,32,100   # other options go to the bench tool
 #   bench/run-finder-bench.sh --no-naive --keep-logs
+#   bench/run-finder-bench.sh --generated --no-naive --concurrency default --realistic-patterns \
+#       --generated-domains 30 --cold-batches 3    # issue 9's world: a cold run of 300 people at 30 domains
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -10,13 +10,19 @@ internal sealed record GeneratedOptions(int Seed, int Domains, double NoMailbox,
 {
     /// <summary>Patterns drawn with <see cref="WorldGenerator.RealisticPatternShares"/> (--realistic-patterns), not uniformly.</summary>
     public bool RealisticPatterns { get; init; }
+
+    /// <summary>
+    /// Batches of <see cref="GeneratedPlan.BatchSize"/> in the cold run, submitted at once (--cold-batches): with more people
+    /// per domain, a domain's fixed costs (the catch-all probe, the first person's walk) are shared by more of them.
+    /// </summary>
+    public int ColdBatches { get; init; } = 1;
 }
 
 /// <summary>
 /// A generated world as the bench's plan: every scenario of <see cref="WorldGenerator"/> with
 /// <see cref="WorldGeneratorOptions.RealWorldBehaviours"/> (Postfix's error limits, a block-listed client, postgrey,
-/// dead MX hosts) and its ground truth. The cold batch is its first 100 people (one at each domain first), the
-/// warm batch the next 100, at the same domains.
+/// dead MX hosts) and its ground truth. The cold run is its first <see cref="GeneratedOptions.ColdBatches"/> × 100 people
+/// (one at each domain first), the warm batch the next 100, at the same domains.
 /// </summary>
 internal static class GeneratedPlan
 {
@@ -28,7 +34,7 @@ internal static class GeneratedPlan
         {
             Seed = options.Seed,
             DomainCount = options.Domains,
-            PeopleCount = 2 * BatchSize,
+            PeopleCount = (options.ColdBatches + 1) * BatchSize,
             RealWorldBehaviours = true,
             PeopleWithoutMailbox = options.NoMailbox,
             PostgreySeconds = options.PostgreySeconds,
@@ -42,7 +48,8 @@ internal static class GeneratedPlan
             .ToList();
         var people = generated.People.Select(p => new PlannedPerson(p.FirstName, p.LastName, p.Domain, p.Address)).ToList();
         var description = generated.Description with { Domains = [.. generated.Description.Domains, WorldPlan.WarmUpDescription(replyDelayMs: 0)] };
-        return new WorldPlan(description, domains, people.Take(BatchSize).ToList(), people.Skip(BatchSize).ToList(), WorldPlan.WarmUpPerson);
+        var cold = options.ColdBatches * BatchSize;
+        return new WorldPlan(description, domains, people.Take(cold).ToList(), people.Skip(cold).ToList(), WorldPlan.WarmUpPerson);
     }
 }
 
@@ -53,6 +60,9 @@ internal static class GeneratedPlan
 internal static class GreylistBatch
 {
     public const string Domain = "postgrey-batch.test";
+
+    /// <summary>Its domain's <see cref="PlannedDomain.Scenario"/>.</summary>
+    public const string ScenarioName = "GreylistBatch";
 
     public static WorldPlan AddTo(WorldPlan plan, int greylistSeconds, AddressPattern pattern, double noMailbox)
     {
@@ -97,7 +107,7 @@ internal static class GreylistBatch
         return plan with
         {
             Description = plan.Description with { Domains = [.. plan.Description.Domains, domain] },
-            Domains = [.. plan.Domains, new PlannedDomain(Domain, $"mx1.{Domain}", pattern, "GreylistBatch")],
+            Domains = [.. plan.Domains, new PlannedDomain(Domain, $"mx1.{Domain}", pattern, ScenarioName)],
             Greylisted = people,
         };
     }
