@@ -212,7 +212,7 @@ internal static partial class Program
             return;
         }
 
-        if (Environment.GetEnvironmentVariable("FINDER_BENCH_TRACE") is { Length: > 0 } traced && world.Hosts.FirstOrDefault(h => h.Name == traced) is { } host)
+        foreach (var host in world.Hosts.Where(h => (Environment.GetEnvironmentVariable("FINDER_BENCH_TRACE") ?? "").Split(',').Contains(h.Name)))
         {
             foreach (var line in host.Transcript.Lines.Where(l => l.At >= postedAt))
             {
