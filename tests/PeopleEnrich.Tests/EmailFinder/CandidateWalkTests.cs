@@ -70,6 +70,18 @@ public sealed class CandidateWalkTests
     }
 
     [Fact]
+    public void Back_at_a_greylisting_server_a_person_rejected_in_the_one_shape_seen_plants_half_as_many_guesses()
+    {
+        var rules = TwoEstablishTwoAlternatives with { GuessesWhenSeenOnce = 3, Greylisted = true };
+        var walk = new CandidateWalk(Candidates, probed: true, Known(("FLast", 1)), rules);
+
+        var asked = WalkRejectingAll(walk, ProbeRejected);
+
+        Assert.Equal(["jdoe@acme.com", "jane.doe@acme.com"], asked);
+        Assert.Equal(3, (rules with { Greylisted = false }).SeenOnceGuesses);
+    }
+
+    [Fact]
     public void A_pattern_the_lane_itself_found_enough_times_bounds_the_walk_in_a_cold_run()
     {
         var lane = new LaneView(RcptOutcome.Rejected, "LastF", new Dictionary<string, int> { ["FDotLast"] = 2, ["LastF"] = 1 });

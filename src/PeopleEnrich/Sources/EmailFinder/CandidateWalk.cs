@@ -28,6 +28,12 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
     public int GuessesWhenSeenOnce { get; init; } = int.MaxValue;
 
     /// <summary>
+    /// <see cref="GuessesWhenSeenOnce"/>, halved back at a greylisting server: there each guess costs two RCPTs (planted, then
+    /// asked again) and a round of the domain's delay, for the same small chance of finding an address outside the shape seen.
+    /// </summary>
+    public int SeenOnceGuesses => Greylisted && GuessesWhenSeenOnce != int.MaxValue ? GuessesWhenSeenOnce / 2 : GuessesWhenSeenOnce;
+
+    /// <summary>
     /// How many candidates the person plants this round: recipients the server defers now (each costs a second RCPT when
     /// asked again). The rest waits for what the round's answers teach.
     /// </summary>
@@ -132,7 +138,7 @@ internal sealed class CandidateWalk(
             // A shape seen once, and this person's candidate in it rejected: only the likeliest few more.
             var seen = Likeliest(lane, null);
             var rejectedInSeen = seen is not null && _asked.Any(r => r.Tag == seen);
-            return rejectedInSeen && _asked.Count(r => r.Tag is not null && r.Tag != seen) >= rules.GuessesWhenSeenOnce
+            return rejectedInSeen && _asked.Count(r => r.Tag is not null && r.Tag != seen) >= rules.SeenOnceGuesses
                 ? unasked.FirstOrDefault(r => r.Tag is null)
                 : Choose(unasked, lane);
         }
