@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
@@ -75,6 +76,34 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
         Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
         Assert.Equal(0, app.World.DataAttempts);
+    }
+
+    [Fact]
+    public async Task People_at_mail_hosts_remembered_unreachable_are_answered_at_once_while_the_first_ones_retries_try_them_again()
+    {
+        var logs = new CapturedLogs();
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.App.CreateAccountAsync();
+
+        // The first person meets the dead hosts: put off twice, then the error.
+        var first = await account.EnrichAsync(Query("Dora", "Dean", "dead.test", null, Emails));
+        // The next batch, within Smtp:UnreachableTtl of that: its people there are answered at once, with the same error.
+        var next = await account.EnrichAsync(Query("Dan", "Dean", "dead.test", null, Emails), Query("Jane", "Doe", "acme.test", null, Emails));
+
+        AssertAddressOrError([.. first, .. next]);
+        Assert.Equal("Could not check: the mail servers of dead.test did not answer", Error(first[0]));
+        Assert.Equal("Could not check: the mail servers of dead.test did not answer", Error(next[0]));
+        Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(next[1]));
+        Assert.Equal([("dead.test", 0L, 2L), ("dead.test", 0L, 0L), ("acme.test", 0L, 0L)], await PutOffsAsync(app));
+        // The first person's retries were retries: each tried both hosts again, though they were remembered unreachable.
+        foreach (var host in new[] { "mx1.dead.test", "mx2.dead.test" })
+        {
+            Assert.Equal(2, logs.Messages.Count(m => m.StartsWith($"Trying mail host {host} again", StringComparison.Ordinal)));
+        }
+
+        // Charged for Jane's address only, and neither error is kept for next time.
+        Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
+        Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
     }
 
     [Fact]
