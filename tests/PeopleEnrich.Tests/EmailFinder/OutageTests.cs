@@ -10,6 +10,8 @@ using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Tests.Infrastructure;
+using PeopleEnrich.Verification.Dns;
+using PeopleEnrich.Verification.Smtp;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
 
@@ -107,6 +109,39 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task A_host_remembered_unreachable_is_forgotten_when_a_retry_finds_it_back_but_a_refusal_of_us_is_not_tried_again()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World);
+        var account = await app.App.CreateAccountAsync();
+        var memory = app.App.Service<IMailHostMemory>();
+        var until = app.App.Service<TimeProvider>().GetUtcNow().AddMinutes(15);
+        await memory.RememberAsync("mx.acme.test", new HostStanding(false, "no connection could be made", until), CancellationToken.None);
+        await memory.RememberAsync("mx.blocked.test", new HostStanding(true, "554 5.7.1 Service unavailable", until), CancellationToken.None);
+
+        // Remembered unreachable (by another process, a moment ago): Jane is answered at once, and the host is not asked.
+        var before = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+        Assert.Equal("Could not check: the mail servers of acme.test did not answer", Error(before[0]));
+        Assert.Equal([("acme.test", 0L, 0L)], await PutOffsAsync(app));
+        Assert.Equal(0, app.World.Host("mx.acme.test").Sessions);
+
+        // A retry of someone put off for it tries it again: it answers, and is forgotten for everyone.
+        var prober = app.App.Service<MailboxProber>();
+        var (session, failure) = await prober.OpenAsync(RoutingOf(app, "mx.acme.test"), CancellationToken.None, recheckUnreachable: true);
+        Assert.Null(failure);
+        await session!.DisposeAsync();
+        Assert.Null(await memory.StandingAsync("mx.acme.test", CancellationToken.None));
+        var after = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+        Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(after[0]));
+
+        // A host that refused us is not asked again by a retry either, and stays remembered.
+        (session, failure) = await prober.OpenAsync(RoutingOf(app, "mx.blocked.test"), CancellationToken.None, recheckUnreachable: true);
+        Assert.Null(session);
+        Assert.True(failure!.RefusedUs);
+        Assert.Equal(0, app.World.Host("mx.blocked.test").Sessions);
+        Assert.True((await memory.StandingAsync("mx.blocked.test", CancellationToken.None))!.RefusedUs);
+    }
+
+    [Fact]
     public async Task When_dns_does_not_answer_the_person_is_asked_about_again_and_the_answer_says_so()
     {
         // A resolver that receives every question and answers none.
@@ -199,6 +234,9 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     private static MxDescription Mx(string host, ushort preference = 10) => new() { Host = host, Preference = preference };
+
+    private static MailRouting.Hosts RoutingOf(WorldApp app, string host) =>
+        new([new Verification.Dns.MailHost(host, 10, [app.World.Host(host).Address])], Implicit: false);
 
     private static string Error(JsonNode result) => result["error"]?.GetValue<string>() ?? "";
 
