@@ -30,6 +30,11 @@ public sealed class MailHostMemory(Database database, TimeProvider time, IOption
             """, new { host = host.ToLowerInvariant(), refused = standing.RefusedUs ? 1 : 0, why = standing.Why, until = standing.Until.ToUnixTimeMilliseconds(), now = Now },
             transaction, cancellationToken: cancellationToken)), cancellationToken);
 
+    public Task ForgetUnreachableAsync(string host, CancellationToken cancellationToken) =>
+        database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM mail_host_standing WHERE host = @host AND refused_us = 0",
+            new { host = host.ToLowerInvariant() }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
     public async Task<ProbingPause?> PauseAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;

@@ -5,10 +5,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Tests.Infrastructure;
+using PeopleEnrich.Verification.Dns;
 using PeopleEnrich.Verification.Smtp;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using static PeopleEnrich.Tests.Infrastructure.Enrichment;
@@ -76,6 +78,67 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
         Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
         Assert.Equal(0, app.World.DataAttempts);
+    }
+
+    [Fact]
+    public async Task People_at_mail_hosts_remembered_unreachable_are_answered_at_once_while_the_first_ones_retries_try_them_again()
+    {
+        var logs = new CapturedLogs();
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.App.CreateAccountAsync();
+
+        // The first person meets the dead hosts: put off twice, then the error.
+        var first = await account.EnrichAsync(Query("Dora", "Dean", "dead.test", null, Emails));
+        // The next batch, within Smtp:UnreachableTtl of that: its people there are answered at once, with the same error.
+        var next = await account.EnrichAsync(Query("Dan", "Dean", "dead.test", null, Emails), Query("Jane", "Doe", "acme.test", null, Emails));
+
+        AssertAddressOrError([.. first, .. next]);
+        Assert.Equal("Could not check: the mail servers of dead.test did not answer", Error(first[0]));
+        Assert.Equal("Could not check: the mail servers of dead.test did not answer", Error(next[0]));
+        Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(next[1]));
+        Assert.Equal([("dead.test", 0L, 2L), ("dead.test", 0L, 0L), ("acme.test", 0L, 0L)], await PutOffsAsync(app));
+        // The first person's retries were retries: each tried both hosts again, though they were remembered unreachable.
+        foreach (var host in new[] { "mx1.dead.test", "mx2.dead.test" })
+        {
+            Assert.Equal(2, logs.Messages.Count(m => m.StartsWith($"Trying mail host {host} again", StringComparison.Ordinal)));
+        }
+
+        // Charged for Jane's address only, and neither error is kept for next time.
+        Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
+        Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
+    }
+
+    [Fact]
+    public async Task A_host_remembered_unreachable_is_forgotten_when_a_retry_finds_it_back_but_a_refusal_of_us_is_not_tried_again()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World);
+        var account = await app.App.CreateAccountAsync();
+        var memory = app.App.Service<IMailHostMemory>();
+        var until = app.App.Service<TimeProvider>().GetUtcNow().AddMinutes(15);
+        await memory.RememberAsync("mx.acme.test", new HostStanding(false, "no connection could be made", until), CancellationToken.None);
+        await memory.RememberAsync("mx.blocked.test", new HostStanding(true, "554 5.7.1 Service unavailable", until), CancellationToken.None);
+
+        // Remembered unreachable (by another process, a moment ago): Jane is answered at once, and the host is not asked.
+        var before = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+        Assert.Equal("Could not check: the mail servers of acme.test did not answer", Error(before[0]));
+        Assert.Equal([("acme.test", 0L, 0L)], await PutOffsAsync(app));
+        Assert.Equal(0, app.World.Host("mx.acme.test").Sessions);
+
+        // A retry of someone put off for it tries it again: it answers, and is forgotten for everyone.
+        var prober = app.App.Service<MailboxProber>();
+        var (session, failure) = await prober.OpenAsync(RoutingOf(app, "mx.acme.test"), CancellationToken.None, recheckUnreachable: true);
+        Assert.Null(failure);
+        await session!.DisposeAsync();
+        Assert.Null(await memory.StandingAsync("mx.acme.test", CancellationToken.None));
+        var after = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+        Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(after[0]));
+
+        // A host that refused us is not asked again by a retry either, and stays remembered.
+        (session, failure) = await prober.OpenAsync(RoutingOf(app, "mx.blocked.test"), CancellationToken.None, recheckUnreachable: true);
+        Assert.Null(session);
+        Assert.True(failure!.RefusedUs);
+        Assert.Equal(0, app.World.Host("mx.blocked.test").Sessions);
+        Assert.True((await memory.StandingAsync("mx.blocked.test", CancellationToken.None))!.RefusedUs);
     }
 
     [Fact]
@@ -171,6 +234,9 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     private static MxDescription Mx(string host, ushort preference = 10) => new() { Host = host, Preference = preference };
+
+    private static MailRouting.Hosts RoutingOf(WorldApp app, string host) =>
+        new([new Verification.Dns.MailHost(host, 10, [app.World.Host(host).Address])], Implicit: false);
 
     private static string Error(JsonNode result) => result["error"]?.GetValue<string>() ?? "";
 

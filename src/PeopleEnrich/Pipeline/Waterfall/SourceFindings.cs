@@ -6,6 +6,13 @@ namespace PeopleEnrich.Pipeline.Waterfall;
 public sealed record SourceContext(IReadOnlyList<EmailEvidence> EmailsSoFar, int Deferrals)
 {
     public static SourceContext Empty { get; } = new([], 0);
+
+    /// <summary>
+    /// The item is being asked again because something could not be checked before (an outage's retry, or a failed
+    /// attempt's): a source that remembers an outage met for someone else answers the others with it at once, but checks
+    /// again for this item, whose retry is the one that was promised.
+    /// </summary>
+    public bool AskingAgain { get; init; }
 }
 
 /// <summary>

@@ -64,7 +64,8 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
 
     /// <param name="deferrals">How often the item was put off for greylisting (the sources' own budget).</param>
     /// <param name="outageRetries">How often the item was put off after a gap (this waterfall's budget).</param>
-    public async Task<WaterfallResult> RunAsync(Person person, EnrichFields asked, CancellationToken cancellationToken, int deferrals = 0, int outageRetries = 0)
+    /// <param name="failedAttempts">How often an attempt at the item failed before this one (<see cref="SourceContext.AskingAgain"/> when either is not zero).</param>
+    public async Task<WaterfallResult> RunAsync(Person person, EnrichFields asked, CancellationToken cancellationToken, int deferrals = 0, int outageRetries = 0, int failedAttempts = 0)
     {
         var emails = new List<EmailEvidence>();
         var phones = new List<PhoneEvidence>();
@@ -101,7 +102,7 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
             string? said = null;
             try
             {
-                var findings = await source.FindAsync(person, wanted, new SourceContext(emails.ToList(), deferrals), timeout.Token);
+                var findings = await source.FindAsync(person, wanted, new SourceContext(emails.ToList(), deferrals) { AskingAgain = outageRetries + failedAttempts > 0 }, timeout.Token);
                 said = findings.Emails.Count + findings.Phones.Count > 0 ? SourceOutcome.Found
                     : findings.Answered && findings.Gap is null ? SourceOutcome.Empty
                     : SourceOutcome.CouldNotCheck;

@@ -377,7 +377,7 @@ public sealed class EnrichmentWorkers(
         }
 
         var result = await UnlessSuppressedAsync(
-            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries), suppressed, cancellationToken);
+            await waterfall.RunAsync(item.Person, item.AskedFields, cancellationToken, (int)item.Deferrals, (int)item.OutageRetries, failedAttempts: (int)item.Attempts - 1), suppressed, cancellationToken);
         if (result is WaterfallResult.Completed { Cacheable: true } completed)
         {
             try

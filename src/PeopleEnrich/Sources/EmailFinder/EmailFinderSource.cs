@@ -101,7 +101,7 @@ public sealed class EmailFinderSource(
         var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
         var planted = context.Deferrals > 0 ? greylisting.PlantedAmong(recipients.Select(r => r.Address)) : null;
         var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain), planted);
-        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken);
+        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken, recheckUnreachable: context.AskingAgain);
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
         greylisting.Heard(domain, report.Probe, report.Recipients);
@@ -181,6 +181,8 @@ public sealed class EmailFinderSource(
     /// What could not be checked when the domain's servers gave us no session; null for the domain's lasting answer (a
     /// mail host at a private address, none with an address). A server that did not answer may be back soon; a refusal
     /// of us will not change, and one that kept deferring had its greylisting retries (<c>Smtp:MaxGreylistRetries</c>).
+    /// Hosts remembered unreachable (<c>Smtp:UnreachableTtl</c>) were found so for someone else lately, whose item is put off
+    /// and tries them again: this person is answered so at once, not put off to wait for the same dead hosts.
     /// </summary>
     private static SourceGap? GapOf(string domain, SessionFailure failure) => failure switch
     {
@@ -188,6 +190,7 @@ public sealed class EmailFinderSource(
         { RefusedUs: true } => RefusedUs(failure.Host, failure.Reply, failure.Why),
         { Paused: true } => new SourceGap(SmtpReply.WithholdAddresses(failure.Why), Retryable: false),
         { Temporary: true, Reply: not null } => KeptDeferring(domain),
+        { RememberedUnreachable: true } => DidNotAnswer(domain) with { Retryable = false },
         { Temporary: true } => DidNotAnswer(domain),
         _ => null,
     };

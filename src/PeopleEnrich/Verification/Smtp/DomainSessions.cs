@@ -74,9 +74,10 @@ public sealed class DomainSessions(
     private readonly Dictionary<string, RcptObservation> _heard = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
-    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken)
+    /// <param name="recheckUnreachable">The party is asked again after the domain's hosts could not be reached: they are tried again, not taken as remembered (<see cref="MailboxProber.OpenAsync"/>).</param>
+    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken, bool recheckUnreachable = false)
     {
-        var request = new Request(routing, probe, walk, cancellationToken);
+        var request = new Request(routing, probe, walk, cancellationToken) { RecheckUnreachable = recheckUnreachable };
         lock (_lanes)
         {
             if (!_lanes.TryGetValue(domain, out var lane))
@@ -166,7 +167,7 @@ public sealed class DomainSessions(
                 {
                     return HasWork(lane);
                 }
-            });
+            }, recheckUnreachable: oldest.RecheckUnreachable);
             if (session is not null)
             {
                 await ServeAsync(lane, session);
@@ -177,6 +178,14 @@ public sealed class DomainSessions(
                 lock (_lanes)
                 {
                     lane.RefusedBy = failure;
+                    lane.Requests.ToList().ForEach(request => Finish(lane, request, failure));
+                }
+            }
+            else if (primary && failure is { Unreachable: true, RememberedUnreachable: false })
+            {
+                // No host could be reached just now: everyone waiting shares that attempt, rather than each making it again.
+                lock (_lanes)
+                {
                     lane.Requests.ToList().ForEach(request => Finish(lane, request, failure));
                 }
             }
@@ -727,5 +736,7 @@ public sealed class DomainSessions(
         public int InFlight { get; set; }
 
         public string? Host { get; set; }
+
+        public bool RecheckUnreachable { get; init; }
     }
 }

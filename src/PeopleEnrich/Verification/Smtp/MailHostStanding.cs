@@ -22,6 +22,9 @@ public interface IMailHostMemory
 
     Task RememberAsync(string host, HostStanding standing, CancellationToken cancellationToken);
 
+    /// <summary>The host, remembered unreachable, answered: it may be asked again (a refusal of us is not forgotten).</summary>
+    Task ForgetUnreachableAsync(string host, CancellationToken cancellationToken);
+
     /// <summary>Whether all probing is paused (by refusals naming a block list from several unrelated hosts), and why.</summary>
     Task<ProbingPause?> PauseAsync(CancellationToken cancellationToken);
 }

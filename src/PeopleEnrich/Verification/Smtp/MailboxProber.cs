@@ -20,6 +20,12 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
     /// <summary>No connection could be made at all (refused, timed out), as opposed to a server that answered.</summary>
     public bool Unreachable { get; init; }
 
+    /// <summary>
+    /// Nothing was tried: every host that could have been was remembered unreachable (<see cref="SmtpOptions.UnreachableTtl"/>),
+    /// so this answers the person at once rather than putting them off to meet the same dead host again.
+    /// </summary>
+    public bool RememberedUnreachable { get; init; }
+
     /// <summary>Nothing was asked: all probing is paused (our address is on block lists).</summary>
     public bool Paused { get; init; }
 
@@ -79,7 +85,12 @@ public sealed class MailboxProber(
     /// For a session that would only help: given up at once, rather than waited for, when the host already has all
     /// the sessions it allows from us, and not opened when it returns false after the politeness gap.
     /// </param>
-    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken, Func<bool>? extra = null)
+    /// <param name="recheckUnreachable">
+    /// For a person being asked again after the domain's hosts could not be reached: a host remembered unreachable is
+    /// tried again (that retry is what the person was put off for), and forgotten when it answers. A refusal of us is
+    /// never tried again before its cool-down ends.
+    /// </param>
+    public async Task<(ProbeSession? Session, SessionFailure? Failure)> OpenAsync(MailRouting.Hosts routing, CancellationToken cancellationToken, Func<bool>? extra = null, bool recheckUnreachable = false)
     {
         var settings = options.Value;
         if (await PausedAsync(cancellationToken) is { } pause)
@@ -94,18 +105,29 @@ public sealed class MailboxProber(
         }
 
         SessionFailure? failure = null;
+        SessionFailure? remembered = null;
         foreach (var host in routing.Exchangers)
         {
-            if (await StandingAsync(host.Name, cancellationToken) is { } standing)
+            var standing = await StandingAsync(host.Name, cancellationToken);
+            if (standing is { RefusedUs: true })
             {
-                if (standing.RefusedUs)
-                {
-                    // Asking a host that blocks us again only deepens the block; its next MX would say the same.
-                    return (null, new SessionFailure($"{standing.Why} (not asking it again before {standing.Until:u})", Temporary: false, RefusedUs: true) { Host = host.Name });
-                }
+                // Asking a host that blocks us again only deepens the block; its next MX would say the same.
+                return (null, new SessionFailure($"{standing.Why} (not asking it again before {standing.Until:u})", Temporary: false, RefusedUs: true) { Host = host.Name });
+            }
 
-                failure = failure is { Temporary: true } ? failure : new SessionFailure($"{host.Name} could not be reached ({standing.Why}); not trying again before {standing.Until:u}", Temporary: true);
+            if (standing is not null && !recheckUnreachable)
+            {
+                remembered ??= new SessionFailure($"{host.Name} could not be reached ({standing.Why}); not trying again before {standing.Until:u}", Temporary: true)
+                {
+                    Unreachable = true,
+                    RememberedUnreachable = true,
+                };
                 continue;
+            }
+
+            if (standing is not null)
+            {
+                logger.LogInformation("Trying mail host {Host} again, though it could not be reached lately ({Why}): a person put off for it is asked again", host.Name, standing.Why);
             }
 
             var unreachable = 0;
@@ -135,6 +157,12 @@ public sealed class MailboxProber(
                 if (session is not null)
                 {
                     session.RecipientLimit = await RecipientLimitAsync(host.Name, cancellationToken) ?? int.MaxValue;
+                    if (standing is not null)
+                    {
+                        // Back: its domain's other people are asked again, not answered that it did not answer.
+                        await ForgetUnreachableAsync(host.Name, cancellationToken);
+                    }
+
                     return (session, null);
                 }
 
@@ -156,7 +184,8 @@ public sealed class MailboxProber(
             }
         }
 
-        return (null, failure ?? new SessionFailure("no mail host could be reached", Temporary: false));
+        // A host tried now and not answering is news (put off, tried again); only when every host was remembered is nothing new to wait for.
+        return (null, (failure is { Temporary: true } ? failure : remembered ?? failure) ?? new SessionFailure("no mail host could be reached", Temporary: false));
     }
 
     /// <summary>A refusal of us (at any step, RCPT included): no process asks that host again for the cool-down.</summary>
@@ -169,6 +198,20 @@ public sealed class MailboxProber(
         {
             _pause = (pause, time.GetUtcNow());
             logger.LogError("Pausing all SMTP probing until {Until}: {Why}. Run 'doctor' to see which block lists name this machine's address", pause.Until, pause.Why);
+        }
+    }
+
+    /// <summary>A host remembered unreachable answered: no longer so, for every process (a refusal of us stays).</summary>
+    private async Task ForgetUnreachableAsync(string host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await memory.ForgetUnreachableAsync(host, cancellationToken);
+            logger.LogInformation("Mail host {Host} answered again: its domains' people are asked as usual", host);
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Could not forget that mail host {Host} was unreachable; its domains' other people are answered that it did not answer until that ends", host);
         }
     }
 
