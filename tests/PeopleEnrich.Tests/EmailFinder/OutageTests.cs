@@ -39,6 +39,8 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
             // Refuses us: at the banner, and (a block-listed client) at every RCPT.
             new DomainDescription { Name = "blocked.test", Mx = [Mx("mx.blocked.test")], Behaviour = Behaviour.PolicyBlock, Mailboxes = ["ann.lee"] },
             new DomainDescription { Name = "rbl.test", Mx = [Mx("mx.rbl.test")], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt, Mailboxes = ["rita.rbl"] },
+            // Busy: greets every connection with 421 (more sessions than it allows, which is none).
+            new DomainDescription { Name = "busy.test", Mx = [Mx("mx.busy.test")], Behaviour = Behaviour.Busy, MaxSessions = 0, Mailboxes = ["bea.busy"] },
         ],
     };
 
@@ -139,6 +141,24 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         Assert.True(failure!.RefusedUs);
         Assert.Equal(0, app.World.Host("mx.blocked.test").Sessions);
         Assert.True((await memory.StandingAsync("mx.blocked.test", CancellationToken.None))!.RefusedUs);
+    }
+
+    [Fact]
+    public async Task A_host_remembered_unreachable_that_a_retry_finds_answering_not_now_is_forgotten_too()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World);
+        var memory = app.App.Service<IMailHostMemory>();
+        var until = app.App.Service<TimeProvider>().GetUtcNow().AddMinutes(15);
+        await memory.RememberAsync("mx.busy.test", new HostStanding(false, "no connection could be made", until), CancellationToken.None);
+
+        // The retry reaches it and it says "421 not now": it answers, so its domains' other people are not told it did not.
+        var (session, failure) = await app.App.Service<MailboxProber>().OpenAsync(RoutingOf(app, "mx.busy.test"), CancellationToken.None, recheckUnreachable: true);
+
+        Assert.Null(session);
+        Assert.Equal(421, failure!.Reply!.Code);
+        Assert.False(failure.Unreachable);
+        Assert.Equal(1, app.World.Host("mx.busy.test").Sessions);
+        Assert.Null(await memory.StandingAsync("mx.busy.test", CancellationToken.None));
     }
 
     [Fact]

@@ -174,6 +174,13 @@ public sealed class MailboxProber(
                     return (null, problem);
                 }
 
+                if (standing is not null && problem.Reply is not null)
+                {
+                    // It answered, if only "not now": its domains' other people are put off and asked again, not told it did not answer.
+                    await ForgetUnreachableAsync(host.Name, cancellationToken);
+                    standing = null;
+                }
+
                 unreachable += problem.Unreachable ? 1 : 0;
                 failure = failure is { Temporary: true } ? failure : problem;
             }
