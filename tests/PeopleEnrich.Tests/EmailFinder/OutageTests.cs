@@ -144,6 +144,37 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task People_waiting_in_a_lane_when_its_hosts_cannot_be_reached_share_that_attempt_and_are_all_put_off()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World);
+        var lanes = app.App.Service<DomainSessions>();
+        var routing = new MailRouting.Hosts(
+            [.. new[] { "mx1.dead.test", "mx2.dead.test" }.Select((host, at) => new Verification.Dns.MailHost(host, (ushort)(10 * (at + 1)), [app.World.Host(host).Address]))],
+            Implicit: false);
+        // mx1's every session slot held: the lane's attempt waits there until both people are in the lane.
+        var held = new List<HostSlot>();
+        for (var i = 0; i < new SmtpOptions().MaxSessionsPerHost; i++)
+        {
+            held.Add(await app.App.Service<HostSlots>().TakeAsync("mx1.dead.test", CancellationToken.None));
+        }
+
+        var dora = lanes.AskAsync("dead.test", routing, probe: null, Walk("dora.dean@dead.test"), CancellationToken.None);
+        var dan = lanes.AskAsync("dead.test", routing, probe: null, Walk("dan.dean@dead.test"), CancellationToken.None);
+        foreach (var slot in held)
+        {
+            await slot.DisposeAsync();
+        }
+
+        // Both met the dead hosts now (put off, to try them again), not the second told at once what the first left remembered.
+        foreach (var result in await Task.WhenAll(dora, dan))
+        {
+            Assert.True(result.Failure is { Unreachable: true, RememberedUnreachable: false, Temporary: true }, $"{result.Failure}");
+        }
+
+        static CandidateWalk Walk(string address) => new([new Recipient(address, "FirstDotLast")], probed: false);
+    }
+
+    [Fact]
     public async Task A_host_remembered_unreachable_that_a_retry_finds_answering_not_now_is_forgotten_too()
     {
         await using var app = await WorldApp.StartAsync(TProvider.Name, World);
