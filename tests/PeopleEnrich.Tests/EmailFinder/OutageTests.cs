@@ -148,9 +148,7 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     {
         await using var app = await WorldApp.StartAsync(TProvider.Name, World);
         var lanes = app.App.Service<DomainSessions>();
-        var routing = new MailRouting.Hosts(
-            [.. new[] { "mx1.dead.test", "mx2.dead.test" }.Select((host, at) => new Verification.Dns.MailHost(host, (ushort)(10 * (at + 1)), [app.World.Host(host).Address]))],
-            Implicit: false);
+        var routing = RoutingOf(app, "mx1.dead.test", "mx2.dead.test");
         // mx1's every session slot held: the lane's attempt waits there until both people are in the lane.
         var held = new List<HostSlot>();
         for (var i = 0; i < new SmtpOptions().MaxSessionsPerHost; i++)
@@ -286,8 +284,9 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
 
     private static MxDescription Mx(string host, ushort preference = 10) => new() { Host = host, Preference = preference };
 
-    private static MailRouting.Hosts RoutingOf(WorldApp app, string host) =>
-        new([new Verification.Dns.MailHost(host, 10, [app.World.Host(host).Address])], Implicit: false);
+    /// <summary>The hosts as DNS would give them, in this order of preference.</summary>
+    private static MailRouting.Hosts RoutingOf(WorldApp app, params string[] hosts) =>
+        new([.. hosts.Select((host, at) => new Verification.Dns.MailHost(host, (ushort)(10 * (at + 1)), [app.World.Host(host).Address]))], Implicit: false);
 
     private static string Error(JsonNode result) => result["error"]?.GetValue<string>() ?? "";
 
