@@ -2,7 +2,6 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Verification.Smtp;
-
 using PeopleEnrich.Vocabulary;
 
 namespace PeopleEnrich.Knowledge;

@@ -62,19 +62,10 @@ public sealed class MailboxProber(
     /// </summary>
     public async Task RememberRecipientLimitAsync(string host, int allowed, CancellationToken cancellationToken)
     {
-        if (allowed < 1)
+        if (allowed >= 1 && await UnlessTheDatabaseFailsAsync(() => limits.RememberRecipientLimitAsync(host, allowed, cancellationToken),
+                "Could not keep the recipient limit of mail host {Host}; it will be learnt again", host))
         {
-            return;
-        }
-
-        try
-        {
-            await limits.RememberRecipientLimitAsync(host, allowed, cancellationToken);
             logger.LogInformation("Mail host {Host} takes {Recipients} recipients a session: its mail service's sessions end there for {Ttl}", host, allowed, options.Value.HostLimitsTtl);
-        }
-        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
-        {
-            logger.LogWarning(exception, "Could not keep the recipient limit of mail host {Host}; it will be learnt again", host);
         }
     }
 
@@ -211,14 +202,10 @@ public sealed class MailboxProber(
     /// <summary>A host remembered unreachable answered: no longer so, for every process (a refusal of us stays).</summary>
     private async Task ForgetUnreachableAsync(string host, CancellationToken cancellationToken)
     {
-        try
+        if (await UnlessTheDatabaseFailsAsync(() => memory.ForgetUnreachableAsync(host, cancellationToken),
+                "Could not forget that mail host {Host} was unreachable; its domains' other people are answered that it did not answer until that ends", host))
         {
-            await memory.ForgetUnreachableAsync(host, cancellationToken);
             logger.LogInformation("Mail host {Host} answered again: its domains' people are asked as usual", host);
-        }
-        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
-        {
-            logger.LogWarning(exception, "Could not forget that mail host {Host} was unreachable; its domains' other people are answered that it did not answer until that ends", host);
         }
     }
 
@@ -234,14 +221,27 @@ public sealed class MailboxProber(
     /// <summary>What the database knows of a host, or nothing (with a warning) when it cannot be read: probing goes on without it.</summary>
     private async Task<T?> UnlessTheDatabaseFailsAsync<T>(Func<Task<T?>> read, string warning, string host)
     {
+        T? known = default;
+        // A statement body: an expression lambda returning the value would bind to this method again.
+        await UnlessTheDatabaseFailsAsync(async () => { known = await read(); }, warning, host);
+        return known;
+    }
+
+    /// <summary>
+    /// Reads or keeps what the database knows of a host; whether that worked. A lost database costs only what it
+    /// would have remembered (with a warning), never the probing itself.
+    /// </summary>
+    private async Task<bool> UnlessTheDatabaseFailsAsync(Func<Task> work, string warning, string host)
+    {
         try
         {
-            return await read();
+            await work();
+            return true;
         }
         catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
         {
             logger.LogWarning(exception, warning, host);
-            return default;
+            return false;
         }
     }
 
