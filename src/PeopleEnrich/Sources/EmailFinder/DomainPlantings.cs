@@ -35,8 +35,7 @@ public sealed class DomainPlantings(IOptions<SmtpOptions> options, GreylistSched
                     }
                 }
 
-                var name = domain;
-                round = new PlantingRound(() => Max(options.Value.GreylistSchedule[0], greylisting.DelayOf(name) ?? TimeSpan.Zero), time);
+                round = new PlantingRound(() => Max(options.Value.GreylistSchedule[0], greylisting.DelayOf(domain) ?? TimeSpan.Zero), time);
                 _domains[domain] = round;
             }
 
