@@ -31,7 +31,7 @@ internal sealed record WalkRules(int EstablishedBy, int Alternatives, int Guesse
     /// <see cref="GuessesWhenSeenOnce"/>, halved back at a greylisting server: there each guess costs two RCPTs (planted, then
     /// asked again) and a round of the domain's delay, for the same small chance of finding an address outside the shape seen.
     /// </summary>
-    public int SeenOnceGuesses => Greylisted && GuessesWhenSeenOnce != int.MaxValue ? GuessesWhenSeenOnce / 2 : GuessesWhenSeenOnce;
+    public int SeenOnceGuesses => Greylisted ? GuessesWhenSeenOnce / 2 : GuessesWhenSeenOnce;
 
     /// <summary>
     /// How many candidates the person plants this round: recipients the server defers now (each costs a second RCPT when
