@@ -79,7 +79,13 @@ internal static partial class Program
         var results = new List<ConfigResult>();
         foreach (var concurrency in options.Concurrencies)
         {
-            results.Add(await RunConfigurationAsync(options, world, plan, concurrency, floorMs, cancellationToken));
+            foreach (var processes in options.Processes)
+            {
+                // The greylisting triples the world keeps are the server's memory too: a second configuration must meet the
+                // domain as the first did, its recipients never seen.
+                world.ResetGreylist();
+                results.Add(await RunConfigurationAsync(options, world, plan, concurrency, processes, floorMs, cancellationToken));
+            }
         }
 
         NaiveResult? naive = null;
@@ -116,13 +122,20 @@ internal static partial class Program
     }
 
     private static async Task<ConfigResult> RunConfigurationAsync(
-        Options options, MailWorld.MailWorld world, WorldPlan plan, string concurrency, double? floorMs, CancellationToken cancellationToken)
+        Options options, MailWorld.MailWorld world, WorldPlan plan, string concurrency, int processes, double? floorMs, CancellationToken cancellationToken)
     {
         Console.WriteLine();
-        Console.WriteLine($"== Workers:Concurrency {concurrency}");
-        await using var server = await ServerProcess.StartAsync(options.Server with { Settings = ServerSettings(options, world, concurrency) }, cancellationToken);
+        Console.WriteLine($"== Workers:Concurrency {concurrency}, {processes} process(es) on {(options.Postgres is null ? "SQLite" : "PostgreSQL")}; load average {LoadAverage()}");
+        var database = options.Postgres is { } postgres ? await FreshDatabase.CreateAsync(postgres, cancellationToken) : null;
+        await using var servers = await ServerGroup.StartAsync(
+            options.Server with { Settings = ServerSettings(options, world, concurrency, database) }, processes, cancellationToken);
+        // Batches are submitted to the first; every process's workers claim them (the default role runs workers).
+        var server = servers.First;
         var workersLine = await WorkersLineAsync(server, cancellationToken);
-        Console.WriteLine($"server      PID {server.Pid} at {server.Url}, log {server.LogPath}; workers: {workersLine ?? "?"}");
+        foreach (var each in servers.All)
+        {
+            Console.WriteLine($"server      PID {each.Pid} at {each.Url}, log {each.LogPath}; workers: {(each == server ? workersLine : await WorkersLineAsync(each, cancellationToken)) ?? "?"}");
+        }
 
         using var handler = new SocketsHttpHandler { UseProxy = false, UseCookies = false, ConnectTimeout = TimeSpan.FromSeconds(5) };
         using var client = new HttpClient(handler) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(60) };
@@ -148,15 +161,15 @@ internal static partial class Program
             : null;
         // "default" is labelled with what the server says it runs with, since the default may change.
         var effective = workersLine is { } line && EffectiveConcurrency().Match(line) is { Success: true } m ? m.Groups[1].Value : "?";
-        var label = concurrency == "default" ? $"default={effective}" : concurrency;
-        return new ConfigResult(label, workersLine, cold, warm, floorMs, cached) { Greylisted = greylisted };
+        var label = (concurrency == "default" ? $"default={effective}" : concurrency) + (processes > 1 ? $" x{processes}" : "");
+        return new ConfigResult(label, workersLine, cold, warm, floorMs, cached) { Greylisted = greylisted, Processes = processes };
     }
 
     /// <summary>
     /// The world's settings, a fresh SQLite file in the server's own folder (no domain knowledge, an empty
     /// DNS cache), credits and a rate limit that never get in the way, and the Workers:Concurrency measured.
     /// </summary>
-    private static Dictionary<string, string?> ServerSettings(Options options, MailWorld.MailWorld world, string concurrency)
+    private static Dictionary<string, string?> ServerSettings(Options options, MailWorld.MailWorld world, string concurrency, string? postgres)
     {
         var settings = WorldSettings.For(world);
         if (options.Generated is not null || options.GreylistBatch)
@@ -167,7 +180,9 @@ internal static partial class Program
             }
         }
 
-        settings["ConnectionStrings:Sqlite"] = "Data Source=pe.db";
+        // PostgreSQL: a database of this configuration's own, shared by its processes.
+        settings["ConnectionStrings:Sqlite"] = postgres is null ? "Data Source=pe.db" : null;
+        settings["ConnectionStrings:Postgres"] = postgres;
         settings["Bootstrap:ApiKey"] = ApiKey;
         settings["Bootstrap:Credits"] = "1000000";
         settings["RateLimit:PermitsPerSecond"] = "100000";
@@ -178,6 +193,9 @@ internal static partial class Program
         settings["Workers:Concurrency"] = concurrency == "default" ? null : concurrency;
         return settings;
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>The workers' start-up line ("… with concurrency N"); it may come a moment after /readyz answers.</summary>
     private static async Task<string?> WorkersLineAsync(ServerProcess server, CancellationToken cancellationToken)
@@ -503,7 +521,7 @@ internal static partial class Program
 
         foreach (var r in results)
         {
-            var k = "c" + (r.Concurrency.StartsWith("default", StringComparison.Ordinal) ? "default" : r.Concurrency);
+            var k = "c" + (r.Concurrency.StartsWith("default", StringComparison.Ordinal) ? "default" : r.Concurrency.Split(' ')[0]) + (r.Processes > 1 ? $"_x{r.Processes}" : "");
             pairs.Add(string.Create(f, $"{k}_cold_ms={r.Cold.WallMs:F0} {k}_cold_ratio={Ratio(r.Cold.WallMs, floorMs)} {k}_cold_rcpt_per_person={r.Cold.RcptPerPerson:F2} " +
                                        $"{k}_cold_rcpt_per_found={r.Cold.Score.RcptPerFound:F2} {k}_cold_find_rate={r.Cold.Score.FindRate:F3} {k}_cold_precision={r.Cold.Score.Precision:F3} " +
                                        $"{k}_cold_sessions={r.Cold.Sessions} {k}_cold_found={r.Cold.Found} {k}_warm_ms={r.Warm.WallMs:F0} " +
@@ -552,6 +570,9 @@ internal sealed record ConfigResult(string Concurrency, string? WorkersLine, Bat
 {
     /// <summary>The greylisting batch (--greylist-batch).</summary>
     public BatchResult? Greylisted { get; init; }
+
+    /// <summary>Server processes sharing the configuration's database (--processes).</summary>
+    public int Processes { get; init; } = 1;
 }
 
 /// <summary>The HTTP requests the world's websites saw during a batch: in all, and pages per site (robots.txt not counted).</summary>
@@ -832,6 +853,12 @@ internal sealed record Options
 {
     public required ServerOptions Server { get; init; }
     public required IReadOnlyList<string> Concurrencies { get; init; }
+
+    /// <summary>Server processes sharing one database, one configuration each (--processes); more than one needs <see cref="Postgres"/>.</summary>
+    public required IReadOnlyList<int> Processes { get; init; }
+
+    /// <summary>A PostgreSQL server's connection string: each configuration gets a fresh database there (--postgres); null: SQLite.</summary>
+    public required string? Postgres { get; init; }
     public required int Domains { get; init; }
     public required int PeoplePerDomain { get; init; }
     public required int ReplyDelayMs { get; init; }
@@ -875,6 +902,20 @@ internal sealed record Options
             Arity = ArgumentArity.ExactlyOne,
             DefaultValueFactory = _ => ["default", "100"],
             CustomParser = ParseConcurrencies,
+        };
+        var processes = new Option<IReadOnlyList<int>>("--processes")
+        {
+            Description = "Server processes (default role) sharing one database, comma-separated: one configuration each, batches submitted " +
+                          "to the first and worked by all; more than 1 needs --postgres",
+            HelpName = "LIST",
+            Arity = ArgumentArity.ExactlyOne,
+            DefaultValueFactory = _ => [1],
+            CustomParser = ParseProcesses,
+        };
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = "A PostgreSQL server's connection string: each configuration runs on a fresh database created there (default: a SQLite file)",
+            HelpName = "CONNECTION",
         };
         var domains = BenchCommandLine.WholeNumber("--domains", "Domains in the world", 20, 1, 200);
         var peoplePerDomain = BenchCommandLine.WholeNumber("--people-per-domain", "People per domain in each batch (5: 100 cold, 100 warm)", 5, 1, 20);
@@ -922,7 +963,7 @@ internal sealed record Options
         var command = BenchCommandLine.Root(
             "Email-finder benchmark: a simulated mail world in this process, the real server (--server-dll) as a child process " +
             "pointed at it, a cold and a warm batch of people timed against the floor of one minimal SMTP session. Loopback only.",
-            server, concurrencies, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout,
+            server, concurrencies, processes, postgres, domains, peoplePerDomain, replyDelayMs, floorRepeats, noNaive, websites, batchTimeout, timeout,
             generated, seed, generatedDomains, coldBatches, noMailbox, postgreySeconds, realisticPatterns, schedule, greylistBatch, greylistPattern);
         command.Validators.Add(result =>
         {
@@ -935,11 +976,18 @@ internal sealed record Options
             {
                 result.AddError("--cold-batches needs --generated");
             }
+
+            if (result.GetValue(processes)?.Any(p => p > 1) == true && result.GetValue(postgres) is null)
+            {
+                result.AddError("--processes above 1 needs --postgres: SQLite is one process");
+            }
         });
         command.SetAction((parsed, cancellationToken) => run(new Options
         {
             Server = server.From(parsed),
             Concurrencies = parsed.GetRequiredValue(concurrencies),
+            Processes = parsed.GetRequiredValue(processes),
+            Postgres = parsed.GetValue(postgres),
             Domains = parsed.GetValue(domains),
             PeoplePerDomain = parsed.GetValue(peoplePerDomain),
             ReplyDelayMs = parsed.GetValue(replyDelayMs),
@@ -982,6 +1030,29 @@ internal sealed record Options
         if (values.Count == 0)
         {
             result.AddError("--greylist-schedule needs at least one step");
+        }
+
+        return values;
+    }
+
+    private static IReadOnlyList<int> ParseProcesses(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        var values = new List<int>();
+        foreach (var value in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count is < 1 or > 8)
+            {
+                result.AddError($"--processes takes numbers from 1 to 8, comma-separated, not '{text}'");
+                return [1];
+            }
+
+            values.Add(count);
+        }
+
+        if (values.Count == 0)
+        {
+            result.AddError("--processes needs at least one number");
         }
 
         return values;

@@ -1,0 +1,56 @@
+using Npgsql;
+using PeopleEnrich.Testing;
+
+namespace PeopleEnrich.FinderBench;
+
+/// <summary>Server processes with the same settings (one database), started together and stopped together.</summary>
+internal sealed class ServerGroup(IReadOnlyList<ServerProcess> servers) : IAsyncDisposable
+{
+    public ServerProcess First => servers[0];
+
+    public IReadOnlyList<ServerProcess> All => servers;
+
+    /// <summary>Starts <paramref name="count"/> servers one after another (the first migrates the database); on failure none is left running.</summary>
+    public static async Task<ServerGroup> StartAsync(ServerOptions options, int count, CancellationToken cancellationToken)
+    {
+        var started = new List<ServerProcess>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                started.Add(await ServerProcess.StartAsync(options, cancellationToken));
+            }
+
+            return new ServerGroup(started);
+        }
+        catch
+        {
+            await new ServerGroup(started).DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A fresh PostgreSQL database per configuration, so that none inherits another's domain knowledge or queue.</summary>
+internal static class FreshDatabase
+{
+    public static async Task<string> CreateAsync(string server, CancellationToken cancellationToken)
+    {
+        var name = $"pe_finder_bench_{Guid.NewGuid():N}";
+        await using (var db = NpgsqlDataSource.Create(server))
+        await using (var command = db.CreateCommand($"CREATE DATABASE {name}"))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+}
