@@ -35,6 +35,8 @@ public static class SourcesSetup
         return services;
     }
 
+    private static TimeSpan GreylistingKeptFor(IServiceProvider provider) => provider.GetRequiredService<GreylistSchedules>().KeptFor;
+
     private static TimeSpan KnowledgeTtl(IServiceProvider provider) => provider.GetRequiredService<IOptions<KnowledgeOptions>>().Value.Ttl;
 
     private static IServiceCollection AddEmailFinder(this IServiceCollection services, IConfiguration configuration)
@@ -52,6 +54,7 @@ public static class SourcesSetup
         services.AddSingleton<DomainSessions>();
         services.AddSingleton<GreylistSchedules>();
         services.AddSingleton<DomainPlantings>();
+        services.AddSingleton<SharedGreylisting>();
         services.AddSingleton<DomainKnowledge>();
         services.AddSingleton<KnownRouting>();
         // What Knowledge:Ttl no longer trusts is deleted, not only ignored: addresses seen at a domain are personal data.
@@ -62,6 +65,9 @@ public static class SourcesSetup
         services.AddExpiringRows("recipient limits of mail hosts", "mail_host_limits", "learnt_at < @cutoff",
             provider => provider.GetRequiredService<IOptions<SmtpOptions>>().Value.HostLimitsTtl);
         services.AddExpiringRows("website crawls", "website_crawls", "crawled_at < @cutoff", KnowledgeTtl);
+        // What every process heard at greylisting domains: no retry needs it past its schedule (candidate addresses, too, are personal data).
+        services.AddExpiringRows("greylisting rounds of domains", "greylist_rounds", "last_at < @cutoff", GreylistingKeptFor);
+        services.AddExpiringRows("recipients planted at greylisting domains", "greylist_planted", "planted_at < @cutoff", GreylistingKeptFor);
         return services;
     }
 }

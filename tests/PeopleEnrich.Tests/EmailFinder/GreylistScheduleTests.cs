@@ -107,6 +107,25 @@ public sealed class GreylistScheduleTests
     }
 
     [Fact]
+    public void A_planted_recipient_is_forgotten_once_older_than_the_retries_that_could_ask_it_again()
+    {
+        var schedules = new GreylistSchedules(Options.Create(new SmtpOptions()), _clock);
+        Assert.Equal(TimeSpan.FromHours(1), schedules.KeptFor); // the default schedule's 7 retries reach 18 minutes
+        schedules.Heard("acme.com", null, [Deferred("ann.lee@acme.com")]);
+        _clock.Advance(TimeSpan.FromMinutes(59));
+        schedules.Heard("acme.com", null, [Deferred("bob.ray@acme.com")]);
+        Assert.Equal(2, schedules.PlantedAmong(["ann.lee@acme.com", "bob.ray@acme.com"]).Count);
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(["bob.ray@acme.com"], schedules.PlantedAmong(["ann.lee@acme.com", "bob.ray@acme.com"]));
+
+        // A schedule of hours keeps them twice as long as its retries can take: 1 h, then six more of its last gap.
+        Assert.Equal(TimeSpan.FromHours(14), new GreylistSchedules(Options.Create(new SmtpOptions { GreylistRetryAfter = [TimeSpan.FromHours(1)] }), _clock).KeptFor);
+
+        RcptObservation Deferred(string address) => new(address, RcptOutcome.Temporary, SmtpReply.Parse("450 4.2.0 Greylisted"), "mx.acme.com", _clock.GetUtcNow());
+    }
+
+    [Fact]
     public void The_schedule_is_bound_from_configuration_and_an_old_single_value_still_works()
     {
         Assert.Equal(SmtpOptions.DefaultGreylistSchedule, Bound([]).GreylistSchedule);

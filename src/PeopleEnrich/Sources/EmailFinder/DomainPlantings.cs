@@ -12,7 +12,9 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// A round's plantings are made within moments of each other (its people come back together, on the domain's one
 /// schedule, though one told to wait for the rest of the round comes back a step later), and the next round's only once
 /// the delay has passed; so a planting counts for the domain's delay once its answers showed it (else the schedule's first
-/// step, <see cref="SmtpOptions.GreylistSchedule"/>), and is forgotten by the next round.
+/// step, <see cref="SmtpOptions.GreylistSchedule"/>), and is forgotten by the next round. The round's people may be
+/// worked by several processes: <see cref="PlantingRound.PlantedElsewhere"/> adds what the others planted (read from the
+/// database by <see cref="SharedGreylisting"/>).
 /// </remarks>
 public sealed class DomainPlantings(IOptions<SmtpOptions> options, GreylistSchedules greylisting, TimeProvider time)
 {
@@ -35,13 +37,16 @@ public sealed class DomainPlantings(IOptions<SmtpOptions> options, GreylistSched
                     }
                 }
 
-                round = new PlantingRound(() => Max(options.Value.GreylistSchedule[0], greylisting.DelayOf(domain) ?? TimeSpan.Zero), time);
+                round = new PlantingRound(() => LastsAt(domain), time);
                 _domains[domain] = round;
             }
 
             return round;
         }
     }
+
+    /// <summary>How long a planting at the domain counts for its round: the domain's delay once its answers showed it, else the schedule's first step.</summary>
+    public TimeSpan LastsAt(string domain) => Max(options.Value.GreylistSchedule[0], greylisting.DelayOf(domain) ?? TimeSpan.Zero);
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
@@ -50,6 +55,7 @@ public sealed class DomainPlantings(IOptions<SmtpOptions> options, GreylistSched
 public sealed class PlantingRound(Func<TimeSpan> lasts, TimeProvider time)
 {
     private readonly List<(string Shape, DateTimeOffset At)> _planted = [];
+    private List<(string Shape, DateTimeOffset At)> _elsewhere = [];
 
     internal bool IsOver
     {
@@ -58,7 +64,7 @@ public sealed class PlantingRound(Func<TimeSpan> lasts, TimeProvider time)
             lock (_planted)
             {
                 Forget();
-                return _planted.Count == 0;
+                return _planted.Count == 0 && _elsewhere.Count == 0;
             }
         }
     }
@@ -73,13 +79,23 @@ public sealed class PlantingRound(Func<TimeSpan> lasts, TimeProvider time)
         }
     }
 
-    /// <summary>How many people of the domain planted a candidate in this shape this round.</summary>
+    /// <summary>What the other processes' people of the domain planted lately (each recipient at its latest deferral): it replaces what they were known to have planted before.</summary>
+    public void PlantedElsewhere(IEnumerable<(string Shape, DateTimeOffset At)> plantings)
+    {
+        lock (_planted)
+        {
+            _elsewhere = plantings.ToList();
+            Forget();
+        }
+    }
+
+    /// <summary>How many people of the domain planted a candidate in this shape this round (in any process, as far as this one knows).</summary>
     public int Count(string shape)
     {
         lock (_planted)
         {
             Forget();
-            return _planted.Count(p => p.Shape == shape);
+            return _planted.Count(p => p.Shape == shape) + _elsewhere.Count(p => p.Shape == shape);
         }
     }
 
@@ -87,5 +103,6 @@ public sealed class PlantingRound(Func<TimeSpan> lasts, TimeProvider time)
     {
         var since = time.GetUtcNow() - lasts();
         _planted.RemoveAll(p => p.At <= since);
+        _elsewhere.RemoveAll(p => p.At <= since);
     }
 }

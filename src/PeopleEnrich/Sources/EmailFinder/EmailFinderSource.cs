@@ -18,7 +18,7 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// </summary>
 public sealed class EmailFinderSource(
     KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, GreylistSchedules greylisting, DomainPlantings plantings,
-    IOptions<SmtpOptions> options, TimeProvider time,
+    SharedGreylisting shared, IOptions<SmtpOptions> options, TimeProvider time,
     ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
@@ -90,6 +90,12 @@ public sealed class EmailFinderSource(
             .Concat(candidates.Select(c => new Recipient($"{c.LocalPart}@{domain}", c.Pattern.ToString())).Where(r => IsPlainAddress(r.Address)))
             .DistinctBy(r => r.Address)
             .ToList();
+        if (context.Deferrals > 0)
+        {
+            // A retry may be claimed by any process: what the others heard at the domain first.
+            await shared.LoadAsync(domain, recipients.Select(r => r.Address), cancellationToken);
+        }
+
         var known = new KnownShapes(facts.Shapes.Select(s => (s.Pattern.ToString(), s.Observations)).ToList());
         var rules = new WalkRules(settings.PatternEstablishedBy, settings.AlternativesWhenEstablished, settings.GuessesWhenEstablished,
             Greylisted: context.Deferrals > 0, WaitForRound: context.Deferrals > 0 && context.Deferrals < settings.MaxGreylistRetries - 1 && greylisting.RoundStillAnswering(domain))
@@ -102,6 +108,26 @@ public sealed class EmailFinderSource(
         var planted = context.Deferrals > 0 ? greylisting.PlantedAmong(recipients.Select(r => r.Address)) : null;
         var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain), planted);
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken, recheckUnreachable: context.AskingAgain);
+        var deferralHeard = report.Probe?.Outcome == RcptOutcome.Temporary || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary)
+            || report.Failure is { Temporary: true, Reply: not null };
+        try
+        {
+            return await ConcludeAsync(domain, names, listedAddresses, candidates, facts, context, settings, probe, walk, report, cancellationToken);
+        }
+        finally
+        {
+            if (context.Deferrals > 0 || deferralHeard)
+            {
+                // After the rounds were moved on (the retry given) and the answers heard: for the process that claims the retry.
+                await shared.SaveAsync(domain, report, recipients.ToDictionary(r => r.Address, r => r.Tag, StringComparer.OrdinalIgnoreCase), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>What the domain's servers said to the person's walk becomes findings, a gap, or the person put off to the domain's next round.</summary>
+    private async Task<SourceFindings> ConcludeAsync(string domain, NameParts names, IReadOnlyList<string> listedAddresses, IReadOnlyList<Candidate> candidates,
+        DomainFacts facts, SourceContext context, SmtpOptions settings, string? probe, CandidateWalk walk, PersonProbeResult report, CancellationToken cancellationToken)
+    {
         var probeOutcome = probe is null ? RcptOutcome.Rejected : report.Probe?.Outcome;
         var deferrable = context.Deferrals < settings.MaxGreylistRetries;
         greylisting.Heard(domain, report.Probe, report.Recipients);

@@ -9,6 +9,11 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// (one session, the probe asked once for all) instead of each on a clock of their own. Past the schedule's last time,
 /// rounds follow at its last gap. A domain nobody was deferred at for two of its longest gaps starts afresh.
 /// </summary>
+/// <remarks>
+/// This is each process's memory; on a database shared by several processes, <see cref="SharedGreylisting"/> writes what
+/// it heard to the database and, for a person coming back to a greylisting domain, reads what the others heard into it
+/// (<see cref="Merge"/>), since the person's retry may be claimed by any process.
+/// </remarks>
 public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvider time)
 {
     private readonly Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)> _domains = new(StringComparer.OrdinalIgnoreCase);
@@ -19,6 +24,28 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
     private readonly Dictionary<string, DateTimeOffset> _planted = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, TimeSpan> _delays = new(StringComparer.OrdinalIgnoreCase);
     private const int MaxPlanted = 100_000;
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// How long a planted recipient is remembered: an hour, or twice as long as a person's greylisting retries can take
+    /// (<see cref="SmtpOptions.MaxGreylistRetries"/> rounds of the schedule) when that is longer. Past it no retry of its
+    /// person is still coming, and the server itself may have forgotten the deferral.
+    /// </summary>
+    public TimeSpan KeptFor
+    {
+        get
+        {
+            var settings = options.Value;
+            var schedule = settings.GreylistSchedule;
+            var lastGap = schedule.Count > 1 ? schedule[^1] - schedule[^2] : schedule[^1];
+            var retries = Math.Max(1, settings.MaxGreylistRetries);
+            var reach = retries <= schedule.Count ? schedule[retries - 1] : schedule[^1] + (retries - schedule.Count) * lastGap;
+            return 2 * reach > TimeSpan.FromHours(1) ? 2 * reach : TimeSpan.FromHours(1);
+        }
+    }
+
+    /// <summary>A domain nobody was deferred at for this long (two of the schedule's longest gaps) starts its rounds afresh.</summary>
+    public TimeSpan RoundsEndAfter => 2 * LongestGap(options.Value.GreylistSchedule);
 
     /// <summary>
     /// For a person whose candidate, planted a moment after the domain's probe, is still deferred when the probe no longer
@@ -45,19 +72,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
     {
         lock (_domains)
         {
-            if (_planted.Count >= MaxPlanted)
-            {
-                var stale = time.GetUtcNow() - TimeSpan.FromHours(1);
-                foreach (var old in _planted.Where(p => p.Value < stale).Select(p => p.Key).ToList())
-                {
-                    _planted.Remove(old);
-                }
-
-                if (_planted.Count >= MaxPlanted)
-                {
-                    _planted.Clear();
-                }
-            }
+            ForgetOldPlantings();
 
             foreach (var deferred in recipients.Append(probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary))
             {
@@ -90,7 +105,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
                 return null;
             }
 
-            var passes = recipients.Select(r => _planted.TryGetValue(r, out var at) ? at + delay : (DateTimeOffset?)null).ToList();
+            var passes = recipients.Select(r => PlantedAt(r, now) is { } at ? at + delay : (DateTimeOffset?)null).ToList();
             if (passes.Count == 0 || passes.Any(p => p is null))
             {
                 return null;
@@ -111,14 +126,19 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         }
     }
 
-    /// <summary>Which of these addresses the domain's server deferred before (planted, in this process): asking one again costs one RCPT, not two.</summary>
+    /// <summary>Which of these addresses the domain's server deferred before (planted, as this process knows), within <see cref="KeptFor"/>: asking one again costs one RCPT, not two.</summary>
     public IReadOnlySet<string> PlantedAmong(IEnumerable<string> addresses)
     {
+        var now = time.GetUtcNow();
         lock (_domains)
         {
-            return addresses.Where(_planted.ContainsKey).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            return addresses.Where(a => PlantedAt(a, now) is not null).ToHashSet(StringComparer.OrdinalIgnoreCase);
         }
     }
+
+    /// <summary>When the recipient was first deferred, unless that is older than <see cref="KeptFor"/> (forgotten, even before the next clean-up).</summary>
+    private DateTimeOffset? PlantedAt(string address, DateTimeOffset now) =>
+        _planted.TryGetValue(address, out var at) && now - at <= KeptFor ? at : null;
 
     /// <summary>A person coming back to the domain was answered: its delay has passed (the first such moment of its rounds is kept).</summary>
     public void Answering(string domain)
@@ -154,7 +174,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
     {
         var schedule = options.Value.GreylistSchedule;
         var now = time.GetUtcNow();
-        var longestGap = schedule.Select((at, i) => i == 0 ? at : at - schedule[i - 1]).Max();
+        var longestGap = LongestGap(schedule);
         lock (_domains)
         {
             var first = _domains.TryGetValue(domain, out var seen) && now - seen.Last <= 2 * longestGap ? seen.First : now;
@@ -172,6 +192,87 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
             return NextRound(schedule, now - first);
         }
     }
+
+    /// <summary>
+    /// What this process knows of the domain's rounds, to be shared: null when it knows of no rounds there. The recipients
+    /// planted are <see cref="Heard"/>'s to share, as they are heard.
+    /// </summary>
+    public GreylistRound? RoundOf(string domain)
+    {
+        lock (_domains)
+        {
+            return _domains.TryGetValue(domain, out var seen)
+                ? new GreylistRound(seen.First, seen.Last, _delays.TryGetValue(domain, out var delay) ? delay : null,
+                    _answering.TryGetValue(domain, out var since) && since >= seen.First ? since : null)
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// What other processes heard at the domain, added to what this one knows, as if it had heard it itself: the earlier
+    /// beginning of the same rounds (rounds that ended, by the rule of <see cref="NextRetry"/>, are not joined), the least
+    /// delay, the first answer since the rounds began, and each recipient's first deferral.
+    /// </summary>
+    public void Merge(string domain, GreylistRound? round, IEnumerable<(string Address, DateTimeOffset PlantedAt)> planted)
+    {
+        var now = time.GetUtcNow();
+        var ended = RoundsEndAfter;
+        lock (_domains)
+        {
+            ForgetOldPlantings();
+            foreach (var (address, at) in planted)
+            {
+                _planted[address] = _planted.TryGetValue(address, out var known) && known < at ? known : at;
+            }
+
+            if (round is null)
+            {
+                return;
+            }
+
+            if (round.Delay is { } delay)
+            {
+                _delays[domain] = _delays.TryGetValue(domain, out var known) && known < delay ? known : delay;
+            }
+
+            if (now - round.Last <= ended)
+            {
+                _domains[domain] = _domains.TryGetValue(domain, out var seen) && now - seen.Last <= ended
+                    ? (seen.First < round.First ? seen.First : round.First, seen.Last > round.Last ? seen.Last : round.Last)
+                    : (round.First, round.Last);
+            }
+
+            if (round.Answering is { } answered && _domains.TryGetValue(domain, out var rounds) && answered >= rounds.First
+                && (!_answering.TryGetValue(domain, out var since) || since < rounds.First || answered < since))
+            {
+                _answering[domain] = answered;
+            }
+        }
+    }
+
+    /// <summary>Planted recipients older than <see cref="KeptFor"/> are forgotten (looked at every tenth of it), and all of them past <see cref="MaxPlanted"/>.</summary>
+    private void ForgetOldPlantings()
+    {
+        var now = time.GetUtcNow();
+        var keptFor = KeptFor;
+        if (now - _prunedAt < keptFor / 10 && _planted.Count < MaxPlanted)
+        {
+            return;
+        }
+
+        _prunedAt = now;
+        foreach (var old in _planted.Where(p => now - p.Value > keptFor).Select(p => p.Key).ToList())
+        {
+            _planted.Remove(old);
+        }
+
+        if (_planted.Count >= MaxPlanted)
+        {
+            _planted.Clear();
+        }
+    }
+
+    private static TimeSpan LongestGap(IReadOnlyList<TimeSpan> schedule) => schedule.Select((at, i) => i == 0 ? at : at - schedule[i - 1]).Max();
 
     /// <summary>
     /// The first of the schedule's times still ahead (a person of the round that just ended, coming back a moment after
@@ -194,3 +295,6 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         return last + rounds * gap - elapsed;
     }
 }
+
+/// <summary>A greylisting domain's current rounds as one process knows them: when they began (its first deferral), its latest deferral, its delay and its first answer since they began.</summary>
+public sealed record GreylistRound(DateTimeOffset First, DateTimeOffset Last, TimeSpan? Delay, DateTimeOffset? Answering);
