@@ -9,6 +9,7 @@ using PeopleEnrich.Pipeline.Queue;
 using PeopleEnrich.Pipeline.Uploads;
 using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources.Directory;
+using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Sources.Website;
 using Spectre.Console;
 
@@ -37,6 +38,7 @@ public static class PrivacyCommands
         services.AddSingleton<IPersonalData, KnownAddressesPersonalData>();
         services.AddSingleton<IPersonalData, ChargedAddressesPersonalData>();
         services.AddSingleton<IPersonalData, WebsitePersonalData>();
+        services.AddSingleton<IPersonalData, GreylistingPersonalData>();
         return services;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Tests.Infrastructure;
@@ -150,6 +151,22 @@ public abstract class SharedGreylistingTests<TProvider> : IAsyncLifetime where T
         var b = Process();
         await b.Shared.LoadAsync(Domain, ["ann.lee@acme.test"], CancellationToken.None);
         Assert.Empty(b.Schedules.PlantedAmong(["ann.lee@acme.test"]));
+    }
+
+    [Fact]
+    public async Task An_erased_persons_planted_address_is_forgotten_by_every_process()
+    {
+        var a = Process();
+        a.Hear(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()), Deferred("bob.ray@acme.test", _clock.GetUtcNow()));
+        await a.SaveAsync(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()), Deferred("bob.ray@acme.test", _clock.GetUtcNow()));
+
+        var erased = await new GreylistingPersonalData(Connect()).EraseAsync(
+            new ErasureSubject(new HashSet<string> { "Ann.Lee@acme.test" }, new HashSet<string>(), new HashSet<string>()), CancellationToken.None);
+
+        Assert.Equal(1, erased);
+        var b = Process();
+        await b.Shared.LoadAsync(Domain, ["ann.lee@acme.test", "bob.ray@acme.test"], CancellationToken.None);
+        Assert.Equal(["bob.ray@acme.test"], b.Schedules.PlantedAmong(["ann.lee@acme.test", "bob.ray@acme.test"]));
     }
 
     private static RcptObservation Deferred(string address, DateTimeOffset at) =>
