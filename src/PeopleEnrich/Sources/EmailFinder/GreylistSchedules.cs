@@ -174,14 +174,14 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
     {
         var schedule = options.Value.GreylistSchedule;
         var now = time.GetUtcNow();
-        var longestGap = LongestGap(schedule);
+        var ended = RoundsEndAfter;
         lock (_domains)
         {
-            var first = _domains.TryGetValue(domain, out var seen) && now - seen.Last <= 2 * longestGap ? seen.First : now;
+            var first = _domains.TryGetValue(domain, out var seen) && now - seen.Last <= ended ? seen.First : now;
             _domains[domain] = (first, now);
             if (_domains.Count > 10_000)
             {
-                foreach (var stale in _domains.Where(d => now - d.Value.Last > 2 * longestGap).Select(d => d.Key).ToList())
+                foreach (var stale in _domains.Where(d => now - d.Value.Last > ended).Select(d => d.Key).ToList())
                 {
                     _domains.Remove(stale);
                     _answering.Remove(stale);
