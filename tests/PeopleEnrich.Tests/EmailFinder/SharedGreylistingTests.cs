@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -154,6 +155,30 @@ public abstract class SharedGreylistingTests<TProvider> : IAsyncLifetime where T
     }
 
     [Fact]
+    public async Task A_rounds_people_do_not_each_rewrite_its_row_until_something_in_it_matters()
+    {
+        var a = Process();
+        var start = _clock.GetUtcNow();
+        a.Hear(Deferred(Probe, start));
+        a.Schedules.NextRetry(Domain);
+        await a.SaveAsync(Deferred(Probe, start));
+
+        // The next people of the round, 10 s later: their deferrals are shared, the round's latest deferral need not be.
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        a.Hear(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+        a.Schedules.NextRetry(Domain);
+        await a.SaveAsync(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+        Assert.Equal(start, await LastDeferralAsync());
+
+        // A tenth of the time after which rounds end (2 x 3 min by default): now it is written.
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        a.Schedules.NextRetry(Domain);
+        await a.SaveAsync(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+        Assert.Equal(_clock.GetUtcNow(), await LastDeferralAsync());
+        Assert.Equal(["ann.lee@acme.test"], await PlantedAsync());
+    }
+
+    [Fact]
     public async Task An_erased_persons_planted_address_is_forgotten_by_every_process()
     {
         var a = Process();
@@ -167,6 +192,19 @@ public abstract class SharedGreylistingTests<TProvider> : IAsyncLifetime where T
         var b = Process();
         await b.Shared.LoadAsync(Domain, ["ann.lee@acme.test", "bob.ray@acme.test"], CancellationToken.None);
         Assert.Equal(["bob.ray@acme.test"], b.Schedules.PlantedAmong(["ann.lee@acme.test", "bob.ray@acme.test"]));
+    }
+
+    private async Task<DateTimeOffset> LastDeferralAsync()
+    {
+        await using var connection = await Connect().OpenAsync(CancellationToken.None);
+        return DateTimeOffset.FromUnixTimeMilliseconds(await connection.ExecuteScalarAsync<long>(
+            "SELECT last_at FROM greylist_rounds WHERE domain = @domain", new { domain = Domain }));
+    }
+
+    private async Task<IReadOnlyList<string>> PlantedAsync()
+    {
+        await using var connection = await Connect().OpenAsync(CancellationToken.None);
+        return (await connection.QueryAsync<string>("SELECT address FROM greylist_planted WHERE address <> @probe", new { probe = Probe })).ToList();
     }
 
     private static RcptObservation Deferred(string address, DateTimeOffset at) =>

@@ -26,6 +26,10 @@ public sealed class SharedGreylisting(
     // The process's life, on the plantings it shares: its own are in its memory already.
     private readonly string _member = Guid.NewGuid().ToString("N");
 
+    // The rounds this process last wrote, per domain: a round's hundred people would otherwise each rewrite the one row.
+    private readonly Dictionary<string, GreylistRound> _written = new(StringComparer.OrdinalIgnoreCase);
+    private const int MaxWritten = 10_000;
+
     /// <summary>Before the walk of a person coming back to the domain: what every process heard there, added to this process's memory.</summary>
     public async Task LoadAsync(string domain, IEnumerable<string> recipients, CancellationToken cancellationToken)
     {
@@ -59,7 +63,7 @@ public sealed class SharedGreylisting(
     /// </summary>
     public async Task SaveAsync(string domain, PersonProbeResult report, IReadOnlyDictionary<string, string?> shapes, CancellationToken cancellationToken)
     {
-        var round = schedules.RoundOf(domain);
+        var round = schedules.RoundOf(domain) is { } known && Changed(domain, known) ? known : null;
         var deferred = report.Recipients.Append(report.Probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary).ToList();
         if (round is null && deferred.Count == 0)
         {
@@ -100,7 +104,38 @@ public sealed class SharedGreylisting(
         }
         catch (DbException exception)
         {
+            lock (_written)
+            {
+                _written.Remove(domain); // not written after all: the next person's session tries again
+            }
+
             logger.LogWarning(exception, "Could not share what was heard at {Domain} (greylisting) with other processes", domain);
+        }
+    }
+
+    /// <summary>
+    /// Whether the domain's rounds are worth writing again: they began, or their delay or first answer changed, since this
+    /// process last wrote them, or their latest deferral moved on by a tenth of the time after which rounds end (what the
+    /// latest deferral is read for; a tenth late there is immaterial). Recorded as written.
+    /// </summary>
+    private bool Changed(string domain, GreylistRound round)
+    {
+        var enough = schedules.RoundsEndAfter / 10;
+        lock (_written)
+        {
+            if (_written.TryGetValue(domain, out var written) && written.First == round.First && written.Delay == round.Delay
+                && written.Answering == round.Answering && round.Last - written.Last < enough)
+            {
+                return false;
+            }
+
+            if (_written.Count >= MaxWritten)
+            {
+                _written.Clear();
+            }
+
+            _written[domain] = round;
+            return true;
         }
     }
 
