@@ -14,17 +14,27 @@ public sealed class MailHostMemory(Database database, TimeProvider time, IOption
     public async Task<HostStanding?> StandingAsync(string host, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<(long RefusedUs, string Why, long UntilAt)?>(new CommandDefinition(
-            "SELECT refused_us, why, until_at FROM mail_host_standing WHERE host = @host AND until_at > @now",
+        var row = await connection.QuerySingleOrDefaultAsync<(long RefusedUs, string Why, long UntilAt, long SeenAt, long? SinceAt)?>(new CommandDefinition(
+            "SELECT refused_us, why, until_at, seen_at, since_at FROM mail_host_standing WHERE host = @host AND until_at > @now",
             new { host = host.ToLowerInvariant(), now = Now }, cancellationToken: cancellationToken));
-        return row is { } found ? new HostStanding(found.RefusedUs == 1, found.Why, DateTimeOffset.FromUnixTimeMilliseconds(found.UntilAt)) : null;
+        return row is { } found
+            ? new HostStanding(found.RefusedUs == 1, found.Why, DateTimeOffset.FromUnixTimeMilliseconds(found.UntilAt))
+            {
+                FailingFor = TimeSpan.FromMilliseconds(found.SeenAt - (found.SinceAt ?? found.SeenAt)),
+            }
+            : null;
     }
 
-    /// <remarks>A refusal is never replaced by a later "unreachable": the graver standing stays until it ends.</remarks>
+    /// <remarks>
+    /// A refusal is never replaced by a later "unreachable": the graver standing stays until it ends. A host failing again
+    /// while remembered unreachable keeps the start of its run of failures (<see cref="HostStanding.FailingFor"/>).
+    /// </remarks>
     public Task RememberAsync(string host, HostStanding standing, CancellationToken cancellationToken) =>
         database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO mail_host_standing (host, refused_us, why, until_at, seen_at) VALUES (@host, @refused, @why, @until, @now)
-            ON CONFLICT (host) DO UPDATE SET refused_us = excluded.refused_us, why = excluded.why, until_at = excluded.until_at, seen_at = excluded.seen_at
+            INSERT INTO mail_host_standing (host, refused_us, why, until_at, seen_at, since_at) VALUES (@host, @refused, @why, @until, @now, @now)
+            ON CONFLICT (host) DO UPDATE SET refused_us = excluded.refused_us, why = excluded.why, until_at = excluded.until_at, seen_at = excluded.seen_at,
+                since_at = CASE WHEN mail_host_standing.refused_us = 0 AND excluded.refused_us = 0 AND mail_host_standing.until_at > excluded.seen_at
+                    THEN COALESCE(mail_host_standing.since_at, mail_host_standing.seen_at) ELSE excluded.since_at END
             WHERE mail_host_standing.refused_us <= excluded.refused_us OR mail_host_standing.until_at <= excluded.seen_at
             """, new { host = host.ToLowerInvariant(), refused = standing.RefusedUs ? 1 : 0, why = standing.Why, until = standing.Until.ToUnixTimeMilliseconds(), now = Now },
             transaction, cancellationToken: cancellationToken)), cancellationToken);

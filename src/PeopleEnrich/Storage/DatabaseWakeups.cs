@@ -37,8 +37,9 @@ public sealed class DatabaseWakeups(Database database, TimeProvider time, ILogge
                 // Once listening, everything is woken: what was queued before (or while the connection was down) is looked for now.
                 await database.ListenAsync(channels, WakeAll, Wake, stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Stopping (a start that failed, too): whatever the cancelled connection threw is the stop, not a lost connection.
                 return;
             }
             catch (Exception exception)

@@ -71,8 +71,9 @@ public sealed class WebhookDelivery : BackgroundService
 
                 await Beacon.WaitAsync(woken, polls ? _options.PollInterval : Timeout.InfiniteTimeSpan, stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Stopping: whatever a cancelled database command threw is the stop, not a failed delivery.
                 return;
             }
             catch (Exception exception)

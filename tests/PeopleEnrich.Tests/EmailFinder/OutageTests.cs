@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PeopleEnrich.Pipeline.Waterfall;
@@ -75,6 +76,15 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
             [("acme.test", 0L, 0L), ("dead.test", 0L, 2L), ("tarpit.test", 0L, 2L), ("throttled.test", (long)new SmtpOptions().MaxGreylistRetries, 0L), ("blocked.test", 0L, 0L), ("rbl.test", 0L, 0L)],
             await PutOffsAsync(app));
         Assert.Equal(1, app.World.Host("mx.blocked.test").Sessions);
+        // The hosts that did not answer, refusing connections or silent past Smtp:CommandTimeout, are remembered so, and as
+        // failing from the first attempt to the last retry (TestApp's two half-second waits at least).
+        var memory = app.App.Service<IMailHostMemory>();
+        foreach (var host in new[] { "mx1.dead.test", "mx2.dead.test", "mx.tarpit.test" })
+        {
+            var standing = await memory.StandingAsync(host, CancellationToken.None);
+            Assert.True(standing is { RefusedUs: false }, $"{host}: {standing}");
+            Assert.True(standing.FailingFor >= TimeSpan.FromSeconds(1), $"{host} failing for {standing.FailingFor}");
+        }
 
         // Charged for Jane's address only, and only her answer is kept for next time.
         Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
@@ -111,7 +121,36 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
-    public async Task A_host_remembered_unreachable_is_forgotten_when_a_retry_finds_it_back_but_a_refusal_of_us_is_not_tried_again()
+    public async Task People_at_mail_hosts_that_failed_only_a_moment_ago_are_put_off_and_try_them_again_rather_than_answered_at_once()
+    {
+        var logs = new CapturedLogs();
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.App.CreateAccountAsync();
+        var memory = app.App.Service<IMailHostMemory>();
+        var until = app.App.Service<TimeProvider>().GetUtcNow().AddMinutes(15);
+        // Another process found these hosts unreachable a moment ago (a network blip, or the start of an outage): not
+        // failing yet for as long as an item's outage retries last.
+        foreach (var host in new[] { "mx.acme.test", "mx1.dead.test", "mx2.dead.test" })
+        {
+            await memory.RememberAsync(host, new HostStanding(false, "no connection could be made", until), CancellationToken.None);
+        }
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails), Query("Dora", "Dean", "dead.test", null, Emails));
+
+        // Jane's host was back: her retry found it, and her address. Dora's was not: each of her retries tried it again, then the error.
+        AssertAddressOrError(results);
+        Assert.Equal([("jane.doe@acme.test", "DELIVERABLE")], EmailsOf(results[0]));
+        Assert.Equal("Could not check: the mail servers of dead.test did not answer", Error(results[1]));
+        Assert.Equal([("acme.test", 0L, 1L), ("dead.test", 0L, 2L)], await PutOffsAsync(app));
+        Assert.Null(await memory.StandingAsync("mx.acme.test", CancellationToken.None));
+        foreach (var host in new[] { "mx1.dead.test", "mx2.dead.test" })
+        {
+            Assert.Equal(2, logs.Messages.Count(m => m.StartsWith($"Trying mail host {host} again", StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
+    public async Task A_host_remembered_down_is_forgotten_when_a_retry_finds_it_back_but_a_refusal_of_us_is_not_tried_again()
     {
         await using var app = await WorldApp.StartAsync(TProvider.Name, World);
         var account = await app.App.CreateAccountAsync();
@@ -119,8 +158,15 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         var until = app.App.Service<TimeProvider>().GetUtcNow().AddMinutes(15);
         await memory.RememberAsync("mx.acme.test", new HostStanding(false, "no connection could be made", until), CancellationToken.None);
         await memory.RememberAsync("mx.blocked.test", new HostStanding(true, "554 5.7.1 Service unavailable", until), CancellationToken.None);
+        // Failing for a minute: longer than an item's outage retries last (TestApp's: a second).
+        await using (var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None))
+        {
+            await connection.ExecuteAsync("UPDATE mail_host_standing SET since_at = seen_at - 60000 WHERE host = 'mx.acme.test'");
+        }
 
-        // Remembered unreachable (by another process, a moment ago): Jane is answered at once, and the host is not asked.
+        Assert.Equal(TimeSpan.FromMinutes(1), (await memory.StandingAsync("mx.acme.test", CancellationToken.None))!.FailingFor);
+
+        // Remembered down (by another process): Jane is answered at once, and the host is not asked.
         var before = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
         Assert.Equal("Could not check: the mail servers of acme.test did not answer", Error(before[0]));
         Assert.Equal([("acme.test", 0L, 0L)], await PutOffsAsync(app));

@@ -18,7 +18,7 @@ namespace PeopleEnrich.Sources.EmailFinder;
 /// </summary>
 public sealed class EmailFinderSource(
     KnownRouting routes, DomainSessions sessions, DomainKnowledge knowledge, GreylistSchedules greylisting, DomainPlantings plantings,
-    SharedGreylisting shared, IOptions<SmtpOptions> options, TimeProvider time,
+    SharedGreylisting shared, IOptions<SmtpOptions> options, IOptions<WaterfallOptions> waterfall, TimeProvider time,
     ILogger<EmailFinderSource> logger) : IEnrichmentSource
 {
     public string Name => "email-finder";
@@ -207,22 +207,29 @@ public sealed class EmailFinderSource(
     /// What could not be checked when the domain's servers gave us no session; null for the domain's lasting answer (a
     /// mail host at a private address, none with an address). A server that did not answer may be back soon; a refusal
     /// of us will not change, and one that kept deferring had its greylisting retries (<c>Smtp:MaxGreylistRetries</c>).
-    /// Hosts remembered unreachable (<c>Smtp:UnreachableTtl</c>) were found so for someone else lately, whose item is put off
-    /// and tries them again: this person is answered so at once, not put off to wait for the same dead hosts.
     /// </summary>
-    private static SourceGap? GapOf(string domain, SessionFailure failure) => failure switch
+    /// <remarks>
+    /// Hosts remembered unreachable (<c>Smtp:UnreachableTtl</c>) were found so for someone else lately, whose item is put
+    /// off and tries them again. Once they have failed for as long as those retries last (<c>Waterfall:OutageRetryAfter</c>),
+    /// they are down: this person is answered so at once, not put off to wait for the same dead hosts. Before that, a
+    /// moment's failure (a mail host many domains share, a network blip) puts this person off too, to try them again.
+    /// </remarks>
+    private SourceGap? GapOf(string domain, SessionFailure failure) => failure switch
     {
         { BudgetSpent: true } => new SourceGap(failure.Why, Retryable: true), // put off until the budget has room
         { RefusedUs: true } => RefusedUs(failure.Host, failure.Reply, failure.Why),
         { Paused: true } => new SourceGap(SmtpReply.WithholdAddresses(failure.Why), Retryable: false),
         { Temporary: true, Reply: not null } => KeptDeferring(domain),
-        { RememberedUnreachable: true } => DidNotAnswer(domain) with { Retryable = false },
+        { RememberedUnreachable: true } when failure.UnreachableFor >= OutageRetriesSpan => DidNotAnswer(domain) with { Retryable = false },
         { Temporary: true } => DidNotAnswer(domain),
         _ => null,
     };
 
+    /// <summary>From an outage's first failure to its item's last retry: how long a host must have failed to be taken as down.</summary>
+    private TimeSpan OutageRetriesSpan => waterfall.Value.OutageRetrySchedule.Aggregate(TimeSpan.Zero, (sum, wait) => sum + wait);
+
     /// <summary>The probe said nothing about made-up addresses, so no reply can be read as a verdict.</summary>
-    private static SourceGap ProbeGap(string domain, PersonProbeResult report) => report.Probe switch
+    private SourceGap ProbeGap(string domain, PersonProbeResult report) => report.Probe switch
     {
         null => (report.Failure is { } failure ? GapOf(domain, failure) : null) ?? DidNotAnswer(domain),
         { Outcome: RcptOutcome.PolicyRefusal } refused => RefusedUs(refused.Host, refused.Reply),

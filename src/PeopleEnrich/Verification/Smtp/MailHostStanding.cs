@@ -4,7 +4,14 @@ namespace PeopleEnrich.Verification.Smtp;
 /// Why a mail host is not to be asked for now: it refused us (a block list, our reputation, a policy
 /// naming us), or it could not be reached at all; until when that holds.
 /// </summary>
-public sealed record HostStanding(bool RefusedUs, string Why, DateTimeOffset Until);
+public sealed record HostStanding(bool RefusedUs, string Why, DateTimeOffset Until)
+{
+    /// <summary>
+    /// For a host that could not be reached: how long its current run of failures lasted, from the first to the last
+    /// (each retry of a person put off for it that fails again lengthens it). Read from the memory; not written.
+    /// </summary>
+    public TimeSpan FailingFor { get; init; }
+}
 
 /// <summary>All SMTP probing stops until <see cref="Until"/>: several unrelated mail hosts refused us naming a block list, so our address is listed.</summary>
 public sealed record ProbingPause(string Why, DateTimeOffset Until);

@@ -21,10 +21,14 @@ public sealed record SessionFailure(string Why, bool Temporary, bool RefusedUs =
     public bool Unreachable { get; init; }
 
     /// <summary>
-    /// Nothing was tried: every host that could have been was remembered unreachable (<see cref="SmtpOptions.UnreachableTtl"/>),
-    /// so this answers the person at once rather than putting them off to meet the same dead host again.
+    /// Nothing was tried: every host that could have been was remembered unreachable (<see cref="SmtpOptions.UnreachableTtl"/>).
+    /// Once they have been failing long enough (<see cref="UnreachableFor"/>) this answers the person at once, rather than
+    /// putting them off to meet the same dead hosts again.
     /// </summary>
     public bool RememberedUnreachable { get; init; }
+
+    /// <summary>With <see cref="RememberedUnreachable"/>: how long the remembered hosts have been failing (the shortest run of them).</summary>
+    public TimeSpan UnreachableFor { get; init; }
 
     /// <summary>Nothing was asked: all probing is paused (our address is on block lists).</summary>
     public bool Paused { get; init; }
@@ -108,11 +112,14 @@ public sealed class MailboxProber(
 
             if (standing is not null && !recheckUnreachable)
             {
-                remembered ??= new SessionFailure($"{host.Name} could not be reached ({standing.Why}); not trying again before {standing.Until:u}", Temporary: true)
-                {
-                    Unreachable = true,
-                    RememberedUnreachable = true,
-                };
+                remembered = remembered is null
+                    ? new SessionFailure($"{host.Name} could not be reached ({standing.Why}); not trying again before {standing.Until:u}", Temporary: true)
+                    {
+                        Unreachable = true,
+                        RememberedUnreachable = true,
+                        UnreachableFor = standing.FailingFor,
+                    }
+                    : remembered with { UnreachableFor = standing.FailingFor < remembered.UnreachableFor ? standing.FailingFor : remembered.UnreachableFor };
                 continue;
             }
 
@@ -287,7 +294,8 @@ public sealed class MailboxProber(
         catch (Exception exception) when (exception is SmtpProtocolException or IOException or System.Security.Authentication.AuthenticationException)
         {
             await conversation.DisposeAsync();
-            return (null, new SessionFailure($"{host.Name}: {exception.Message}", Temporary: true));
+            // Connected, but silent past Smtp:CommandTimeout (a tarpit) or gone before any greeting: it did not answer, as a dead host does not.
+            return (null, new SessionFailure($"{host.Name}: {exception.Message}", Temporary: true) { Unreachable = !conversation.HasReplied });
         }
     }
 

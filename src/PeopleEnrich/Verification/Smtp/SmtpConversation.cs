@@ -27,6 +27,9 @@ public sealed partial class SmtpConversation : IAsyncDisposable
 
     public bool IsEncrypted => _stream is SslStream;
 
+    /// <summary>Whether the server sent any whole reply (its greeting, at least).</summary>
+    public bool HasReplied { get; private set; }
+
     public static SmtpConversation Over(Stream connection, TimeSpan commandTimeout) => new(connection, commandTimeout);
 
     public Task<SmtpReply> ReadGreetingAsync(CancellationToken cancellationToken) => WithTimeout(ReadReplyAsync, cancellationToken);
@@ -72,9 +75,13 @@ public sealed partial class SmtpConversation : IAsyncDisposable
             lines.Append(line).Append("\r\n");
             if (line.Length < 4 || line[3] != '-')
             {
-                return SmtpReply.TryParse(lines.ToString(), out var reply)
-                    ? reply
-                    : throw new SmtpProtocolException($"Not an SMTP reply: {Printable(line)}");
+                if (!SmtpReply.TryParse(lines.ToString(), out var reply))
+                {
+                    throw new SmtpProtocolException($"Not an SMTP reply: {Printable(line)}");
+                }
+
+                HasReplied = true;
+                return reply;
             }
         }
 
