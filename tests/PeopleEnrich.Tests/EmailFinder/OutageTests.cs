@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
@@ -284,6 +285,37 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         // Down: each attempt failed (Workers:MaxAttempts), and said why.
         Assert.Equal("every source failed: the mail servers of dead.test did not answer (gave up after 5 attempts)", Error(results[1]!));
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
+    [Theory]
+    [InlineData("550 5.5.0 Requested action not taken")]
+    [InlineData("552 5.2.2 Mailbox full")]
+    public async Task Candidates_answered_with_no_verdict_are_said_in_the_error_not_taken_for_nothing_found(string reply)
+    {
+        // A domain known not to be catch-all (no probe is asked) whose server now answers every recipient with
+        // something that says neither "exists" nor "no such mailbox": no candidate was checked.
+        var odd = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
+                    Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "odd.test", null, Emails));
+
+        Assert.True(app.World.Host("mx.odd.test").RcptCommands > 0, "nothing was asked: the test proves nothing");
+        AssertAddressOrError(results);
+        Assert.Equal($"Could not check: the mail server mx.odd.test did not say whether an address of odd.test exists: {reply}", Error(results[0]));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
     }
 
     [Fact]
