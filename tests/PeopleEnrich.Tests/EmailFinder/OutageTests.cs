@@ -261,6 +261,34 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task When_dns_does_not_answer_for_a_mail_host_the_person_is_asked_about_again_and_the_answer_says_so()
+    {
+        // The domains' MX answers come, but their mail hosts are named in zones whose DNS is broken (SERVFAIL) or silent.
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "acme.test", Mx = [Mx("mx.broken.test")], Mailboxes = ["jane.doe"] },
+                new DomainDescription { Name = "broken.test", DnsServfail = true },
+                new DomainDescription { Name = "late.test", Mx = [Mx("mx.slowdns.test")], Mailboxes = ["lee.late"] },
+                new DomainDescription { Name = "slowdns.test", DnsDelayMs = 5_000 },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Dns:Timeout"] = "00:00:00.500" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails), Query("Lee", "Late", "late.test", null, Emails));
+
+        AssertAddressOrError(results);
+        Assert.Equal("Could not check: DNS did not answer for acme.test", Error(results[0]));
+        Assert.Equal("Could not check: DNS did not answer for late.test", Error(results[1]));
+        Assert.Equal([("acme.test", 0L, 2L), ("late.test", 0L, 2L)], await PutOffsAsync(app));
+        Assert.Equal(0, app.World.TotalSessions);
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
+    }
+
+    [Fact]
     public async Task An_item_no_source_could_answer_is_failed_at_once_when_asking_again_cannot_help_and_costs_nothing()
     {
         // The email finder alone: the directory always answers (if only "not listed"), and so does a website source that is off.
