@@ -107,6 +107,36 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task A_refusal_of_us_with_a_temporary_code_stops_all_probing_of_that_host_too()
+    {
+        // Postfix's reject_unknown_client_hostname answers 450 (unknown_client_reject_code), at RCPT by default
+        // (smtpd_delay_reject): a refusal of us, whatever its class, not greylisting to come back to round after round.
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "rdns.test", Mx = [new MxDescription { Host = "mx.rdns.test" }], Behaviour = Behaviour.RateLimited, MaxRecipients = 0,
+                    RateLimitReply = "450 4.7.1 Client host rejected: cannot find your reverse hostname, [127.0.0.1]", Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:GreylistRetryAfter"] = "00:00:00.500" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "rdns.test", null, Emails), Query("Zed", "Nobody", "rdns.test", null, Emails));
+
+        Assert.Equal(1, app.World.Host("mx.rdns.test").RcptCommands); // the one that was refused, then none
+        Assert.All(results, result => Assert.Equal(
+            "Could not check: the mail server mx.rdns.test refused us: 450 4.7.1 Client host rejected: cannot find your reverse hostname, [address withheld]",
+            result["error"]?.GetValue<string>()));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        await using var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None);
+        Assert.Equal(1, await connection.QuerySingleAsync<long>("SELECT refused_us FROM mail_host_standing WHERE host = 'mx.rdns.test'"));
+    }
+
+    [Fact]
     public async Task A_refusal_on_one_domains_lane_stops_every_domain_the_host_serves()
     {
         var world = new WorldDescription

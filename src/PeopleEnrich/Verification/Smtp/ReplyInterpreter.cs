@@ -100,11 +100,13 @@ public static class ReplyInterpreter
             return RcptOutcome.MailboxFull;
         }
 
-        // A 4xx is never final, whatever it says: Postfix answers "450 4.1.1 User unknown" while its
-        // directory is unreachable, and greylisting ("450 4.2.0 Greylisted") wants the same question later.
+        // A 4xx is never final about the address, whatever it says: Postfix answers "450 4.1.1 User unknown" while its
+        // directory is unreachable, and greylisting ("450 4.2.0 Greylisted") wants the same question later. But one about
+        // us is a refusal of us (Postfix's reject_unknown_client_hostname says "450 4.7.1 Client host rejected"): asked
+        // again round after round, it only deepens.
         if (reply.IsTransientFailure)
         {
-            return RcptOutcome.Temporary;
+            return RefusesTheClient(reply) ? RcptOutcome.PolicyRefusal : RcptOutcome.Temporary;
         }
 
         if (!reply.IsPermanentFailure)
