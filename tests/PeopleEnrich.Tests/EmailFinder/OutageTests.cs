@@ -347,6 +347,33 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task A_catch_all_probe_answered_with_no_verdict_is_said_and_no_candidate_is_asked_whose_answer_could_not_count()
+    {
+        // Nothing tells a mailbox from a polite server here: a candidate's acceptance would mean nothing, and its rejection is not used.
+        var odd = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0,
+                    RateLimitReply = "550 5.5.0 Requested action not taken", Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "odd.test", null, Emails), Query("John", "Smith", "odd.test", null, Emails));
+
+        Assert.All(results, result => Assert.Equal(
+            "Could not check: the mail server mx.odd.test did not say whether an address of odd.test exists: 550 5.5.0 Requested action not taken", Error(result)));
+        Assert.Equal(1, app.World.Host("mx.odd.test").RcptCommands); // the probe
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
+    }
+
+    [Fact]
     public async Task A_person_waiting_in_their_domains_lane_behind_others_is_not_timed_out_by_the_source_time_out()
     {
         // Twenty people of one domain in one lane (one session), each reply 100 ms: the last waits seconds for the others,
