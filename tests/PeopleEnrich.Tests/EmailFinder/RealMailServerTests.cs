@@ -107,6 +107,30 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task A_host_that_refused_us_is_asked_again_once_the_cool_down_is_over()
+    {
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = "rbl.test", Mx = [new MxDescription { Host = "mx.rbl.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt }],
+        };
+        var cooldown = TimeSpan.FromSeconds(1);
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:BlockCooldown"] = cooldown.ToString() });
+        var account = await app.App.CreateAccountAsync();
+        await account.EnrichAsync(Query("Jane", "Doe", "rbl.test", null, Emails));
+        var host = app.World.Host("mx.rbl.test");
+        Assert.Equal(1, host.RcptCommands);
+
+        // The cool-down over (for every process: the host's standing has run out), the host is asked again, not answered
+        // from what this process remembers of the refusal for as long as it lives.
+        await Task.Delay(cooldown + TimeSpan.FromMilliseconds(500));
+        Assert.Null(await app.App.Service<Verification.Smtp.IMailHostMemory>().StandingAsync("mx.rbl.test", CancellationToken.None));
+        var results = await account.EnrichAsync(Query("Gil", "Scott", "rbl.test", null, Emails));
+
+        Assert.Equal(2, host.RcptCommands); // refused again, and remembered again
+        Assert.Contains("refused us", results[0]["error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_refusal_of_us_with_a_temporary_code_stops_all_probing_of_that_host_too()
     {
         // Postfix's reject_unknown_client_hostname answers 450 (unknown_client_reject_code), at RCPT by default
