@@ -182,6 +182,29 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task A_lane_waiting_for_a_session_at_a_host_that_refuses_us_meanwhile_opens_none()
+    {
+        // One session at a time at the shared host: one domain's lane waits for it while the other's is refused.
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "alpha.test", Mx = [new MxDescription { Host = "mx.shared.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt },
+                new DomainDescription { Name = "bravo.test", Mx = [new MxDescription { Host = "mx.shared.test" }] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = "1" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "alpha.test", null, Emails), Query("John", "Smith", "bravo.test", null, Emails));
+
+        Assert.All(results, result => Assert.Contains("refused us", result["error"]!.GetValue<string>()));
+        var host = app.World.Host("mx.shared.test");
+        Assert.Equal(1, host.RcptCommands);
+        Assert.Equal(1, host.Sessions); // not a second session (connection, EHLO, MAIL FROM) once the host has refused us
+    }
+
+    [Fact]
     public async Task Block_list_refusals_from_three_unrelated_hosts_pause_all_probing_and_readyz_says_why()
     {
         var world = new WorldDescription

@@ -146,6 +146,13 @@ public sealed class MailboxProber(
                 }
 
                 await slots.KeepGapAsync(host.Name, cancellationToken);
+                if (RefusedUs(host.Name) is { } refusedMeanwhile)
+                {
+                    // Refused us while this opener waited for a session there (another lane's RCPT): not one more connection to it.
+                    await slot.DisposeAsync();
+                    return (null, refusedMeanwhile);
+                }
+
                 if (extra?.Invoke() == false)
                 {
                     await slot.DisposeAsync();
