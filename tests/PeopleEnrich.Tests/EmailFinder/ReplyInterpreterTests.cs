@@ -56,6 +56,10 @@ public sealed class ReplyInterpreterTests
     // Postfix's reject_unknown_client_hostname, with its default unknown_client_reject_code = 450 (postconf(5)): a 4xx
     // about us, not the address, is a refusal of us.
     [InlineData("450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", RcptOutcome.PolicyRefusal)]
+    // …but only a 4.7.x reply's own words count: greylisting quotes the recipient and its domain, which may spell anything
+    // ("verbly" holds "rbl", "helo.kim" holds "helo").
+    [InlineData("450 4.2.0 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/verbly.test.html", RcptOutcome.Temporary)]
+    [InlineData("450 4.7.1 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see https://verbly.test/rbl-help", RcptOutcome.Temporary)]
     [InlineData("421 4.7.0 Try again later, closing connection.", RcptOutcome.Temporary)]
     // Microsoft's block list of sending IPs: the form real replies take (one code of the 5.7.606-649 range).
     [InlineData("550 5.7.606 Access denied, banned sending IP [192.0.2.10]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", RcptOutcome.PolicyRefusal)]
