@@ -85,6 +85,18 @@ public sealed class ReplyInterpreterTests
         Assert.Equal(expected, ReplyInterpreter.InterpretRcpt(SmtpReply.Parse(raw)));
     }
 
+    // A policy refusal at RCPT stops all probing of the host only when its own words are about us, not when the recipient or
+    // a link it quotes happens to spell a word that would be ("helo.kim", "verbly" holding "rbl").
+    [Theory]
+    [InlineData("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", true)]
+    [InlineData("550 5.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", true)]
+    [InlineData("550 5.7.1 <helo.kim@acme.test>: Recipient address rejected: Access denied", false)]
+    [InlineData("554 5.7.1 <jane@verbly.test>: Recipient address rejected: see https://verbly.test/policy", false)]
+    public void Only_a_refusals_own_words_say_it_is_about_us(string raw, bool aboutUs)
+    {
+        Assert.Equal(aboutUs, ReplyInterpreter.RefusesTheClient(SmtpReply.Parse(raw)));
+    }
+
     [Theory]
     [InlineData(SessionStep.Greeting, "220 mx.google.com ESMTP a1si123 - gsmtp", SessionOutcome.Proceed)]
     [InlineData(SessionStep.Greeting, "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org", SessionOutcome.Refused)]

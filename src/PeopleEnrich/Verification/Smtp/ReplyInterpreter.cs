@@ -109,7 +109,7 @@ public static partial class ReplyInterpreter
         // recipient or links it quotes, which may spell anything.
         if (reply.IsTransientFailure)
         {
-            return status?.StartsWith("4.7.", StringComparison.Ordinal) == true && IsAboutTheClient(QuotedNames().Replace(reply.Text, " "))
+            return status?.StartsWith("4.7.", StringComparison.Ordinal) == true && RefusesTheClient(reply)
                 ? RcptOutcome.PolicyRefusal
                 : RcptOutcome.Temporary;
         }
@@ -130,9 +130,12 @@ public static partial class ReplyInterpreter
     private static readonly string[] AboutTheClient = ["client host", "your ip", "ip address", "reputation", "not allowed to connect", "bad inbound connector", "reverse dns", "ptr record", "helo"];
 
     /// <summary>Whether a policy refusal at RCPT is about us (a block list, our address, our name), so that the whole host refuses us.</summary>
-    public static bool RefusesTheClient(SmtpReply reply) => IsAboutTheClient(reply.Text);
-
-    private static bool IsAboutTheClient(string text) => NamesBlockList(text) || ContainsAny(text.ToLowerInvariant(), AboutTheClient);
+    /// <remarks>Only the reply's own words count, not the recipient or links it quotes, which may spell anything ("helo.kim@", "verbly.com").</remarks>
+    public static bool RefusesTheClient(SmtpReply reply)
+    {
+        var own = QuotedNames().Replace(reply.Text, " ");
+        return NamesBlockList(own) || ContainsAny(own.ToLowerInvariant(), AboutTheClient);
+    }
 
     // An address in angle brackets, or a link: names a reply quotes rather than its own words.
     [GeneratedRegex(@"<[^>]*>|https?://\S+")]
