@@ -7,7 +7,8 @@ namespace PeopleEnrich.MailWorld;
 
 /// <summary>
 /// The world's authoritative DNS server (ARSoft.Tools.Net), UDP and TCP on 127.0.0.1 at one port. Answers MX, A (mail
-/// hosts, domains, websites and their www. names), the null MX, NODATA (with an SOA) for known names without the asked type, and NXDOMAIN for every other name;
+/// hosts, domains, websites and their www. names), the null MX, NODATA (with an SOA) for known names without the asked type, NXDOMAIN for every other name, and SERVFAIL for every name
+/// of a domain whose DNS is broken (<c>dns_servfail</c>);
 /// block-list zones and PTR records are answered by <see cref="AddressZones"/>.
 /// </summary>
 internal sealed class DnsService
@@ -96,7 +97,16 @@ internal sealed class DnsService
             try { await Task.Delay(delay); }
             catch (OperationCanceledException) { return; }
         }
-        Answer(response, question, name, domain);
+        if (domain is { DnsServfail: true })
+        {
+            response.ReturnCode = ReturnCode.ServerFailure;
+            response.IsAuthoritiveAnswer = false;
+        }
+        else
+        {
+            Answer(response, question, name, domain);
+        }
+
         e.Response = response;
     }
 

@@ -110,6 +110,9 @@ public sealed record DomainDescription
     /// <summary>Delay before DNS answers about this domain and names under it, added to the world's.</summary>
     public int DnsDelayMs { get; init; }
 
+    /// <summary>DNS answers SERVFAIL to every question about this domain and names under it, as when its name servers are broken.</summary>
+    public bool DnsServfail { get; init; }
+
     /// <summary>TTL of this domain's records; the world's when absent.</summary>
     public int? Ttl { get; init; }
 

@@ -99,6 +99,17 @@ public sealed class DnsTests
     }
 
     [Fact]
+    public async Task A_domain_whose_dns_is_broken_answers_servfail_for_itself_and_the_names_under_it()
+    {
+        var description = Worlds.Of(Worlds.Domain("broken.test") with { DnsServfail = true }, Worlds.Domain("acme.test"));
+        await using var world = await MailWorld.StartAsync(description);
+        var dns = world.Dns(tcp: false);
+        Assert.Equal(DnsHeaderResponseCode.ServerFailure, (await dns.QueryAsync("broken.test", QueryType.MX)).Header.ResponseCode);
+        Assert.Equal(DnsHeaderResponseCode.ServerFailure, (await dns.QueryAsync("mx.broken.test", QueryType.A)).Header.ResponseCode);
+        Assert.Equal(DnsHeaderResponseCode.NoError, (await dns.QueryAsync("mx.acme.test", QueryType.A)).Header.ResponseCode);
+    }
+
+    [Fact]
     public async Task Queries_are_counted_per_name_and_type_and_the_counters_reset()
     {
         await using var world = await MailWorld.StartAsync(Worlds.Sample());

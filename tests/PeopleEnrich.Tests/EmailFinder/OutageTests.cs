@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Storage;
@@ -260,6 +261,34 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task When_dns_does_not_answer_for_a_mail_host_the_person_is_asked_about_again_and_the_answer_says_so()
+    {
+        // The domains' MX answers come, but their mail hosts are named in zones whose DNS is broken (SERVFAIL) or silent.
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "acme.test", Mx = [Mx("mx.broken.test")], Mailboxes = ["jane.doe"] },
+                new DomainDescription { Name = "broken.test", DnsServfail = true },
+                new DomainDescription { Name = "late.test", Mx = [Mx("mx.slowdns.test")], Mailboxes = ["lee.late"] },
+                new DomainDescription { Name = "slowdns.test", DnsDelayMs = 5_000 },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Dns:Timeout"] = "00:00:00.500" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails), Query("Lee", "Late", "late.test", null, Emails));
+
+        AssertAddressOrError(results);
+        Assert.Equal("Could not check: DNS did not answer for acme.test", Error(results[0]));
+        Assert.Equal("Could not check: DNS did not answer for late.test", Error(results[1]));
+        Assert.Equal([("acme.test", 0L, 2L), ("late.test", 0L, 2L)], await PutOffsAsync(app));
+        Assert.Equal(0, app.World.TotalSessions);
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
+    }
+
+    [Fact]
     public async Task An_item_no_source_could_answer_is_failed_at_once_when_asking_again_cannot_help_and_costs_nothing()
     {
         // The email finder alone: the directory always answers (if only "not listed"), and so does a website source that is off.
@@ -284,6 +313,64 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         // Down: each attempt failed (Workers:MaxAttempts), and said why.
         Assert.Equal("every source failed: the mail servers of dead.test did not answer (gave up after 5 attempts)", Error(results[1]!));
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
+    [Theory]
+    [InlineData("550 5.5.0 Requested action not taken")]
+    [InlineData("552 5.2.2 Mailbox full")]
+    public async Task Candidates_answered_with_no_verdict_are_said_in_the_error_not_taken_for_nothing_found(string reply)
+    {
+        // A domain known not to be catch-all (no probe is asked) whose server now answers every recipient with
+        // something that says neither "exists" nor "no such mailbox": no candidate was checked.
+        var odd = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
+                    Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "odd.test", null, Emails));
+
+        Assert.True(app.World.Host("mx.odd.test").RcptCommands > 0, "nothing was asked: the test proves nothing");
+        AssertAddressOrError(results);
+        Assert.Equal($"Could not check: the mail server mx.odd.test did not say whether an address of odd.test exists: {reply}", Error(results[0]));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
+    }
+
+    [Fact]
+    public async Task A_catch_all_probe_answered_with_no_verdict_is_said_and_no_candidate_is_asked_whose_answer_could_not_count()
+    {
+        // Nothing tells a mailbox from a polite server here: a candidate's acceptance would mean nothing, and its rejection is not used.
+        var odd = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0,
+                    RateLimitReply = "550 5.5.0 Requested action not taken", Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "odd.test", null, Emails), Query("John", "Smith", "odd.test", null, Emails));
+
+        Assert.All(results, result => Assert.Equal(
+            "Could not check: the mail server mx.odd.test did not say whether an address of odd.test exists: 550 5.5.0 Requested action not taken", Error(result)));
+        Assert.Equal(1, app.World.Host("mx.odd.test").RcptCommands); // the probe
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
     }
 
     [Fact]

@@ -107,6 +107,67 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task A_host_that_refused_us_is_asked_again_once_the_cool_down_is_over()
+    {
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = "rbl.test", Mx = [new MxDescription { Host = "mx.rbl.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt }],
+        };
+        var cooldown = TimeSpan.FromSeconds(1);
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:BlockCooldown"] = cooldown.ToString() });
+        var account = await app.App.CreateAccountAsync();
+        await account.EnrichAsync(Query("Jane", "Doe", "rbl.test", null, Emails));
+        var host = app.World.Host("mx.rbl.test");
+        Assert.Equal(1, host.RcptCommands);
+
+        // The cool-down over (for every process: the host's standing has run out), the host is asked again, not answered
+        // from what this process remembers of the refusal for as long as it lives.
+        // (The refusal is written right after its people are answered: its cool-down counts from then.)
+        var memory = app.App.Service<Verification.Smtp.IMailHostMemory>();
+        await Task.Delay(cooldown);
+        for (var waited = 0; waited < 100 && await memory.StandingAsync("mx.rbl.test", CancellationToken.None) is not null; waited++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Null(await memory.StandingAsync("mx.rbl.test", CancellationToken.None));
+        var results = await account.EnrichAsync(Query("Gil", "Scott", "rbl.test", null, Emails));
+
+        Assert.Equal(2, host.RcptCommands); // refused again, and remembered again
+        Assert.Contains("refused us", results[0]["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_refusal_of_us_with_a_temporary_code_stops_all_probing_of_that_host_too()
+    {
+        // Postfix's reject_unknown_client_hostname answers 450 (unknown_client_reject_code), at RCPT by default
+        // (smtpd_delay_reject): a refusal of us, whatever its class, not greylisting to come back to round after round.
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "rdns.test", Mx = [new MxDescription { Host = "mx.rdns.test" }], Behaviour = Behaviour.RateLimited, MaxRecipients = 0,
+                    RateLimitReply = "450 4.7.1 Client host rejected: cannot find your reverse hostname, [127.0.0.1]", Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:GreylistRetryAfter"] = "00:00:00.500" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "rdns.test", null, Emails), Query("Zed", "Nobody", "rdns.test", null, Emails));
+
+        Assert.Equal(1, app.World.Host("mx.rdns.test").RcptCommands); // the one that was refused, then none
+        Assert.All(results, result => Assert.Equal(
+            "Could not check: the mail server mx.rdns.test refused us: 450 4.7.1 Client host rejected: cannot find your reverse hostname, [address withheld]",
+            result["error"]?.GetValue<string>()));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        await using var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None);
+        Assert.Equal(1, await connection.QuerySingleAsync<long>("SELECT refused_us FROM mail_host_standing WHERE host = 'mx.rdns.test'"));
+    }
+
+    [Fact]
     public async Task A_refusal_on_one_domains_lane_stops_every_domain_the_host_serves()
     {
         var world = new WorldDescription
@@ -125,6 +186,29 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
 
         // Each lane may have had its first RCPT in flight when the refusal came; nothing after it.
         Assert.InRange(app.World.Host("mx.shared.test").RcptCommands, 1, 2);
+    }
+
+    [Fact]
+    public async Task A_lane_waiting_for_a_session_at_a_host_that_refuses_us_meanwhile_opens_none()
+    {
+        // One session at a time at the shared host: one domain's lane waits for it while the other's is refused.
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "alpha.test", Mx = [new MxDescription { Host = "mx.shared.test" }], Behaviour = Behaviour.PolicyBlock, BlockAt = BlockAt.Rcpt },
+                new DomainDescription { Name = "bravo.test", Mx = [new MxDescription { Host = "mx.shared.test" }] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = "1" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "alpha.test", null, Emails), Query("John", "Smith", "bravo.test", null, Emails));
+
+        Assert.All(results, result => Assert.Contains("refused us", result["error"]!.GetValue<string>()));
+        var host = app.World.Host("mx.shared.test");
+        Assert.Equal(1, host.RcptCommands);
+        Assert.Equal(1, host.Sessions); // not a second session (connection, EHLO, MAIL FROM) once the host has refused us
     }
 
     [Fact]
@@ -171,7 +255,8 @@ public abstract class RealMailServerTests<TProvider> where TProvider : IDatabase
         await account.EnrichAsync(Query("Jane", "Doe", "dead.test", null, Emails));
         await using (var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None))
         {
-            Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT refused_us FROM mail_host_standing WHERE host = 'mx.dead.test'"));
+            // Remembered (a missing row would read as 0 through ExecuteScalar), and as unreachable, not as a refusal of us.
+            Assert.Equal(0L, await connection.QuerySingleAsync<long>("SELECT refused_us FROM mail_host_standing WHERE host = 'mx.dead.test'"));
         }
 
         await account.EnrichAsync(Query("John", "Smith", "dead.test", null, Emails));

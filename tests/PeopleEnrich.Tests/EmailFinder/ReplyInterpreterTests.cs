@@ -53,6 +53,13 @@ public sealed class ReplyInterpreterTests
     // postgrey greylisting: a session transcript to alphanet.ch stored in public code.
     [InlineData("450 4.2.0 <schaefer@alphanet.ch>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/alphanet.ch.html", RcptOutcome.Temporary)]
     [InlineData("451 4.7.1 Please try again later", RcptOutcome.Temporary)]
+    // Postfix's reject_unknown_client_hostname, with its default unknown_client_reject_code = 450 (postconf(5)): a 4xx
+    // about us, not the address, is a refusal of us.
+    [InlineData("450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", RcptOutcome.PolicyRefusal)]
+    // …but only a 4.7.x reply's own words count: greylisting quotes the recipient and its domain, which may spell anything
+    // ("verbly" holds "rbl", "helo.kim" holds "helo").
+    [InlineData("450 4.2.0 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/verbly.test.html", RcptOutcome.Temporary)]
+    [InlineData("450 4.7.1 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see https://verbly.test/rbl-help", RcptOutcome.Temporary)]
     [InlineData("421 4.7.0 Try again later, closing connection.", RcptOutcome.Temporary)]
     // Microsoft's block list of sending IPs: the form real replies take (one code of the 5.7.606-649 range).
     [InlineData("550 5.7.606 Access denied, banned sending IP [192.0.2.10]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", RcptOutcome.PolicyRefusal)]
@@ -76,6 +83,18 @@ public sealed class ReplyInterpreterTests
     public void Rcpt_replies_from_real_servers_are_read_as_observations(string raw, RcptOutcome expected)
     {
         Assert.Equal(expected, ReplyInterpreter.InterpretRcpt(SmtpReply.Parse(raw)));
+    }
+
+    // A policy refusal at RCPT stops all probing of the host only when its own words are about us, not when the recipient or
+    // a link it quotes happens to spell a word that would be ("helo.kim", "verbly" holding "rbl").
+    [Theory]
+    [InlineData("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", true)]
+    [InlineData("550 5.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", true)]
+    [InlineData("550 5.7.1 <helo.kim@acme.test>: Recipient address rejected: Access denied", false)]
+    [InlineData("554 5.7.1 <jane@verbly.test>: Recipient address rejected: see https://verbly.test/policy", false)]
+    public void Only_a_refusals_own_words_say_it_is_about_us(string raw, bool aboutUs)
+    {
+        Assert.Equal(aboutUs, ReplyInterpreter.RefusesTheClient(SmtpReply.Parse(raw)));
     }
 
     [Theory]

@@ -113,8 +113,9 @@ internal sealed class CandidateWalk(
 
     public Recipient? Peek(LaneView lane)
     {
-        // A catch-all domain's server says nothing of any one recipient: its probe said all there is to say.
-        if (IsDone || _shapeInFlight || WaitsForRound || (probed && lane.Probe == RcptOutcome.Accepted) || LikeliestInFlight(lane))
+        // A catch-all domain's server says nothing of any one recipient, nor does one whose probe got no verdict (neither
+        // accepted nor rejected, nor deferred): its probe said all there is to say, and no candidate's answer could count.
+        if (IsDone || _shapeInFlight || WaitsForRound || (probed && lane.Probe is not (null or RcptOutcome.Rejected or RcptOutcome.Temporary)) || LikeliestInFlight(lane))
         {
             return null;
         }

@@ -194,11 +194,14 @@ public sealed class EmailFinderSource(
             return findings;
         }
 
-        // A walk left unfinished (a session lost, recipients deferred or refused to us) found nothing because it could not look.
+        // A walk left unfinished (a session lost, recipients deferred or refused to us, or answered with no verdict on them)
+        // found nothing because it could not look.
         var policy = report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.PolicyRefusal);
+        var unclear = report.Recipients.FirstOrDefault(r => r.Outcome is RcptOutcome.Unexplained or RcptOutcome.MailboxFull or RcptOutcome.TooManyRecipients);
         var unfinished = deferred ? KeptDeferring(domain)
             : report.Failure is { } lost ? GapOf(domain, lost)
             : policy is not null ? RefusedUs(policy.Host, policy.Reply)
+            : unclear is not null ? DidNotSay(domain, unclear)
             : null;
         return unfinished is null ? findings : findings.Lacking(unfinished);
     }
@@ -234,8 +237,12 @@ public sealed class EmailFinderSource(
         null => (report.Failure is { } failure ? GapOf(domain, failure) : null) ?? DidNotAnswer(domain),
         { Outcome: RcptOutcome.PolicyRefusal } refused => RefusedUs(refused.Host, refused.Reply),
         { Outcome: RcptOutcome.Temporary } => KeptDeferring(domain),
-        var unclear => new SourceGap($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply.ToCustomerString()}", Retryable: false),
+        var unclear => DidNotSay(domain, unclear),
     };
+
+    /// <summary>A recipient answered with something that is no verdict on it (neither "exists" nor "no such mailbox").</summary>
+    private static SourceGap DidNotSay(string domain, RcptObservation unclear) =>
+        new($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply.ToCustomerString()}", Retryable: false);
 
     private static SourceGap RefusedUs(string? host, SmtpReply? reply, string? why = null) =>
         new($"the mail server {host ?? "of the domain"} refused us: {reply?.ToCustomerString() ?? SmtpReply.WithholdAddresses(why ?? "")}", Retryable: false);

@@ -119,17 +119,25 @@ public sealed class MailDns : IDisposable
     // Its own key type, so that a host's addresses never meet a domain's mail routing under one name.
     private sealed record HostAddressesKey(string Host);
 
+    /// <summary>
+    /// The domain's routing, or Unresolved when DNS did not answer a question it needed: the MX, or a mail host's address
+    /// (a host whose address could not be learned is no host without an address, which would say the domain takes no mail).
+    /// </summary>
     private async Task<(MailRouting, TimeSpan)> LookupAsync(string domain, CancellationToken cancellationToken)
     {
-        IDnsQueryResponse mx;
         try
         {
-            mx = await _client.QueryAsync(domain, QueryType.MX, cancellationToken: cancellationToken);
+            return await LookupOrThrowAsync(domain, cancellationToken);
         }
         catch (DnsResponseException exception)
         {
             return (new MailRouting.Unresolved(exception.Message), TimeSpan.Zero);
         }
+    }
+
+    private async Task<(MailRouting, TimeSpan)> LookupOrThrowAsync(string domain, CancellationToken cancellationToken)
+    {
+        var mx = await _client.QueryAsync(domain, QueryType.MX, cancellationToken: cancellationToken);
 
         if (mx.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
         {
@@ -150,13 +158,14 @@ public sealed class MailDns : IDisposable
         if (records.Count == 0)
         {
             // RFC 5321 §5.1: no MX, so the domain's own address is the implicit MX.
-            var own = await AddressesAsync(domain, cancellationToken);
+            var own = await ResolveHostAsync(domain, cancellationToken);
             return own.Count == 0
                 ? (new MailRouting.NoMail("the domain has no MX and no address"), Ttl(mx.Authorities))
                 : (new MailRouting.Hosts([new MailHost(domain, 0, own)], Implicit: true), Ttl(mx.Answers));
         }
 
         var hosts = new List<MailHost>();
+        DnsResponseException? unanswered = null;
         foreach (var record in records.Where(r => r.Exchange.Value is not ("." or "")))
         {
             var name = record.Exchange.Value.TrimEnd('.');
@@ -165,20 +174,26 @@ public sealed class MailDns : IDisposable
                 .ToList();
             if (addresses.Count == 0)
             {
-                addresses = [.. await AddressesAsync(name, cancellationToken)];
+                try
+                {
+                    addresses = [.. await ResolveHostAsync(name, cancellationToken)];
+                }
+                catch (DnsResponseException exception)
+                {
+                    // One host's zone not answering costs only that host while another can be reached.
+                    unanswered ??= exception;
+                }
             }
 
             hosts.Add(new MailHost(name, record.Preference, addresses));
         }
 
-        return (new MailRouting.Hosts(hosts, Implicit: false), Ttl(mx.Answers));
-    }
+        if (unanswered is not null && hosts.All(h => h.Addresses.Count == 0))
+        {
+            throw unanswered;
+        }
 
-    private async Task<IReadOnlyList<IPAddress>> AddressesAsync(string name, CancellationToken cancellationToken)
-    {
-        var v4 = await _client.QueryAsync(name, QueryType.A, cancellationToken: cancellationToken);
-        var v6 = await _client.QueryAsync(name, QueryType.AAAA, cancellationToken: cancellationToken);
-        return v4.Answers.ARecords().Select(r => r.Address).Concat(v6.Answers.AaaaRecords().Select(r => r.Address)).ToList();
+        return (new MailRouting.Hosts(hosts, Implicit: false), Ttl(mx.Answers));
     }
 
     private static TimeSpan Ttl(IEnumerable<DnsResourceRecord> records)

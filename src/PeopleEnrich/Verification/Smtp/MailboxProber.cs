@@ -56,9 +56,9 @@ public sealed class MailboxProber(
     private static readonly TimeSpan PauseRecheck = TimeSpan.FromSeconds(5);
     private (ProbingPause? Pause, DateTimeOffset CheckedAt) _pause = (null, DateTimeOffset.MinValue);
 
-    // Hosts that refused us, as this process saw it: checked before every RCPT, so sessions already open
-    // there (other domains' lanes on a shared host) stop at once, not at their next session.
-    private readonly ConcurrentDictionary<string, SessionFailure> _refusedUs = new(StringComparer.OrdinalIgnoreCase);
+    // Hosts that refused us, as this process saw it, until their cool-down ends: checked before every RCPT, so sessions
+    // already open there (other domains' lanes on a shared host) stop at once, not at their next session.
+    private readonly ConcurrentDictionary<string, (SessionFailure Refusal, DateTimeOffset Until)> _refusedUs = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The host said "too many recipients" to the recipient after <paramref name="allowed"/> of a session: its sessions, and those
@@ -74,7 +74,8 @@ public sealed class MailboxProber(
     }
 
     /// <summary>Why this host is not to be asked anything more, if it refused us while this process was asking it.</summary>
-    public SessionFailure? RefusedUs(string host) => _refusedUs.TryGetValue(host, out var refusal) ? refusal : null;
+    public SessionFailure? RefusedUs(string host) =>
+        _refusedUs.TryGetValue(host, out var refused) && time.GetUtcNow() < refused.Until ? refused.Refusal : null;
 
     /// <param name="extra">
     /// For a session that would only help: given up at once, rather than waited for, when the host already has all
@@ -145,6 +146,13 @@ public sealed class MailboxProber(
                 }
 
                 await slots.KeepGapAsync(host.Name, cancellationToken);
+                if (RefusedUs(host.Name) is { } refusedMeanwhile)
+                {
+                    // Refused us while this opener waited for a session there (another lane's RCPT): not one more connection to it.
+                    await slot.DisposeAsync();
+                    return (null, refusedMeanwhile);
+                }
+
                 if (extra?.Invoke() == false)
                 {
                     await slot.DisposeAsync();
@@ -196,9 +204,10 @@ public sealed class MailboxProber(
     /// <summary>A refusal of us (at any step, RCPT included): no process asks that host again for the cool-down.</summary>
     public async Task RememberRefusalAsync(string host, string why, CancellationToken cancellationToken)
     {
-        _refusedUs[host] = new SessionFailure(why, Temporary: false, RefusedUs: true) { Host = host };
+        var until = time.GetUtcNow() + options.Value.BlockCooldown;
+        _refusedUs[host] = (new SessionFailure(why, Temporary: false, RefusedUs: true) { Host = host }, until);
         logger.LogWarning("Mail host {Host} refused us: {Why}. Not asking it again for {Cooldown}", host, why, options.Value.BlockCooldown);
-        await memory.RememberAsync(host, new HostStanding(true, why, time.GetUtcNow() + options.Value.BlockCooldown), cancellationToken);
+        await memory.RememberAsync(host, new HostStanding(true, why, until), cancellationToken);
         if (ReplyInterpreter.NamesBlockList(why) && await memory.PauseAsync(cancellationToken) is { } pause)
         {
             _pause = (pause, time.GetUtcNow());

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace PeopleEnrich.Verification.Smtp;
 
 /// <summary>
@@ -53,7 +55,7 @@ public enum SessionStep
 }
 
 /// <summary>Reads SMTP replies into observations. Enhanced status codes are trusted first, then the code, then the text.</summary>
-public static class ReplyInterpreter
+public static partial class ReplyInterpreter
 {
     // Wording of "this mailbox does not exist" across servers (see the fixtures in ReplyInterpreterTests).
     private static readonly string[] NoSuchUser =
@@ -100,11 +102,16 @@ public static class ReplyInterpreter
             return RcptOutcome.MailboxFull;
         }
 
-        // A 4xx is never final, whatever it says: Postfix answers "450 4.1.1 User unknown" while its
-        // directory is unreachable, and greylisting ("450 4.2.0 Greylisted") wants the same question later.
+        // A 4xx is never final about the address, whatever it says: Postfix answers "450 4.1.1 User unknown" while its
+        // directory is unreachable, and greylisting ("450 4.2.0 Greylisted") wants the same question later. But a policy
+        // reply (4.7.x) in words about us is a refusal of us (Postfix's reject_unknown_client_hostname says "450 4.7.1
+        // Client host rejected"): asked again round after round, it only deepens. Only the reply's own words count, not the
+        // recipient or links it quotes, which may spell anything.
         if (reply.IsTransientFailure)
         {
-            return RcptOutcome.Temporary;
+            return status?.StartsWith("4.7.", StringComparison.Ordinal) == true && RefusesTheClient(reply)
+                ? RcptOutcome.PolicyRefusal
+                : RcptOutcome.Temporary;
         }
 
         if (!reply.IsPermanentFailure)
@@ -123,8 +130,16 @@ public static class ReplyInterpreter
     private static readonly string[] AboutTheClient = ["client host", "your ip", "ip address", "reputation", "not allowed to connect", "bad inbound connector", "reverse dns", "ptr record", "helo"];
 
     /// <summary>Whether a policy refusal at RCPT is about us (a block list, our address, our name), so that the whole host refuses us.</summary>
-    public static bool RefusesTheClient(SmtpReply reply) =>
-        NamesBlockList(reply.Text) || ContainsAny(reply.Text.ToLowerInvariant(), AboutTheClient);
+    /// <remarks>Only the reply's own words count, not the recipient or links it quotes, which may spell anything ("helo.kim@", "verbly.com").</remarks>
+    public static bool RefusesTheClient(SmtpReply reply)
+    {
+        var own = QuotedNames().Replace(reply.Text, " ");
+        return NamesBlockList(own) || ContainsAny(own.ToLowerInvariant(), AboutTheClient);
+    }
+
+    // An address in angle brackets, or a link: names a reply quotes rather than its own words.
+    [GeneratedRegex(@"<[^>]*>|https?://\S+")]
+    private static partial Regex QuotedNames();
 
     /// <summary>Whether a refusal names a DNS block list: our address is listed, not only disliked by one host.</summary>
     public static bool NamesBlockList(string refusal) => ContainsAny(refusal.ToLowerInvariant(), BlockListed);
