@@ -60,6 +60,7 @@ public sealed class ReplyInterpreterTests
     // ("verbly" holds "rbl", "helo.kim" holds "helo").
     [InlineData("450 4.2.0 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/verbly.test.html", RcptOutcome.Temporary)]
     [InlineData("450 4.7.1 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see https://verbly.test/rbl-help", RcptOutcome.Temporary)]
+    [InlineData("450 4.7.1 <unknown[192.0.2.1]>: Client host rejected: Greylisted, see http://postgrey.schweikert.ch/help/acme.test.html", RcptOutcome.Temporary)]
     [InlineData("421 4.7.0 Try again later, closing connection.", RcptOutcome.Temporary)]
     // Microsoft's block list of sending IPs: the form real replies take (one code of the 5.7.606-649 range).
     [InlineData("550 5.7.606 Access denied, banned sending IP [192.0.2.10]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", RcptOutcome.PolicyRefusal)]

@@ -109,7 +109,9 @@ public static partial class ReplyInterpreter
         // recipient or links it quotes, which may spell anything.
         if (reply.IsTransientFailure)
         {
+            // A greylisting policy placed among the client restrictions says "Client host rejected: Greylisted": still a deferral.
             return status?.StartsWith("4.7.", StringComparison.Ordinal) == true && RefusesTheClient(reply)
+                && !reply.Text.Contains("greylist", StringComparison.OrdinalIgnoreCase)
                 ? RcptOutcome.PolicyRefusal
                 : RcptOutcome.Temporary;
         }
