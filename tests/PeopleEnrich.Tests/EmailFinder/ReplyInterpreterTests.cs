@@ -61,6 +61,10 @@ public sealed class ReplyInterpreterTests
     [InlineData("450 4.2.0 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/verbly.test.html", RcptOutcome.Temporary)]
     [InlineData("450 4.7.1 <helo.kim@verbly.test>: Recipient address rejected: Greylisted, see https://verbly.test/rbl-help", RcptOutcome.Temporary)]
     [InlineData("450 4.7.1 <unknown[192.0.2.1]>: Client host rejected: Greylisted, see http://postgrey.schweikert.ch/help/acme.test.html", RcptOutcome.Temporary)]
+    // The American spelling and hyphenated forms are greylisting too (made-up wordings in the form of the reply above).
+    [InlineData("450 4.7.1 <unknown[192.0.2.1]>: Client host rejected: Graylisted, please try again later", RcptOutcome.Temporary)]
+    [InlineData("451 4.7.1 Client host rejected: grey-listed, your IP address will be accepted in 300 seconds", RcptOutcome.Temporary)]
+    [InlineData("451 4.7.1 Client host rejected: Gray listing in action, please try again later", RcptOutcome.Temporary)]
     [InlineData("421 4.7.0 Try again later, closing connection.", RcptOutcome.Temporary)]
     // Microsoft's block list of sending IPs: the form real replies take (one code of the 5.7.606-649 range).
     [InlineData("550 5.7.606 Access denied, banned sending IP [192.0.2.10]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", RcptOutcome.PolicyRefusal)]
