@@ -111,7 +111,7 @@ public static partial class ReplyInterpreter
         {
             // A greylisting policy placed among the client restrictions says "Client host rejected: Greylisted": still a deferral.
             return status?.StartsWith("4.7.", StringComparison.Ordinal) == true && RefusesTheClient(reply)
-                && !reply.Text.Contains("greylist", StringComparison.OrdinalIgnoreCase)
+                && !SaysGreylisting().IsMatch(reply.Text)
                 ? RcptOutcome.PolicyRefusal
                 : RcptOutcome.Temporary;
         }
@@ -138,6 +138,10 @@ public static partial class ReplyInterpreter
         var own = QuotedNames().Replace(reply.Text, " ");
         return NamesBlockList(own) || ContainsAny(own.ToLowerInvariant(), AboutTheClient);
     }
+
+    // Greylisting in either spelling, with or without a hyphen or space: "Greylisted", "graylisting", "grey-listed", "Gray listing".
+    [GeneratedRegex(@"gr[ae]y[- ]?list", RegexOptions.IgnoreCase)]
+    private static partial Regex SaysGreylisting();
 
     // An address in angle brackets, or a link: names a reply quotes rather than its own words.
     [GeneratedRegex(@"<[^>]*>|https?://\S+")]
