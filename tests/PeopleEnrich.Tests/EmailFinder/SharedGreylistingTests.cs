@@ -155,6 +155,30 @@ public abstract class SharedGreylistingTests<TProvider> : IAsyncLifetime where T
     }
 
     [Fact]
+    public async Task A_recipient_deferred_again_after_its_planting_was_forgotten_is_planted_anew_not_at_its_forgotten_first_deferral()
+    {
+        var a = Process();
+        a.Hear(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+        await a.SaveAsync(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+
+        // Past KeptFor, before the hourly sweep has deleted the row: the domain's server defers Ann's address again.
+        _clock.Advance(a.Schedules.KeptFor + TimeSpan.FromMinutes(10));
+        var again = _clock.GetUtcNow();
+        a.Hear(null, Deferred("ann.lee@acme.test", again));
+        await a.SaveAsync(null, Deferred("ann.lee@acme.test", again));
+        Assert.Equal(["ann.lee@acme.test"], a.Schedules.PlantedAmong(["ann.lee@acme.test"]));
+
+        // The process that claims the retry knows it planted a moment ago, and the sweep keeps it for the retries to come.
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var b = Process();
+        await b.Shared.LoadAsync(Domain, ["ann.lee@acme.test"], CancellationToken.None);
+        Assert.Equal(["ann.lee@acme.test"], b.Schedules.PlantedAmong(["ann.lee@acme.test"]));
+        var sweep = new PeopleEnrich.Storage.Retention.ExpiringTable(Connect(), _clock, "greylist_planted", "greylist_planted", "planted_at < @cutoff", () => a.Schedules.KeptFor);
+        Assert.Equal(0, await sweep.DeleteExpiredAsync(100, CancellationToken.None));
+        Assert.Equal(["ann.lee@acme.test"], await PlantedAsync());
+    }
+
+    [Fact]
     public async Task A_rounds_people_do_not_each_rewrite_its_row_until_something_in_it_matters()
     {
         var a = Process();
