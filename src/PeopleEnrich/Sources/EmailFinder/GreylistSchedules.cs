@@ -74,14 +74,19 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         {
             ForgetOldPlantings();
 
+            var now = time.GetUtcNow();
             foreach (var deferred in recipients.Append(probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary))
             {
-                _planted.TryAdd(deferred.Address, deferred.At);
+                // The first deferral is kept, unless it is forgotten already (past KeptFor, not yet pruned): then this one is the first.
+                if (PlantedAt(deferred.Address, now) is null)
+                {
+                    _planted[deferred.Address] = deferred.At;
+                }
             }
 
             foreach (var answered in recipients.Append(probe).OfType<RcptObservation>().Where(r => r.Outcome is RcptOutcome.Accepted or RcptOutcome.Rejected))
             {
-                if (_planted.TryGetValue(answered.Address, out var planted) && answered.At > planted)
+                if (PlantedAt(answered.Address, now) is { } planted && answered.At > planted)
                 {
                     var delay = answered.At - planted;
                     _delays[domain] = _delays.TryGetValue(domain, out var known) && known < delay ? known : delay;
@@ -222,7 +227,8 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
             ForgetOldPlantings();
             foreach (var (address, at) in planted)
             {
-                _planted[address] = _planted.TryGetValue(address, out var known) && known < at ? known : at;
+                // A planting this process has forgotten (past KeptFor, not yet pruned) is no earlier first deferral.
+                _planted[address] = PlantedAt(address, now) is { } known && known < at ? known : at;
             }
 
             if (round is null)

@@ -96,6 +96,7 @@ public sealed class SharedGreylisting(
                         shape = shapes.GetValueOrDefault(recipient.Address),
                         at = recipient.At.ToUnixTimeMilliseconds(),
                         member = _member,
+                        forgotten = (time.GetUtcNow() - schedules.KeptFor).ToUnixTimeMilliseconds(),
                     }, transaction, cancellationToken: cancellationToken));
                 }
 
@@ -153,11 +154,16 @@ public sealed class SharedGreylisting(
                             THEN COALESCE(excluded.delay_ms, greylist_rounds.delay_ms) ELSE greylist_rounds.delay_ms END
         """;
 
-    /// <summary>A recipient keeps its first deferral (it passes the delay after it) and takes the latest one, with who heard it, for the round's plantings.</summary>
+    /// <summary>
+    /// A recipient keeps its first deferral (it passes the delay after it) and takes the latest one, with who heard it, for
+    /// the round's plantings. A first deferral older than <see cref="GreylistSchedules.KeptFor"/> is forgotten (its row
+    /// only not swept yet): deferred again, the recipient is planted anew, not at a time every process takes as forgotten.
+    /// </summary>
     private const string UpsertPlanted = """
         INSERT INTO greylist_planted (address, domain, shape, planted_at, deferred_at, member) VALUES (@address, @domain, @shape, @at, @at, @member)
         ON CONFLICT (address) DO UPDATE SET
-            planted_at = CASE WHEN excluded.planted_at < greylist_planted.planted_at THEN excluded.planted_at ELSE greylist_planted.planted_at END,
+            planted_at = CASE WHEN excluded.planted_at < greylist_planted.planted_at OR greylist_planted.planted_at < @forgotten
+                              THEN excluded.planted_at ELSE greylist_planted.planted_at END,
             deferred_at = CASE WHEN excluded.deferred_at > greylist_planted.deferred_at THEN excluded.deferred_at ELSE greylist_planted.deferred_at END,
             member = CASE WHEN excluded.deferred_at > greylist_planted.deferred_at THEN excluded.member ELSE greylist_planted.member END,
             shape = COALESCE(excluded.shape, greylist_planted.shape)
