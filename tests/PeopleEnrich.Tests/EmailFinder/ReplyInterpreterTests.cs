@@ -102,6 +102,17 @@ public sealed class ReplyInterpreterTests
         Assert.Equal(aboutUs, ReplyInterpreter.RefusesTheClient(SmtpReply.Parse(raw)));
     }
 
+    // A refusal of us counts towards pausing all probing (Smtp:BlockListPauseHosts) only when it names a block list itself,
+    // not when the recipient it quotes happens to spell one ("verbly" holds "rbl"). As MailboxProber keeps it: the whole reply.
+    [Theory]
+    [InlineData("550 5.7.1 <helo.kim@verbly.test>: Client host rejected: cannot find your reverse hostname, [192.0.2.1]", false)]
+    [InlineData("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", true)]
+    [InlineData("554 5.7.1 <jane@acme.test>: Client host [192.0.2.1] blocked using bl.spamcop.net", true)]
+    public void Only_a_refusals_own_words_name_a_block_list(string raw, bool namesBlockList)
+    {
+        Assert.Equal(namesBlockList, ReplyInterpreter.NamesBlockList(SmtpReply.Parse(raw).ToString()));
+    }
+
     [Theory]
     [InlineData(SessionStep.Greeting, "220 mx.google.com ESMTP a1si123 - gsmtp", SessionOutcome.Proceed)]
     [InlineData(SessionStep.Greeting, "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org", SessionOutcome.Refused)]
