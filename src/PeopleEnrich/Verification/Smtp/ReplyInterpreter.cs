@@ -148,7 +148,15 @@ public static partial class ReplyInterpreter
     private static partial Regex QuotedNames();
 
     /// <summary>Whether a refusal names a DNS block list: our address is listed, not only disliked by one host.</summary>
-    public static bool NamesBlockList(string refusal) => ContainsAny(refusal.ToLowerInvariant(), BlockListed);
+    /// <remarks>
+    /// Not in the recipient it quotes ("&lt;helo.kim@verbly.test&gt;" spells "rbl"): three such refusals would pause all probing.
+    /// A link stays read: a block list's look-up page names it.
+    /// </remarks>
+    public static bool NamesBlockList(string refusal) => ContainsAny(QuotedAddresses().Replace(refusal, " ").ToLowerInvariant(), BlockListed);
+
+    // An address in angle brackets: a recipient (or sender) the reply quotes.
+    [GeneratedRegex(@"<[^>]*>")]
+    private static partial Regex QuotedAddresses();
 
     public static SessionOutcome InterpretSession(SessionStep step, SmtpReply reply)
     {
