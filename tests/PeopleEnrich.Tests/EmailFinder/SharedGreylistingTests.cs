@@ -203,6 +203,24 @@ public abstract class SharedGreylistingTests<TProvider> : IAsyncLifetime where T
     }
 
     [Fact]
+    public async Task Rounds_whose_write_was_cancelled_are_written_by_the_next_persons_session()
+    {
+        var a = Process();
+        var start = _clock.GetUtcNow();
+        a.Hear(Deferred(Probe, start));
+        a.Schedules.NextRetry(Domain);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a.Shared.SaveAsync(
+            Domain, new PersonProbeResult(Deferred(Probe, start), [], null, "mx.acme.test"), new Dictionary<string, string?>(), new CancellationToken(canceled: true)));
+
+        // The next person of the round, a moment later: nothing in the rounds changed, but they were never written.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        a.Hear(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+        a.Schedules.NextRetry(Domain);
+        await a.SaveAsync(null, Deferred("ann.lee@acme.test", _clock.GetUtcNow()));
+        Assert.Equal(start, await FirstDeferralAsync());
+    }
+
+    [Fact]
     public async Task An_erased_persons_planted_address_is_forgotten_by_every_process()
     {
         var a = Process();
@@ -216,6 +234,14 @@ public abstract class SharedGreylistingTests<TProvider> : IAsyncLifetime where T
         var b = Process();
         await b.Shared.LoadAsync(Domain, ["ann.lee@acme.test", "bob.ray@acme.test"], CancellationToken.None);
         Assert.Equal(["bob.ray@acme.test"], b.Schedules.PlantedAmong(["ann.lee@acme.test", "bob.ray@acme.test"]));
+    }
+
+    private async Task<DateTimeOffset?> FirstDeferralAsync()
+    {
+        await using var connection = await Connect().OpenAsync(CancellationToken.None);
+        return await connection.ExecuteScalarAsync<long?>("SELECT first_at FROM greylist_rounds WHERE domain = @domain", new { domain = Domain }) is { } at
+            ? DateTimeOffset.FromUnixTimeMilliseconds(at)
+            : null;
     }
 
     private async Task<DateTimeOffset> LastDeferralAsync()
