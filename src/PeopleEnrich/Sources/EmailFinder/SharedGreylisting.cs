@@ -103,11 +103,16 @@ public sealed class SharedGreylisting(
                 return 0;
             }, cancellationToken, durable: false);
         }
-        catch (DbException exception)
+        catch (Exception exception)
         {
             lock (_written)
             {
-                _written.Remove(domain); // not written after all: the next person's session tries again
+                _written.Remove(domain); // not written after all (a failure, a cancellation): the next person's session tries again
+            }
+
+            if (exception is not DbException)
+            {
+                throw;
             }
 
             logger.LogWarning(exception, "Could not share what was heard at {Domain} (greylisting) with other processes", domain);
