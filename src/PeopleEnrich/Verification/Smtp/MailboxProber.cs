@@ -54,7 +54,7 @@ public sealed class MailboxProber(
 
     // The pause is read from the database at most this often: every session start asks.
     private static readonly TimeSpan PauseRecheck = TimeSpan.FromSeconds(5);
-    private (ProbingPause? Pause, DateTimeOffset CheckedAt) _pause = (null, DateTimeOffset.MinValue);
+    private PauseRead _pause = new(null, DateTimeOffset.MinValue);
 
     // Hosts that refused us, as this process saw it, until their cool-down ends: checked before every RCPT, so sessions
     // already open there (other domains' lanes on a shared host) stop at once, not at their next session.
@@ -193,7 +193,9 @@ public sealed class MailboxProber(
 
             if (unreachable > 0 && unreachable == host.Addresses.Count)
             {
-                await memory.RememberAsync(host.Name, new HostStanding(false, "no connection could be made", time.GetUtcNow() + settings.UnreachableTtl), cancellationToken);
+                await UnlessTheDatabaseFailsAsync(
+                    () => memory.RememberAsync(host.Name, new HostStanding(false, "no connection could be made", time.GetUtcNow() + settings.UnreachableTtl), cancellationToken),
+                    "Could not remember that mail host {Host} was unreachable; its domains' other people try it themselves", host.Name);
             }
         }
 
@@ -207,10 +209,15 @@ public sealed class MailboxProber(
         var until = time.GetUtcNow() + options.Value.BlockCooldown;
         _refusedUs[host] = (new SessionFailure(why, Temporary: false, RefusedUs: true) { Host = host }, until);
         logger.LogWarning("Mail host {Host} refused us: {Why}. Not asking it again for {Cooldown}", host, why, options.Value.BlockCooldown);
-        await memory.RememberAsync(host, new HostStanding(true, why, until), cancellationToken);
+        if (!await UnlessTheDatabaseFailsAsync(() => memory.RememberAsync(host, new HostStanding(true, why, until), cancellationToken),
+                "Could not keep in the database that mail host {Host} refused us; this process remembers it, the others may ask it once", host))
+        {
+            return;
+        }
+
         if (ReplyInterpreter.NamesBlockList(why) && await memory.PauseAsync(cancellationToken) is { } pause)
         {
-            _pause = (pause, time.GetUtcNow());
+            KeepPause(new PauseRead(pause, time.GetUtcNow()));
             logger.LogError("Pausing all SMTP probing until {Until}: {Why}. Run 'doctor' to see which block lists name this machine's address", pause.Until, pause.Why);
         }
     }
@@ -264,15 +271,35 @@ public sealed class MailboxProber(
     /// <summary>Whether all probing is paused (our address is on a block list), as every process sees it.</summary>
     public async Task<ProbingPause?> PausedAsync(CancellationToken cancellationToken)
     {
-        var (pause, checkedAt) = _pause;
-        if (time.GetUtcNow() - checkedAt >= PauseRecheck)
+        var (pause, readAt) = Volatile.Read(ref _pause);
+        if (time.GetUtcNow() - readAt >= PauseRecheck)
         {
+            var began = time.GetUtcNow();
             pause = await memory.PauseAsync(cancellationToken);
-            _pause = (pause, time.GetUtcNow());
+            pause = KeepPause(new PauseRead(pause, pause is null ? began : time.GetUtcNow())).Pause;
         }
 
         return pause is not null && pause.Until > time.GetUtcNow() ? pause : null;
     }
+
+    /// <summary>
+    /// Keeps this read of the pause unless a later one was kept meanwhile: a look that began before a refusal paused probing
+    /// (another lane's, a moment ago) and found none must not put "not paused" back for <see cref="PauseRecheck"/>. What is kept.
+    /// </summary>
+    private PauseRead KeepPause(PauseRead read)
+    {
+        while (true)
+        {
+            var kept = Volatile.Read(ref _pause);
+            if (kept.ReadAt > read.ReadAt || Interlocked.CompareExchange(ref _pause, read, kept) == kept)
+            {
+                return kept.ReadAt > read.ReadAt ? kept : read;
+            }
+        }
+    }
+
+    /// <summary>What the database said of the pause, and as of when: a pause found, when it was found; none, when the look began (a pause committed meanwhile may be missing from it).</summary>
+    private sealed record PauseRead(ProbingPause? Pause, DateTimeOffset ReadAt);
 
     private async Task<(ProbeSession?, SessionFailure?)> TryOpenAsync(MailHost host, IPAddress address, HostSlot slot, SmtpOptions settings, CancellationToken cancellationToken)
     {
