@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Npgsql;
 using PeopleEnrich.Testing;
 
 namespace PeopleEnrich.ClusterBench;
@@ -75,7 +74,7 @@ internal static class Program
                 var ofSeries = new List<ClusterDrillReport>();
                 foreach (var count in counts)
                 {
-                    var database = await CreateDatabaseAsync(parsed.GetValue(postgres)!, token);
+                    var database = await FreshDatabase.CreateAsync(parsed.GetValue(postgres)!, "pe_cluster_bench", token);
                     var report = await ClusterDrill.RunAsync(template with { Workers = count, Concurrency = perWorker, PostgresConnectionString = database }, token);
                     ofSeries.Add(report);
                     Console.Write(perWorker == template.Concurrency ? "" : "LIMITED ");
@@ -173,17 +172,4 @@ internal static class Program
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    /// <summary>A fresh database per run, so that no run inherits another's domain knowledge or queue.</summary>
-    private static async Task<string> CreateDatabaseAsync(string server, CancellationToken token)
-    {
-        var name = $"pe_cluster_bench_{Guid.NewGuid():N}";
-        await using (var db = NpgsqlDataSource.Create(server))
-        await using (var command = db.CreateCommand($"CREATE DATABASE {name}"))
-        {
-            await command.ExecuteNonQueryAsync(token);
-        }
-
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
 }

@@ -126,7 +126,7 @@ internal static partial class Program
     {
         Console.WriteLine();
         Console.WriteLine($"== Workers:Concurrency {concurrency}, {processes} process(es) on {(options.Postgres is null ? "SQLite" : "PostgreSQL")}; load average {LoadAverage()}");
-        var database = options.Postgres is { } postgres ? await FreshDatabase.CreateAsync(postgres, cancellationToken) : null;
+        var database = options.Postgres is { } postgres ? await FreshDatabase.CreateAsync(postgres, "pe_finder_bench", cancellationToken) : null;
         await using var servers = await ServerGroup.StartAsync(
             options.Server with { Settings = ServerSettings(options, world, concurrency, database) }, processes, cancellationToken);
         // Batches are submitted to the first; every process's workers claim them (the default role runs workers).

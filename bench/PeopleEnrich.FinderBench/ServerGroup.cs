@@ -1,4 +1,3 @@
-using Npgsql;
 using PeopleEnrich.Testing;
 
 namespace PeopleEnrich.FinderBench;
@@ -36,21 +35,5 @@ internal sealed class ServerGroup(IReadOnlyList<ServerProcess> servers) : IAsync
         {
             await server.DisposeAsync();
         }
-    }
-}
-
-/// <summary>A fresh PostgreSQL database per configuration, so that none inherits another's domain knowledge or queue.</summary>
-internal static class FreshDatabase
-{
-    public static async Task<string> CreateAsync(string server, CancellationToken cancellationToken)
-    {
-        var name = $"pe_finder_bench_{Guid.NewGuid():N}";
-        await using (var db = NpgsqlDataSource.Create(server))
-        await using (var command = db.CreateCommand($"CREATE DATABASE {name}"))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 }
