@@ -108,15 +108,13 @@ public sealed class EmailFinderSource(
         var planted = context.Deferrals > 0 ? greylisting.PlantedAmong(recipients.Select(r => r.Address)) : null;
         var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain), planted);
         var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken, recheckUnreachable: context.AskingAgain);
-        var deferralHeard = report.Probe?.Outcome == RcptOutcome.Temporary || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary)
-            || report.Failure is { Temporary: true, Reply: not null };
         try
         {
             return await ConcludeAsync(domain, names, listedAddresses, candidates, facts, context, settings, probe, walk, report, cancellationToken);
         }
         finally
         {
-            if (context.Deferrals > 0 || deferralHeard)
+            if (context.Deferrals > 0 || report.HeardNotNow)
             {
                 // After the rounds were moved on (the retry given) and the answers heard: for the process that claims the retry.
                 await shared.SaveAsync(domain, report, recipients.ToDictionary(r => r.Address, r => r.Tag, StringComparer.OrdinalIgnoreCase), cancellationToken);
@@ -156,14 +154,13 @@ public sealed class EmailFinderSource(
         }
 
         var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
-        var deferred = probeOutcome == RcptOutcome.Temporary || report.Failure is { Temporary: true, Reply: not null }
-            || report.Recipients.Any(r => r.Outcome == RcptOutcome.Temporary);
+        var deferred = report.HeardNotNow;
         if (deferrable && !anyAccepted && deferred)
         {
             // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
             var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));
             var late = walk.PlantedLateStillDeferred && probePassed;
-            var stillDeferred = report.Recipients.Append(report.Probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary).Select(r => r.Address);
+            var stillDeferred = report.Deferred.Select(r => r.Address);
             // Once the domain's delay is known, what was planted is come back to when it has waited that long: a candidate
             // planted in a later round (one a round) passes a whole delay after it, which the schedule's steps do not follow.
             var nextRound = greylisting.NextRetry(domain);

@@ -37,7 +37,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         {
             var settings = options.Value;
             var schedule = settings.GreylistSchedule;
-            var lastGap = schedule.Count > 1 ? schedule[^1] - schedule[^2] : schedule[^1];
+            var lastGap = LastGap(schedule);
             var retries = Math.Max(1, settings.MaxGreylistRetries);
             var reach = retries <= schedule.Count ? schedule[retries - 1] : schedule[^1] + (retries - schedule.Count) * lastGap;
             return 2 * reach > TimeSpan.FromHours(1) ? 2 * reach : TimeSpan.FromHours(1);
@@ -88,8 +88,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
             {
                 if (PlantedAt(answered.Address, now) is { } planted && answered.At > planted)
                 {
-                    var delay = answered.At - planted;
-                    _delays[domain] = _delays.TryGetValue(domain, out var known) && known < delay ? known : delay;
+                    KeepLeastDelay(domain, answered.At - planted);
                 }
             }
         }
@@ -238,7 +237,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
 
             if (round.Delay is { } delay)
             {
-                _delays[domain] = _delays.TryGetValue(domain, out var known) && known < delay ? known : delay;
+                KeepLeastDelay(domain, delay);
             }
 
             if (now - round.Last <= ended)
@@ -278,6 +277,13 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         }
     }
 
+    /// <summary>A delay the domain's answers showed (an upper bound of it): the least such is kept. Under the lock.</summary>
+    private void KeepLeastDelay(string domain, TimeSpan delay) =>
+        _delays[domain] = _delays.TryGetValue(domain, out var known) && known < delay ? known : delay;
+
+    /// <summary>The gap between the schedule's last two times, at which rounds follow past its last time (the one time, alone).</summary>
+    private static TimeSpan LastGap(IReadOnlyList<TimeSpan> schedule) => schedule.Count > 1 ? schedule[^1] - schedule[^2] : schedule[^1];
+
     private static TimeSpan LongestGap(IReadOnlyList<TimeSpan> schedule) => schedule.Select((at, i) => i == 0 ? at : at - schedule[i - 1]).Max();
 
     /// <summary>
@@ -296,7 +302,7 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         }
 
         var last = schedule[^1];
-        var gap = schedule.Count > 1 ? last - schedule[^2] : last;
+        var gap = LastGap(schedule);
         var rounds = Math.Floor((elapsed + slack - last) / gap) + 1;
         return last + rounds * gap - elapsed;
     }

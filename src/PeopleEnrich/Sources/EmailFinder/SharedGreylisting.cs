@@ -64,13 +64,13 @@ public sealed class SharedGreylisting(
     public async Task SaveAsync(string domain, PersonProbeResult report, IReadOnlyDictionary<string, string?> shapes, CancellationToken cancellationToken)
     {
         var round = schedules.RoundOf(domain) is { } known && Changed(domain, known) ? known : null;
-        var deferred = report.Recipients.Append(report.Probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary)
-            .OrderBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToList(); // one order for every process: no two transactions lock the same rows the other way round
+        var deferred = report.Deferred.OrderBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToList(); // one order for every process: no two transactions lock the same rows the other way round
         if (round is null && deferred.Count == 0)
         {
             return;
         }
 
+        var forgotten = (time.GetUtcNow() - schedules.KeptFor).ToUnixTimeMilliseconds();
         try
         {
             await database.InTransactionAsync(async (connection, transaction) =>
@@ -97,7 +97,7 @@ public sealed class SharedGreylisting(
                         shape = shapes.GetValueOrDefault(recipient.Address),
                         at = recipient.At.ToUnixTimeMilliseconds(),
                         member = _member,
-                        forgotten = (time.GetUtcNow() - schedules.KeptFor).ToUnixTimeMilliseconds(),
+                        forgotten,
                     }, transaction, cancellationToken: cancellationToken));
                 }
 

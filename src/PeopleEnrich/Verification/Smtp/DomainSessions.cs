@@ -9,7 +9,14 @@ namespace PeopleEnrich.Verification.Smtp;
 public sealed record Recipient(string Address, string? Tag);
 
 /// <summary>What one party's recipients were answered, beside the domain's catch-all probe.</summary>
-public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host);
+public sealed record PersonProbeResult(RcptObservation? Probe, IReadOnlyList<RcptObservation> Recipients, SessionFailure? Failure, string? Host)
+{
+    /// <summary>The recipients the server deferred ("not now": greylisting), the probe's among them.</summary>
+    public IEnumerable<RcptObservation> Deferred => Recipients.Append(Probe).OfType<RcptObservation>().Where(r => r.Outcome == RcptOutcome.Temporary);
+
+    /// <summary>Whether the server said "not now" to anything: a recipient, the probe, or the session itself.</summary>
+    public bool HeardNotNow => Deferred.Any() || Failure is { Temporary: true, Reply: not null };
+}
 
 /// <summary>
 /// What a lane has heard so far, for a walk choosing its next recipient: the domain's probe's answer, the
