@@ -14,7 +14,7 @@ const FIELDS = [
   { name: "linkedin", label: "LinkedIn profile", required: false },
 ];
 
-const state = { key: null, file: null, preview: null, columns: null, uploadId: null, upload: null, offset: 0, polling: null, starting: false };
+const state = { key: null, file: null, preview: null, previewsAsked: 0, columns: null, uploadId: null, upload: null, offset: 0, polling: null, starting: false };
 
 const $ = (id) => document.getElementById(id);
 
@@ -139,15 +139,22 @@ async function preview() {
     return;
   }
   say("upload-message", "Reading " + state.file.name + "…");
+  // Two quick changes of the mapping send two previews, whose answers may come back in either order: only the answer
+  // to the latest question is shown, or the page would describe a mapping that is no longer chosen.
+  const asked = ++state.previewsAsked;
+  let answer;
   try {
-    state.preview = await json("/api/v2/people/csv/preview?" + query(), {
+    answer = await json("/api/v2/people/csv/preview?" + query(), {
       method: "POST", headers: { "Content-Type": "text/csv" }, body: state.file,
     });
   } catch (error) {
+    if (asked !== state.previewsAsked) return;
     $("preview").hidden = true;
     say("upload-message", error.message, true);
     return;
   }
+  if (asked !== state.previewsAsked) return;
+  state.preview = answer;
   state.columns = state.preview.columns;
   say("upload-message", "");
   renderPreview(state.preview);
