@@ -3,6 +3,7 @@ extern alias SimulatedWorld;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using PeopleEnrich.Verification.Dns;
 using World = SimulatedWorld::PeopleEnrich.MailWorld.MailWorld;
@@ -33,8 +34,8 @@ public sealed class DnsTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _world.DisposeAsync();
 
-    private MailDns Dns(TimeSpan? timeout = null, IPEndPoint? server = null) =>
-        new(Options.Create(new DnsOptions { Servers = [(server ?? _world.DnsEndPoint).ToString()], Timeout = timeout ?? TimeSpan.FromSeconds(3) }));
+    private MailDns Dns(TimeSpan? timeout = null, IPEndPoint? server = null, TimeProvider? time = null) =>
+        new(Options.Create(new DnsOptions { Servers = [(server ?? _world.DnsEndPoint).ToString()], Timeout = timeout ?? TimeSpan.FromSeconds(3) }), time);
 
     [Fact]
     public async Task Mx_hosts_come_in_preference_order_with_their_addresses()
@@ -129,7 +130,39 @@ public sealed class DnsTests : IAsyncLifetime
         Assert.Equal(1, _world.DnsQueryCount("two.test", "MX"));
     }
 
-    /// <summary>A UDP DNS relay on loopback: drops every query until <see cref="Answering"/>, then forwards to the world.</summary>
+    [Fact]
+    public async Task A_routing_without_the_host_whose_zone_did_not_answer_is_asked_again_soon_and_then_has_that_host()
+    {
+        // mx1's zone does not answer (its address question is dropped), mx2's does: the domain can be reached through mx2 now.
+        await using var relay = new SilenceableDnsRelay(_world.DnsEndPoint) { Answering = true, SilentFor = "mx1.two.test" };
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var dns = Dns(TimeSpan.FromMilliseconds(500), relay.EndPoint, time);
+
+        var partial = Assert.IsType<MailRouting.Hosts>(await dns.ResolveAsync("two.test", CancellationToken.None));
+
+        Assert.Equal(["mx1.two.test", "mx2.two.test"], partial.Exchangers.Select(h => h.Name));
+        Assert.Empty(partial.Exchangers[0].Addresses);
+        Assert.Equal([_world.Host("mx2.two.test").Address], partial.Exchangers[1].Addresses);
+        Assert.True(relay.Dropped >= 1, "no question about mx1 was dropped: the test proves nothing");
+
+        // mx1's zone answers again. Past the least TTL, long before the MX answer's (300 s): the routing is asked again, with mx1.
+        relay.SilentFor = null;
+        time.Advance(MailDns.MinimumTtl + TimeSpan.FromSeconds(1));
+        var whole = Assert.IsType<MailRouting.Hosts>(await dns.ResolveAsync("two.test", CancellationToken.None));
+
+        Assert.Equal([_world.Host("mx1.two.test").Address], whole.Exchangers[0].Addresses);
+        Assert.Equal(2, _world.DnsQueryCount("two.test", "MX"));
+
+        // A whole routing is kept for its TTL, as before.
+        time.Advance(MailDns.MinimumTtl + TimeSpan.FromSeconds(1));
+        Assert.Same(whole, await dns.ResolveAsync("two.test", CancellationToken.None));
+        Assert.Equal(2, _world.DnsQueryCount("two.test", "MX"));
+    }
+
+    /// <summary>
+    /// A UDP DNS relay on loopback: drops every query until <see cref="Answering"/>, then forwards to the world, except
+    /// questions about <see cref="SilentFor"/>, which it drops (a zone whose name servers do not answer).
+    /// </summary>
     private sealed class SilenceableDnsRelay : IAsyncDisposable
     {
         private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
@@ -137,7 +170,9 @@ public sealed class DnsTests : IAsyncLifetime
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
         private int _received;
+        private int _dropped;
         private volatile bool _answering;
+        private volatile string? _silentFor;
 
         public SilenceableDnsRelay(IPEndPoint upstream)
         {
@@ -148,6 +183,16 @@ public sealed class DnsTests : IAsyncLifetime
         public IPEndPoint EndPoint => (IPEndPoint)_socket.Client.LocalEndPoint!;
 
         public int Received => Volatile.Read(ref _received);
+
+        /// <summary>Questions dropped because they were about <see cref="SilentFor"/>.</summary>
+        public int Dropped => Volatile.Read(ref _dropped);
+
+        /// <summary>A name whose questions are dropped while the others are answered; none when null.</summary>
+        public string? SilentFor
+        {
+            get => _silentFor;
+            set => _silentFor = value;
+        }
 
         public bool Answering
         {
@@ -179,6 +224,12 @@ public sealed class DnsTests : IAsyncLifetime
                     continue;
                 }
 
+                if (_silentFor is { } silent && string.Equals(QuestionName(query.Buffer), silent, StringComparison.OrdinalIgnoreCase))
+                {
+                    Interlocked.Increment(ref _dropped);
+                    continue;
+                }
+
                 using var upstream = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 deadline.CancelAfter(TimeSpan.FromSeconds(5));
@@ -192,6 +243,18 @@ public sealed class DnsTests : IAsyncLifetime
                 {
                 }
             }
+        }
+
+        /// <summary>The name a query asks about: its question's labels, after the 12-byte header (RFC 1035 §4.1.2).</summary>
+        private static string QuestionName(byte[] query)
+        {
+            var labels = new List<string>();
+            for (var at = 12; at < query.Length && query[at] != 0; at += query[at] + 1)
+            {
+                labels.Add(System.Text.Encoding.ASCII.GetString(query, at + 1, Math.Min(query[at], query.Length - at - 1)));
+            }
+
+            return string.Join('.', labels);
         }
 
         public async ValueTask DisposeAsync()

@@ -19,15 +19,18 @@ public sealed class DnsOptions
 
 /// <summary>
 /// Where a domain's mail goes: MX in preference order, the domain's own A/AAAA when it has no MX,
-/// nothing for NXDOMAIN or a null MX. Answers are cached for their TTL, in a bounded cache.
+/// nothing for NXDOMAIN or a null MX. Answers are cached for their TTL (at least <see cref="MinimumTtl"/>), in a
+/// bounded cache; a routing that lacks a host whose address DNS did not give is kept only for <see cref="MinimumTtl"/>.
 /// </summary>
 public sealed class MailDns : IDisposable
 {
-    private static readonly TimeSpan MinimumTtl = TimeSpan.FromSeconds(30);
+    /// <summary>The least time an answer is kept, and the most a routing missing a host's addresses is.</summary>
+    public static readonly TimeSpan MinimumTtl = TimeSpan.FromSeconds(30);
     private readonly LookupClient _client;
     private readonly MemoryCache _cache;
 
-    public MailDns(IOptions<DnsOptions> options)
+    /// <param name="time">The cache's clock (the system's when null).</param>
+    public MailDns(IOptions<DnsOptions> options, TimeProvider? time = null)
     {
         var settings = options.Value;
         var servers = settings.Servers.Select(ParseServer).ToArray();
@@ -39,7 +42,7 @@ public sealed class MailDns : IDisposable
         lookup.ContinueOnDnsError = false;
         lookup.UseTcpFallback = true;
         _client = new LookupClient(lookup);
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = settings.CacheSize });
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = settings.CacheSize, Clock = new CacheClock(time ?? TimeProvider.System) });
     }
 
     public async Task<MailRouting> ResolveAsync(string domain, CancellationToken cancellationToken)
@@ -52,7 +55,7 @@ public sealed class MailDns : IDisposable
         var (routing, ttl) = await LookupAsync(domain, cancellationToken);
         if (routing is not MailRouting.Unresolved)
         {
-            _cache.Set(domain, routing, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ttl < MinimumTtl ? MinimumTtl : ttl });
+            _cache.Set(domain, routing, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = AtLeastMinimum(ttl) });
         }
 
         return routing;
@@ -83,7 +86,7 @@ public sealed class MailDns : IDisposable
         }
 
         var ttl = addresses.Count == 0 ? Ttl(v4!.Authorities) : Ttl([.. v4?.Answers ?? [], .. v6?.Answers ?? []]);
-        _cache.Set(key, addresses, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ttl < MinimumTtl ? MinimumTtl : ttl });
+        _cache.Set(key, addresses, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = AtLeastMinimum(ttl) });
         return addresses;
     }
 
@@ -193,8 +196,12 @@ public sealed class MailDns : IDisposable
             throw unanswered;
         }
 
-        return (new MailRouting.Hosts(hosts, Implicit: false), Ttl(mx.Answers));
+        // A host whose zone did not answer is missing from this routing, not without an address: kept for the MX answer's
+        // TTL (an hour, often), it would never be tried in that time. Its addresses are asked again soon instead.
+        return (new MailRouting.Hosts(hosts, Implicit: false), unanswered is null ? Ttl(mx.Answers) : MinimumTtl);
     }
+
+    private static TimeSpan AtLeastMinimum(TimeSpan ttl) => ttl < MinimumTtl ? MinimumTtl : ttl;
 
     private static TimeSpan Ttl(IEnumerable<DnsResourceRecord> records)
     {
@@ -210,4 +217,10 @@ public sealed class MailDns : IDisposable
             : throw new OptionsValidationException(nameof(DnsOptions), typeof(DnsOptions), [$"Dns:Servers holds '{server}', which is not an address[:port]."]);
 
     public void Dispose() => _cache.Dispose();
+
+    /// <summary>The cache's clock from a <see cref="TimeProvider"/>, so that a test can move it on.</summary>
+    private sealed class CacheClock(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock
+    {
+        public DateTimeOffset UtcNow => time.GetUtcNow();
+    }
 }
