@@ -226,7 +226,7 @@ public sealed class MailWorld : IAsyncDisposable
             var dname = Names.Normalize(domain.Name);
             if (domain.NullMx) continue;
             var names = domain.Mx is { Count: > 0 } mx
-                ? mx.OrderBy(m => m.Preference).Select(m => Names.Normalize(m.Host)).ToList()
+                ? mx.Where(m => !m.NoAddress).OrderBy(m => m.Preference).Select(m => Names.Normalize(m.Host)).ToList()
                 : domain.A ? [dname] : [];
             foreach (var name in names)
             {

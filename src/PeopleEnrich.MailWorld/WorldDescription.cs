@@ -166,6 +166,13 @@ public sealed record MxDescription
 {
     public ushort Preference { get; init; } = 10;
     public required string Host { get; init; }
+
+    /// <summary>
+    /// The host's name has no address: no mail host is made for it, so DNS answers NXDOMAIN for it (or NODATA when the
+    /// name is a domain of the world without an A record), as when an MX names a host that was retired or never made.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool NoAddress { get; init; }
 }
 
 /// <summary>A domain's website, served at the domain and www.domain over HTTP and HTTPS. Unlisted paths answer 404.</summary>

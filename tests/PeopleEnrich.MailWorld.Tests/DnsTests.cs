@@ -53,6 +53,28 @@ public sealed class DnsTests
         Assert.Empty(aaaa.Answers);
     }
 
+    [Fact]
+    public async Task An_mx_host_with_no_address_is_NXDOMAIN_or_NODATA_and_gets_no_mail_host()
+    {
+        var description = Worlds.Of(
+            new DomainDescription
+            {
+                Name = "ghost.test",
+                Mx = [new MxDescription { Host = "mx.ghost.test", NoAddress = true }, new MxDescription { Preference = 20, Host = "bare.test", NoAddress = true }],
+            },
+            new DomainDescription { Name = "bare.test" });
+        await using var world = await MailWorld.StartAsync(description);
+        var dns = world.Dns(tcp: false);
+
+        var mx = await dns.QueryAsync("ghost.test", QueryType.MX);
+        Assert.Equal(["mx.ghost.test.", "bare.test."], mx.Answers.MxRecords().OrderBy(r => r.Preference).Select(r => r.Exchange.Value));
+        Assert.Equal(DnsHeaderResponseCode.NotExistentDomain, (await dns.QueryAsync("mx.ghost.test", QueryType.A)).Header.ResponseCode);
+        var nodata = await dns.QueryAsync("bare.test", QueryType.A);
+        Assert.Equal(DnsHeaderResponseCode.NoError, nodata.Header.ResponseCode);
+        Assert.Empty(nodata.Answers);
+        Assert.Empty(world.Hosts);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -374,6 +374,43 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task A_domain_whose_mail_hosts_have_no_address_in_dns_is_said_so_at_once_not_answered_as_nothing_found()
+    {
+        // Mail to these domains bounces now (Postfix: 5.4.4): their MX names a host that does not exist (NXDOMAIN), or a
+        // name with no address (NODATA).
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "ghost.test", Mx = [new MxDescription { Host = "mx.ghost.test", NoAddress = true }], Mailboxes = ["jane.doe"] },
+                new DomainDescription
+                {
+                    Name = "bare.test", Mailboxes = ["bob.bare"],
+                    Mx = [new MxDescription { Host = "nameonly.test", NoAddress = true }, new MxDescription { Preference = 20, Host = "mx2.bare.test", NoAddress = true }],
+                },
+                new DomainDescription { Name = "nameonly.test" },
+                new DomainDescription { Name = "acme.test", Mx = [Mx("mx.acme.test")], Mailboxes = ["jane.doe"] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(
+            Query("Jane", "Doe", "ghost.test", null, Emails), Query("Bob", "Bare", "bare.test", null, Emails), Query("Jane", "Doe", "acme.test", null, Emails));
+
+        Assert.True(app.World.DnsQueryCount("mx.ghost.test", "A") > 0 && app.World.DnsQueryCount("nameonly.test", "A") > 0, "no host's address was asked: the test proves nothing");
+        AssertAddressOrError(results);
+        Assert.Equal("Could not check: the mail server of ghost.test (mx.ghost.test) has no address in DNS", Error(results[0]));
+        Assert.Equal("Could not check: the mail servers of bare.test (nameonly.test, mx2.bare.test) have no address in DNS", Error(results[1]));
+        Assert.Empty(EmailsOf(results[0]));
+        Assert.Empty(EmailsOf(results[1]));
+        // Answered at once: DNS takes longer than an item's retries to publish a fix. Charged nothing, and not kept for next time.
+        Assert.Equal([("ghost.test", 0L, 0L), ("bare.test", 0L, 0L), ("acme.test", 0L, 0L)], await PutOffsAsync(app));
+        Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
+        Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
+    }
+
+    [Fact]
     public async Task A_person_waiting_in_their_domains_lane_behind_others_is_not_timed_out_by_the_source_time_out()
     {
         // Twenty people of one domain in one lane (one session), each reply 100 ms: the last waits seconds for the others,

@@ -60,6 +60,11 @@ public sealed class EmailFinderSource(
             case MailRouting.Unresolved unresolved:
                 logger.LogInformation("DNS could not say where mail for {Domain} goes: {Why}", domain, unresolved.Why);
                 return SourceFindings.CouldNotCheck($"DNS did not answer for {domain}");
+            case MailRouting.Hosts { Exchangers: var hosts } when hosts.All(h => h.Addresses.Count == 0):
+                // Its MX names hosts that do not exist or have no address: mail to the domain bounces now (Postfix: 5.4.4),
+                // and no address of it can be checked. Not asked again soon: a fix takes DNS's time to reach us, not seconds.
+                logger.LogInformation("The mail hosts of {Domain} have no address in DNS: {Hosts}", domain, string.Join(", ", hosts.Select(h => h.Name)));
+                return SourceFindings.CouldNotCheck(NoAddress(domain, hosts), retryable: false);
         }
 
         var facts = await knowledge.GetAsync(domain, cancellationToken);
@@ -205,7 +210,7 @@ public sealed class EmailFinderSource(
 
     /// <summary>
     /// What could not be checked when the domain's servers gave us no session; null for the domain's lasting answer (a
-    /// mail host at a private address, none with an address). A server that did not answer may be back soon; a refusal
+    /// mail host at a private address). A server that did not answer may be back soon; a refusal
     /// of us will not change, and one that kept deferring had its greylisting retries (<c>Smtp:MaxGreylistRetries</c>).
     /// </summary>
     /// <remarks>
@@ -243,6 +248,10 @@ public sealed class EmailFinderSource(
 
     private static SourceGap RefusedUs(string? host, SmtpReply? reply, string? why = null) =>
         new($"the mail server {host ?? "of the domain"} refused us: {reply?.ToCustomerString() ?? SmtpReply.WithholdAddresses(why ?? "")}", Retryable: false);
+
+    private static string NoAddress(string domain, IReadOnlyList<Verification.Dns.MailHost> hosts) => hosts.Count == 1
+        ? $"the mail server of {domain} ({hosts[0].Name}) has no address in DNS"
+        : $"the mail servers of {domain} ({string.Join(", ", hosts.Select(h => h.Name))}) have no address in DNS";
 
     private static SourceGap DidNotAnswer(string domain) => new($"the mail servers of {domain} did not answer", Retryable: true);
 
