@@ -258,6 +258,13 @@ internal sealed partial class SmtpSession
         }
         var exists = domain.Behaviour == Behaviour.CatchAll
                      || domain.Mailboxes.Any(b => string.Equals(b, local, StringComparison.OrdinalIgnoreCase));
+        var full = domain.FullMailboxes?.Any(b => string.Equals(b, local, StringComparison.OrdinalIgnoreCase)) == true;
+        if (full && !exists)
+        {
+            // Postfix's answer when Dovecot's quota-status policy service says the mailbox is over quota.
+            await ReplyAsync(stop, $"552 5.2.2 <{address}>: Recipient address rejected: Mailbox full");
+            return;
+        }
         if (exists)
         {
             _recipients.Add(address);

@@ -73,6 +73,13 @@ public sealed record DomainDescription
     /// <summary>Local parts (before the @) that exist. Compared case-insensitively.</summary>
     public IReadOnlyList<string> Mailboxes { get; init; } = [];
 
+    /// <summary>
+    /// Local parts whose mailbox exists but is over quota: RCPT answers "552 5.2.2 … Mailbox full", as Postfix does with
+    /// Dovecot's quota-status policy service. Compared case-insensitively; a catch-all domain accepts them anyway.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyList<string>? FullMailboxes { get; init; }
+
     public Behaviour Behaviour { get; init; } = Behaviour.Normal;
 
     /// <summary>

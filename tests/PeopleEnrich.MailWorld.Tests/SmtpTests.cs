@@ -187,6 +187,21 @@ public sealed class SmtpTests
     }
 
     [Fact]
+    public async Task A_full_mailbox_answers_552_and_the_others_are_told_apart_as_usual()
+    {
+        var description = Worlds.Of(Worlds.Domain("full.test", Behaviour.Normal, "john") with { FullMailboxes = ["Jane"] });
+        await using var world = await MailWorld.StartAsync(description);
+        var (smtp, _) = await SmtpDialogue.OpenAsync(world.Smtp("mx.full.test"));
+        await using var __ = smtp;
+        await smtp.SendAsync("EHLO me");
+        await smtp.SendAsync("MAIL FROM:<a@b.example>");
+
+        Assert.Equal("552 5.2.2 <jane@full.test>: Recipient address rejected: Mailbox full", (await smtp.SendAsync("RCPT TO:<jane@full.test>")).Last);
+        Assert.Equal(250, (await smtp.SendAsync("RCPT TO:<john@full.test>")).Code);
+        Assert.Equal(550, (await smtp.SendAsync("RCPT TO:<nobody@full.test>")).Code);
+    }
+
+    [Fact]
     public async Task A_policy_block_at_connect_answers_554_then_only_QUIT()
     {
         await using var world = await MailWorld.StartAsync(Worlds.Sample());

@@ -35,6 +35,12 @@ public enum EmailObservation
 
     /// <summary>A caller reported that mail to the address bounced (bounce feedback): INVALID whatever else was seen.</summary>
     ReportedBounced,
+
+    /// <summary>
+    /// The domain's mail server, which rejects made-up recipients, said the mailbox is full (552, 5.2.2, 4.2.2): it exists,
+    /// but mail to it would not be delivered now. UNKNOWN: neither DELIVERABLE (it was not accepted) nor INVALID (it exists).
+    /// </summary>
+    MailboxFull,
 }
 
 /// <summary>One observation of an address by a source, with what identifies it (for "why this address?").</summary>

@@ -55,7 +55,8 @@ public static class Verdict
     /// <summary>
     /// DELIVERABLE: accepted by a server that rejects made-up recipients. HIGH_PROBABILITY: a catch-all
     /// domain, and independent evidence (the learned pattern, or a source that lists it). CATCH_ALL: a
-    /// catch-all domain and only a common pattern. INVALID: rejected, or reported to bounce. UNKNOWN: nothing could be asked.
+    /// catch-all domain and only a common pattern. INVALID: rejected, or reported to bounce. UNKNOWN: nothing could be asked,
+    /// or the server said the mailbox is full (it exists, but mail to it would not be delivered now).
     /// An upstream's reported status counts where we have no word of our own: what our SMTP conversation
     /// saw goes first, and on a domain we saw accept anything an upstream's DELIVERABLE only backs the address.
     /// </summary>
@@ -73,6 +74,12 @@ public static class Verdict
         if (seen.Contains(EmailObservation.MailboxAccepted))
         {
             return EmailStatus.Deliverable;
+        }
+
+        // Our own server's word goes before an upstream's: the mailbox exists, but mail to it would bounce now.
+        if (seen.Contains(EmailObservation.MailboxFull))
+        {
+            return EmailStatus.Unknown;
         }
 
         if (seen.Contains(EmailObservation.UpstreamInvalid))

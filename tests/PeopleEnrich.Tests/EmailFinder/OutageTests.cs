@@ -2,6 +2,7 @@ extern alias SimulatedWorld;
 
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -317,7 +318,6 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
 
     [Theory]
     [InlineData("550 5.5.0 Requested action not taken")]
-    [InlineData("552 5.2.2 Mailbox full")]
     public async Task Candidates_answered_with_no_verdict_are_said_in_the_error_not_taken_for_nothing_found(string reply)
     {
         // A domain known not to be catch-all (no probe is asked) whose server now answers every recipient with
@@ -408,6 +408,36 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         Assert.Equal([("ghost.test", 0L, 0L), ("bare.test", 0L, 0L), ("acme.test", 0L, 0L)], await PutOffsAsync(app));
         Assert.Equal((1L, 1000L, 999L), await account.CreditsAsync());
         Assert.Equal(["acme.test"], await CachedDomainsAsync(app));
+    }
+
+    [Fact]
+    public async Task A_full_mailbox_is_the_persons_address_said_unknown_with_the_servers_words_and_charged_nothing()
+    {
+        // Jane's mailbox exists but is full; the server rejects made-up recipients, so its "full" is about her mailbox.
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = "full.test", Mx = [Mx("mx.full.test")], Mailboxes = ["john.smith"], FullMailboxes = ["jane.doe"] }],
+        };
+        // One session, so that one candidate is asked at a time and the RCPTs counted below are the walk's own.
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = "1" });
+        var account = await app.App.CreateAccountAsync();
+        var id = await account.SubmitAcceptedAsync(new { requests = new[] { Query("Jane", "Doe", "full.test", null, Emails) } });
+
+        var result = (await account.WaitForCompletionAsync(id))["results"]![0]!;
+
+        const string Full = "552 5.2.2 <jane.doe@full.test>: Recipient address rejected: Mailbox full";
+        Assert.Equal("COMPLETED", result["status"]!.GetValue<string>());
+        // Neither DELIVERABLE (mail to it would bounce now) nor INVALID (it exists), nor nothing found: UNKNOWN, and why.
+        Assert.Equal([("jane.doe@full.test", "UNKNOWN")], EmailsOf(result));
+        Assert.Equal("jane.doe@full.test", result["most_probable_email"]?.GetValue<string>());
+        Assert.Equal($"Could not check: the mail server mx.full.test said the mailbox jane.doe@full.test is full: it exists, but mail to it would not be delivered now ({Full})", Error(result));
+        var evidence = await account.Http.GetFromJsonAsync<JsonNode>($"/api/v2/people/enrich/{id}/evidence");
+        var sighting = Assert.Single(evidence!["results"]![0]!["emails"]![0]!["evidence"]!.AsArray())!;
+        Assert.Equal(("smtp", "mx.full.test", Full), (sighting["source"]!.GetValue<string>(), sighting["mx_host"]!.GetValue<string>(), sighting["reply"]!.GetValue<string>()));
+        // Her walk ended at her full mailbox, as at an accepted one: the probe and her first candidate, nothing more.
+        Assert.Equal(2, app.World.Host("mx.full.test").RcptCommands);
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+        Assert.Empty(await CachedDomainsAsync(app));
     }
 
     [Fact]

@@ -198,8 +198,8 @@ internal sealed class CandidateWalk(
             && AcceptanceIsMeaningful(lane) && Established(lane) is null;
         _shapeInFlight = false;
         _unanswered.Remove(recipient);
-        // Found: the rest of this person's candidates would only cost the server.
-        IsDone = observation.Outcome == RcptOutcome.Accepted && AcceptanceIsMeaningful(lane);
+        // Found (a full mailbox is one too): the rest of this person's candidates would only cost the server.
+        IsDone = observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && AcceptanceIsMeaningful(lane);
     }
 
     /// <summary>

@@ -159,8 +159,9 @@ public sealed class EmailFinderSource(
         }
 
         var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
+        var full = report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.MailboxFull);
         var deferred = report.HeardNotNow;
-        if (deferrable && !anyAccepted && deferred)
+        if (deferrable && !anyAccepted && full is null && deferred)
         {
             // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
             var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));
@@ -199,8 +200,10 @@ public sealed class EmailFinderSource(
         // A walk left unfinished (a session lost, recipients deferred or refused to us, or answered with no verdict on them)
         // found nothing because it could not look.
         var policy = report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.PolicyRefusal);
-        var unclear = report.Recipients.FirstOrDefault(r => r.Outcome is RcptOutcome.Unexplained or RcptOutcome.MailboxFull or RcptOutcome.TooManyRecipients);
-        var unfinished = deferred ? KeptDeferring(domain)
+        var unclear = report.Recipients.FirstOrDefault(r => r.Outcome is RcptOutcome.Unexplained or RcptOutcome.TooManyRecipients);
+        // A full mailbox is the person's address (the walk ended there): what is said of it is that mail would not reach it now.
+        var unfinished = full is not null ? MailboxFull(full)
+            : deferred ? KeptDeferring(domain)
             : report.Failure is { } lost ? GapOf(domain, lost)
             : policy is not null ? RefusedUs(policy.Host, policy.Reply)
             : unclear is not null ? DidNotSay(domain, unclear)
@@ -242,6 +245,10 @@ public sealed class EmailFinderSource(
         var unclear => DidNotSay(domain, unclear),
     };
 
+    /// <summary>The server said the mailbox is full: it exists, but whether mail would reach it is "not now". Not asked again soon.</summary>
+    private static SourceGap MailboxFull(RcptObservation full) =>
+        new($"the mail server {full.Host} said the mailbox {full.Address} is full: it exists, but mail to it would not be delivered now ({full.Reply.ToCustomerString()})", Retryable: false);
+
     /// <summary>A recipient answered with something that is no verdict on it (neither "exists" nor "no such mailbox").</summary>
     private static SourceGap DidNotSay(string domain, RcptObservation unclear) =>
         new($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply.ToCustomerString()}", Retryable: false);
@@ -282,6 +289,10 @@ public sealed class EmailFinderSource(
                     break;
                 case RcptOutcome.Rejected:
                     evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxRejected) { Provenance = SmtpSaw(observation) });
+                    break;
+                case RcptOutcome.MailboxFull:
+                    // The reply, quoted in the evidence, says why: the mailbox is full.
+                    evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxFull) { Provenance = SmtpSaw(observation) });
                     break;
             }
         }
