@@ -441,6 +441,28 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task A_source_that_fails_unexpectedly_is_said_in_plain_words_and_its_exception_only_logged()
+    {
+        // A real failure of ours: the email finder's table of domain facts is gone from the database.
+        var logs = new CapturedLogs();
+        await using var app = await WorldApp.StartAsync(TProvider.Name, World, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        await using (var connection = await app.App.Service<Database>().OpenAsync(CancellationToken.None))
+        {
+            await connection.ExecuteAsync("DROP TABLE domain_knowledge");
+        }
+
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "acme.test", null, Emails));
+
+        // Asked again after each of TestApp's two outage waits, then answered: the caller reads what happened, not our internals.
+        Assert.Equal("Could not check: the source email-finder failed unexpectedly (retried 2 times)", Error(results[0]));
+        Assert.Equal([("acme.test", 0L, 2L)], await PutOffsAsync(app));
+        Assert.Contains(logs.Exceptions, e => e.Message.Contains("domain_knowledge", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
+    [Fact]
     public async Task A_person_waiting_in_their_domains_lane_behind_others_is_not_timed_out_by_the_source_time_out()
     {
         // Twenty people of one domain in one lane (one session), each reply 100 ms: the last waits seconds for the others,

@@ -197,8 +197,12 @@ public sealed class NetworkGuardTests
 public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _messages = new();
+    private readonly ConcurrentQueue<Exception> _exceptions = new();
 
     public IReadOnlyList<string> Messages => _messages.ToArray();
+
+    /// <summary>The exceptions logged with the messages.</summary>
+    public IReadOnlyList<Exception> Exceptions => _exceptions.ToArray();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
@@ -212,7 +216,13 @@ public sealed class CapturedLogs : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
             logs._messages.Enqueue(formatter(state, exception));
+            if (exception is not null)
+            {
+                logs._exceptions.Enqueue(exception);
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ public abstract class WorkerTests<TProvider> where TProvider : IDatabaseProvider
         foreach (var item in batch["results"]!.AsArray())
         {
             Assert.Equal("FAILED", item!["status"]!.GetValue<string>());
-            Assert.Equal("every source failed: broken: the upstream answered 503 (gave up after 3 attempts)", item["error"]!.GetValue<string>());
+            Assert.Equal("every source failed: the source broken failed unexpectedly (gave up after 3 attempts)", item["error"]!.GetValue<string>());
             Assert.Null(item["emails"]);
         }
 

@@ -137,7 +137,8 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 said = SourceOutcome.Failed;
-                gaps.Add(Gap.Failure($"{source.Name}: {exception.Message}", wanted));
+                // Its words are ours (SQL, our infrastructure's host names, a library's internals): logged, never shown to the caller.
+                gaps.Add(Gap.Failure($"the source {source.Name} failed unexpectedly", wanted) with { Unexpected = true });
                 logger.LogWarning(exception, "Source {Source} failed for a person at {Domain}", source.Name, person.Domain);
             }
             finally
@@ -189,15 +190,21 @@ public sealed class SourceWaterfall(IEnumerable<IEnrichmentSource> sources, IOpt
         }
 
         return new WaterfallResult.Completed(
-            open.Count == 0 ? outcome : outcome with { Error = "Could not check: " + Describe(open) },
+            open.Count == 0 ? outcome : outcome with { Error = "Could not check: " + Describe(open, outageRetries) },
             Cacheable: gaps.Count == 0 && unanswered == 0);
     }
 
-    private static string Describe(IEnumerable<Gap> gaps) => string.Join("; ", gaps.Select(g => g.What).Distinct(StringComparer.Ordinal));
+    /// <param name="retries">When given, how often the item was asked again: said of a source that failed unexpectedly, which it was asked again for.</param>
+    private static string Describe(IEnumerable<Gap> gaps, int retries = 0) => string.Join("; ", gaps
+        .Select(g => g.Unexpected && retries > 0 ? $"{g.What} (retried {retries} {(retries == 1 ? "time" : "times")})" : g.What)
+        .Distinct(StringComparer.Ordinal));
 
     /// <summary>One source's gap: what it could not check, whether that may pass, the fields it was asked, and whether it gave nothing at all.</summary>
     private sealed record Gap(string What, bool Retryable, EnrichFields Wanted, bool AnsweredNothing)
     {
+        /// <summary>The source threw: why is in the log, not in <see cref="What"/>.</summary>
+        public bool Unexpected { get; init; }
+
         /// <summary>A source that threw or timed out: nothing is known of why, so asking again may help.</summary>
         public static Gap Failure(string what, EnrichFields wanted) => new(what, Retryable: true, wanted, AnsweredNothing: true);
     }
