@@ -462,6 +462,43 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
     }
 
+    [Theory]
+    [InlineData("554 5.7.1 Relay access denied", true)]
+    [InlineData("554 5.7.1 Relay access denied", false)]
+    [InlineData("550 5.7.1 Delivery not authorized, message refused", true)]
+    [InlineData("550 5.7.1 Delivery not authorized, message refused", false)]
+    public async Task A_policy_refusal_in_words_not_about_us_is_quoted_and_not_said_to_refuse_us(string reply, bool probed)
+    {
+        // Every recipient gets the refusal: the catch-all probe when the domain is not known, else the candidates.
+        var odd = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription
+                {
+                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
+                    Mailboxes = ["jane.doe"],
+                },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        if (!probed)
+        {
+            await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
+        }
+
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "odd.test", null, Emails));
+
+        Assert.True(app.World.Host("mx.odd.test").RcptCommands > 0, "nothing was asked: the test proves nothing");
+        AssertAddressOrError(results);
+        Assert.Equal($"Could not check: the mail server mx.odd.test refused addresses of odd.test by its policy, which says nothing of whether they exist: {reply}", Error(results[0]));
+        // Not a refusal of us: the host is not kept as one that refused us.
+        Assert.Null(await app.App.Service<IMailHostMemory>().StandingAsync("mx.odd.test", CancellationToken.None));
+        Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
+    }
+
     [Fact]
     public async Task A_person_waiting_in_their_domains_lane_behind_others_is_not_timed_out_by_the_source_time_out()
     {

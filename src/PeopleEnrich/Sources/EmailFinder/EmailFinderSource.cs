@@ -205,7 +205,7 @@ public sealed class EmailFinderSource(
         var unfinished = full is not null ? MailboxFull(full)
             : deferred ? KeptDeferring(domain)
             : report.Failure is { } lost ? GapOf(domain, lost)
-            : policy is not null ? RefusedUs(policy.Host, policy.Reply)
+            : policy is not null ? RefusedByPolicy(domain, policy)
             : unclear is not null ? DidNotSay(domain, unclear)
             : null;
         return unfinished is null ? findings : findings.Lacking(unfinished);
@@ -240,7 +240,7 @@ public sealed class EmailFinderSource(
     private SourceGap ProbeGap(string domain, PersonProbeResult report) => report.Probe switch
     {
         null => (report.Failure is { } failure ? GapOf(domain, failure) : null) ?? DidNotAnswer(domain),
-        { Outcome: RcptOutcome.PolicyRefusal } refused => RefusedUs(refused.Host, refused.Reply),
+        { Outcome: RcptOutcome.PolicyRefusal } refused => RefusedByPolicy(domain, refused),
         { Outcome: RcptOutcome.Temporary } => KeptDeferring(domain),
         var unclear => DidNotSay(domain, unclear),
     };
@@ -252,6 +252,14 @@ public sealed class EmailFinderSource(
     /// <summary>A recipient answered with something that is no verdict on it (neither "exists" nor "no such mailbox").</summary>
     private static SourceGap DidNotSay(string domain, RcptObservation unclear) =>
         new($"the mail server {unclear.Host} did not say whether an address of {domain} exists: {unclear.Reply.ToCustomerString()}", Retryable: false);
+
+    /// <summary>
+    /// A recipient refused for a policy reason (x.7.x, "relay access denied", …): a refusal of us only when its words are
+    /// about us (a block list, our address or name); otherwise the server's own rule, quoted as it said it, is no verdict on the address.
+    /// </summary>
+    private static SourceGap RefusedByPolicy(string domain, RcptObservation refused) => ReplyInterpreter.RefusesTheClient(refused.Reply)
+        ? RefusedUs(refused.Host, refused.Reply)
+        : new($"the mail server {refused.Host} refused addresses of {domain} by its policy, which says nothing of whether they exist: {refused.Reply.ToCustomerString()}", Retryable: false);
 
     private static SourceGap RefusedUs(string? host, SmtpReply? reply, string? why = null) =>
         new($"the mail server {host ?? "of the domain"} refused us: {reply?.ToCustomerString() ?? SmtpReply.WithholdAddresses(why ?? "")}", Retryable: false);
