@@ -77,6 +77,23 @@ public abstract class UpstreamSourceTests<TProvider> where TProvider : IDatabase
     }
 
     [Fact]
+    public async Task An_upstream_no_connection_can_be_made_to_is_said_in_plain_words_and_the_exceptions_words_only_logged()
+    {
+        // Nothing listens on the discard port: the connection is refused, and the exception names the address tried.
+        var settings = UpstreamSettings.For(new Uri("http://127.0.0.1:9/"), UpstreamSettings.NewKey());
+        settings["Upstreams:0:MaxRetries"] = "0"; // a failure an attempt: the circuit stays closed, and the last attempt's words are the answer's
+        var logs = new CapturedLogs();
+        await using var app = await TestApp.StartAsync(TProvider.Name, settings, services => services.AddSingleton<ILoggerProvider>(logs));
+        var account = await app.CreateAccountAsync();
+
+        var result = Assert.Single(await account.EnrichAsync(Query("Ada", "King", "engines.com")));
+
+        Assert.Equal("Could not check: the upstream provider peer did not answer: no connection could be made to it", result["error"]!.GetValue<string>());
+        // The operator reads what happened, address and all.
+        Assert.Contains(logs.Messages, m => m.Contains("Upstream peer gave no answer for a batch of 1: the request failed: ", StringComparison.Ordinal) && m.Contains("127.0.0.1:9", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_upstream_that_never_answers_is_given_up_on_after_its_time_out_and_the_item_completes_saying_so()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();

@@ -141,8 +141,9 @@ public sealed class UpstreamBatcher : IDisposable
         }
         catch (Exception exception)
         {
-            silence = new UpstreamAnswer.NotGiven(Describe(exception), WillLast: exception is UpstreamException { RefusedOurKey: true });
-            _logger.LogWarning("Upstream {Upstream} gave no answer for a batch of {People}: {Reason}", _upstream.Name, asks.Count, silence.Why);
+            silence = new UpstreamAnswer.NotGiven(Plain(exception), WillLast: exception is UpstreamException { RefusedOurKey: true });
+            // Its words, made safe (its key taken out), for the operator; not the exception itself, whose text may hold the key.
+            _logger.LogWarning("Upstream {Upstream} gave no answer for a batch of {People}: {Reason}", _upstream.Name, asks.Count, Describe(exception));
         }
         finally
         {
@@ -197,6 +198,20 @@ public sealed class UpstreamBatcher : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Why the upstream gave no answer, for the caller's error: an exception's own words (a connection's address, our
+    /// network's names, a library's internals) are for the log (<see cref="Describe"/>), not for an API user.
+    /// </summary>
+    private string Plain(Exception exception) => exception switch
+    {
+        HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "its name could not be resolved",
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => "no connection could be made to it",
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => "the secure connection to it failed",
+        HttpRequestException => "the request to it failed",
+        BrokenCircuitException or TimeoutRejectedException or RateLimiterRejectedException or UpstreamException => Describe(exception),
+        _ => "it failed unexpectedly",
+    };
 
     private string Describe(Exception exception) => ForeignText.Loggable(exception switch
     {
