@@ -198,8 +198,10 @@ internal sealed class CandidateWalk(
             && AcceptanceIsMeaningful(lane) && Established(lane) is null;
         _shapeInFlight = false;
         _unanswered.Remove(recipient);
-        // Found (a full mailbox is one too): the rest of this person's candidates would only cost the server.
-        IsDone = observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && AcceptanceIsMeaningful(lane);
+        // Found (a full mailbox is one too), or refused as a relay (the host takes none of the domain's mail from us): the
+        // rest of this person's candidates would only cost the server. Kept once set: an answer still in flight changes nothing.
+        IsDone |= (observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && AcceptanceIsMeaningful(lane))
+            || (observation.Outcome == RcptOutcome.PolicyRefusal && ReplyInterpreter.DeniesRelaying(observation.Reply));
     }
 
     /// <summary>

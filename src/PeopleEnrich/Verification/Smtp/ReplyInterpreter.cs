@@ -139,6 +139,14 @@ public static partial class ReplyInterpreter
         return NamesBlockList(own) || ContainsAny(own.ToLowerInvariant(), AboutTheClient);
     }
 
+    /// <summary>
+    /// Whether a policy refusal says the server does not take mail for the recipient's domain from us at all ("Relay access
+    /// denied": this host is not the domain's mail server for us): every other address of the domain would be refused alike.
+    /// </summary>
+    public static bool DeniesRelaying(SmtpReply reply) => ContainsAny(QuotedNames().Replace(reply.Text, " ").ToLowerInvariant(), Relaying);
+
+    private static readonly string[] Relaying = ["relay access denied", "relaying denied", "relay not permitted", "relaying not permitted", "relay denied", "relaying not allowed"];
+
     // Greylisting in either spelling, with or without a hyphen or space: "Greylisted", "graylisting", "grey-listed", "Gray listing".
     [GeneratedRegex(@"gr[ae]y[- ]?list", RegexOptions.IgnoreCase)]
     private static partial Regex SaysGreylisting();
