@@ -188,18 +188,43 @@ public sealed class EnrichmentWorkers(
                 }, TaskScheduler.Default);
             }
 
-            if (claimed.Count > 0 || await WaitIdleAsync(idle.Next(), woken, stoppingToken))
+            if (claimed.Count > 0 || await WaitIdleAsync(await UntilNextLookAsync(idle.Next(), settings, stoppingToken), woken, stoppingToken))
             {
                 idle.Reset();
             }
         }
     }
 
+    /// <summary>
+    /// The back-off's wait, cut short to when the earliest put-off item is due (a greylisting round, an outage's retry,
+    /// put off by any process): nothing wakes a worker at that moment, and a round started at the next look would start
+    /// seconds late. Read from the database at each idle look, so an item another process put off counts too.
+    /// </summary>
+    private async Task<TimeSpan> UntilNextLookAsync(TimeSpan backoff, WorkerOptions settings, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await queue.NextPutOffDueAsync(settings.MaxAttempts, stoppingToken) is { } due && due - time.GetUtcNow() is var untilDue && untilDue < backoff)
+            {
+                return untilDue > TimeSpan.Zero ? untilDue : TimeSpan.Zero;
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The claim just worked; should this read fail, the back-off's look still finds the item, later.
+            logger.LogWarning(exception, "Could not read when the next put-off item is due; looking again in {Wait}", backoff);
+        }
+
+        return backoff;
+    }
+
     /// <summary>True when woken (work was queued, here or in another process), false when <paramref name="wait"/> passed.</summary>
     private Task<bool> WaitIdleAsync(TimeSpan wait, Task woken, CancellationToken stoppingToken)
     {
+        // The wait's timer is set before the line is written: a test stepping a fake clock by each logged wait relies on it.
+        var waiting = Beacon.WaitAsync(woken, wait, time, stoppingToken);
         logger.LogDebug("No work to claim; looking again in {Wait} unless woken", wait);
-        return Beacon.WaitAsync(woken, wait, stoppingToken);
+        return waiting;
     }
 
     /// <summary>The items in flight get the grace to finish; then the rest are abandoned, to be handed back.</summary>
@@ -282,6 +307,10 @@ public sealed class EnrichmentWorkers(
             {
                 logger.LogWarning("Item {Batch}/{Index} was no longer leased to this worker; its result was dropped", item.BatchId, item.Idx);
             }
+            else if (result is not WaterfallResult.Completed and not WaterfallResult.AllSourcesFailed { Retryable: false })
+            {
+                signal.PutOff();
+            }
 
             signal.ProgressMade();
         }
@@ -306,6 +335,7 @@ public sealed class EnrichmentWorkers(
         try
         {
             await queue.ReleaseAfterFailureAsync(item, Owner, error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), CancellationToken.None);
+            signal.PutOff();
             signal.ProgressMade();
         }
         catch (Exception releaseException)
