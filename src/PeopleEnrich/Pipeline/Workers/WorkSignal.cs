@@ -20,6 +20,9 @@ public sealed class WorkSignal
 
     private readonly TimeProvider _time;
 
+    // The claim loop's next look, in UTC ticks; long.MaxValue while it is looking.
+    private long _nextLook = long.MaxValue;
+
     public WorkSignal(DatabaseWakeups wakeups, TimeProvider time)
     {
         _time = time;
@@ -29,10 +32,23 @@ public sealed class WorkSignal
     public void Pulse() => _work.Flash();
 
     /// <summary>
-    /// An item was put off here: the idle claim loop looks again at once and so learns when it is due, which may be sooner
-    /// than the end of the wait it began before.
+    /// An item was put off here until <paramref name="due"/>: the claim loop is woken when that is sooner than its next look
+    /// (a wait it began before the item was put off), or when it is looking now (its look may have missed the item), so
+    /// that it learns the time. Otherwise its next look reads it.
     /// </summary>
-    public void PutOff() => _work.Flash();
+    public void PutOff(DateTimeOffset due)
+    {
+        if (due.UtcTicks < Volatile.Read(ref _nextLook))
+        {
+            _work.Flash();
+        }
+    }
+
+    /// <summary>The claim loop is looking for work (and when it is due) now.</summary>
+    public void Looking() => Volatile.Write(ref _nextLook, long.MaxValue);
+
+    /// <summary>The claim loop found no work and waits until <paramref name="nextLook"/>, unless woken.</summary>
+    public void WaitingUntil(DateTimeOffset nextLook) => Volatile.Write(ref _nextLook, nextLook.UtcTicks);
 
     public void ProgressMade() => _progress.Flash();
 
