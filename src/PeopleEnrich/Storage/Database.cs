@@ -13,7 +13,16 @@ public enum DatabaseProvider { Sqlite, Postgres }
 /// </summary>
 public sealed class Database : IAsyncDisposable
 {
+    /// <summary>
+    /// Seconds of silence on the listening connection before Npgsql asks the server for a sign of life, unless the connection
+    /// string sets <c>Keepalive</c>: a connection a NAT forgot or a failover left behind says nothing, and a listener on
+    /// it would wait for ever. Npgsql breaks the connection when the answer does not come within as long again, and the
+    /// traffic keeps a NAT's memory of the connection fresh (they forget idle ones after minutes).
+    /// </summary>
+    private const int ListeningKeepAliveSeconds = 30;
+
     private readonly NpgsqlDataSource? _postgres;
+    private readonly NpgsqlDataSource? _listening;
     private readonly string? _sqlite;
 
     // SQLite has one write lock per file. Writers of this process queue here, asynchronously, instead
@@ -27,10 +36,11 @@ public sealed class Database : IAsyncDisposable
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    private Database(DatabaseProvider provider, NpgsqlDataSource? postgres, string? sqlite)
+    private Database(DatabaseProvider provider, NpgsqlDataSource? postgres, NpgsqlDataSource? listening, string? sqlite)
     {
         Provider = provider;
         _postgres = postgres;
+        _listening = listening;
         _sqlite = sqlite;
     }
 
@@ -54,7 +64,7 @@ public sealed class Database : IAsyncDisposable
         if (!string.IsNullOrWhiteSpace(postgres))
         {
             var builder = new NpgsqlConnectionStringBuilder(postgres);
-            return new Database(DatabaseProvider.Postgres, NpgsqlDataSource.Create(Tuned(builder)), null)
+            return new Database(DatabaseProvider.Postgres, NpgsqlDataSource.Create(Tuned(builder)), NpgsqlDataSource.Create(ForListening(postgres)), null)
             {
                 Description = $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}",
             };
@@ -69,7 +79,7 @@ public sealed class Database : IAsyncDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(sqlite.DataSource)!);
         sqlite.Pooling = true;
         sqlite.DefaultTimeout = 30;
-        return new Database(DatabaseProvider.Sqlite, null, sqlite.ToString())
+        return new Database(DatabaseProvider.Sqlite, null, null, sqlite.ToString())
         {
             Description = $"SQLite {sqlite.DataSource}",
         };
@@ -92,6 +102,21 @@ public sealed class Database : IAsyncDisposable
         if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 50;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// The listening connection's: a connection of its own, not the pool's (it is held for the process's life, and one
+    /// that broke or stopped is closed, never handed to anyone), with a keepalive (<see cref="ListeningKeepAliveSeconds"/>).
+    /// </summary>
+    private static string ForListening(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        if (!new DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey("Keepalive"))
+        {
+            builder.KeepAlive = ListeningKeepAliveSeconds;
         }
 
         return builder.ConnectionString;
@@ -196,17 +221,17 @@ public sealed class Database : IAsyncDisposable
     /// <summary>
     /// PostgreSQL only: holds one connection listening on <paramref name="channels"/> and calls <paramref name="notified"/>
     /// with the channel of each notification, after <paramref name="listening"/> once the LISTENs are in place, until
-    /// cancelled or the connection breaks (an exception). UNLISTEN before the connection goes back to the pool, which does
-    /// not reset it (No Reset On Close): its next user must not receive notifications.
+    /// cancelled or the connection breaks (an exception), a silent one too: its keepalive goes unanswered. The connection
+    /// is not the pool's (<see cref="ForListening"/>): closed at the end, its LISTENs end with it.
     /// </summary>
     public async Task ListenAsync(IReadOnlyCollection<string> channels, Action listening, Action<string> notified, CancellationToken cancellationToken)
     {
-        if (_postgres is null)
+        if (_listening is null)
         {
             throw new InvalidOperationException("LISTEN needs PostgreSQL.");
         }
 
-        await using var connection = await _postgres.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _listening.OpenConnectionAsync(cancellationToken);
         void OnNotification(object sender, NpgsqlNotificationEventArgs args) => notified(args.Channel);
         connection.Notification += OnNotification;
         try
@@ -226,17 +251,6 @@ public sealed class Database : IAsyncDisposable
         finally
         {
             connection.Notification -= OnNotification;
-            if (connection.State == System.Data.ConnectionState.Open)
-            {
-                try
-                {
-                    await connection.ExecuteAsync(new CommandDefinition("UNLISTEN *", cancellationToken: CancellationToken.None));
-                }
-                catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
-                {
-                    // A broken connection is not returned to the pool for reuse.
-                }
-            }
         }
     }
 
@@ -246,6 +260,11 @@ public sealed class Database : IAsyncDisposable
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();
+        }
+
+        if (_listening is not null)
+        {
+            await _listening.DisposeAsync();
         }
     }
 }

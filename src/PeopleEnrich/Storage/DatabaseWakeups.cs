@@ -7,8 +7,9 @@ namespace PeopleEnrich.Storage;
 /// and runs that room's in-process wake-up when another process (or this one) NOTIFYs it in a committed transaction
 /// (<see cref="Database.NotifyAsync"/>). So an idle worker learns of work another process queued at once, not at its
 /// next poll. A shortcut, never needed for correctness: the pollers still look now and then, and after the listening
-/// connection broke every channel is woken once (what was notified meanwhile was lost). Nothing runs on SQLite, one
-/// process, whose wake-ups are in-process already.
+/// connection broke every channel is woken once (what was notified meanwhile was lost). A connection that goes silent
+/// (a NAT that forgot it, a failover) breaks too: its keepalive goes unanswered (<see cref="Database.ListenAsync"/>).
+/// Nothing runs on SQLite, one process, whose wake-ups are in-process already.
 /// </summary>
 public sealed class DatabaseWakeups(Database database, TimeProvider time, ILogger<DatabaseWakeups> logger) : BackgroundService
 {
@@ -30,12 +31,22 @@ public sealed class DatabaseWakeups(Database database, TimeProvider time, ILogge
         }
 
         var channels = _channels.Keys.ToList();
+        var lost = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 // Once listening, everything is woken: what was queued before (or while the connection was down) is looked for now.
-                await database.ListenAsync(channels, WakeAll, Wake, stoppingToken);
+                await database.ListenAsync(channels, () =>
+                {
+                    if (lost)
+                    {
+                        logger.LogInformation("Listening for other processes' work again");
+                        lost = false;
+                    }
+
+                    WakeAll();
+                }, Wake, stoppingToken);
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
@@ -44,6 +55,7 @@ public sealed class DatabaseWakeups(Database database, TimeProvider time, ILogge
             }
             catch (Exception exception)
             {
+                lost = true;
                 logger.LogWarning(exception, "Lost the connection listening for other processes' work; listening again in {Delay} (meanwhile they are found by polling)", ReconnectAfter);
                 try
                 {

@@ -69,7 +69,7 @@ public sealed class WebhookDelivery : BackgroundService
                     continue;
                 }
 
-                await Beacon.WaitAsync(woken, polls ? _options.PollInterval : Timeout.InfiniteTimeSpan, stoppingToken);
+                await Beacon.WaitAsync(woken, polls ? _options.PollInterval : Timeout.InfiniteTimeSpan, _time, stoppingToken);
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {

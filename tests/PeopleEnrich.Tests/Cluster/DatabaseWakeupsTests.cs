@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using PeopleEnrich.Storage;
 using PeopleEnrich.Testing;
 using PeopleEnrich.Tests.Infrastructure;
@@ -13,8 +14,9 @@ namespace PeopleEnrich.Tests.Cluster;
 
 /// <summary>
 /// Wake-ups between processes on PostgreSQL (LISTEN/NOTIFY): a NOTIFY committed through one process's connections wakes
-/// another's listener; a rolled-back one wakes nobody; the listening connection goes back to the pool listening to nothing;
-/// and an item queued through an api process is claimed by an idle worker process at once, not at its next poll.
+/// another's listener; a rolled-back one wakes nobody; the listener holds a connection of its own, not the pool's; a
+/// listening connection that goes silent is found out by its keepalive and listening starts again; and an item queued
+/// through an api process is claimed by an idle worker process at once, not at its next poll.
 /// </summary>
 public sealed class DatabaseWakeupsTests : IAsyncLifetime
 {
@@ -30,12 +32,6 @@ public sealed class DatabaseWakeupsTests : IAsyncLifetime
     {
         await using var listening = Process();
         await using var notifying = Process();
-        int backend;
-        await using (var first = await listening.OpenAsync(CancellationToken.None))
-        {
-            backend = await first.ExecuteScalarAsync<int>("SELECT pg_backend_pid()");
-        }
-
         var wakeups = new DatabaseWakeups(listening, TimeProvider.System, NullLogger<DatabaseWakeups>.Instance);
         var woken = Channel.CreateUnbounded<string>();
         wakeups.On("test_a", () => woken.Writer.TryWrite("a"));
@@ -45,6 +41,12 @@ public sealed class DatabaseWakeupsTests : IAsyncLifetime
         {
             // Once listening, every channel is woken once (what was queued before is looked for).
             Assert.Equal(["a", "b"], (await ReadAsync(woken, 2)).Order());
+
+            // The listener's connection is its own, not the pool's: the pool's one connection is free, and listens to nothing.
+            await using (var pooled = await listening.OpenAsync(CancellationToken.None))
+            {
+                Assert.Empty(await pooled.QueryAsync<string>("SELECT pg_listening_channels()"));
+            }
 
             await Assert.ThrowsAsync<InvalidOperationException>(() => notifying.InTransactionAsync<int>(async (connection, transaction) =>
             {
@@ -65,11 +67,44 @@ public sealed class DatabaseWakeupsTests : IAsyncLifetime
         {
             await wakeups.StopAsync(CancellationToken.None);
         }
+    }
 
-        // The listening connection went back to the pool (one connection, no reset on close) listening to nothing.
-        await using var reused = await listening.OpenAsync(CancellationToken.None);
-        Assert.Equal(backend, await reused.ExecuteScalarAsync<int>("SELECT pg_backend_pid()"));
-        Assert.Empty(await reused.QueryAsync<string>("SELECT pg_listening_channels()"));
+    [Fact]
+    public async Task A_listening_connection_gone_silent_is_found_out_by_its_keepalive_and_listening_starts_again()
+    {
+        var direct = new NpgsqlConnectionStringBuilder(_database.Settings["ConnectionStrings:Postgres"]);
+        await using var relay = SilenceableRelay.Start(new IPEndPoint(IPAddress.Parse(direct.Host!), direct.Port));
+        // Through the relay, with a keepalive after a second of silence rather than the listener's 30 s.
+        await using var listening = Process(connection =>
+        {
+            connection.Port = relay.Port;
+            connection.KeepAlive = 1;
+        });
+        await using var notifying = Process();
+        var wakeups = new DatabaseWakeups(listening, TimeProvider.System, NullLogger<DatabaseWakeups>.Instance);
+        var woken = Channel.CreateUnbounded<string>();
+        wakeups.On("test_a", () => woken.Writer.TryWrite("a"));
+        await wakeups.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.Equal(["a"], await ReadAsync(woken, 1));
+
+            // The connection passes nothing more and is not closed: no error comes, only the keepalive's missing answer.
+            relay.Silence();
+
+            // Listening again, on a new connection, wakes the channel once, as any start of listening does; notifications come on it.
+            Assert.Equal(["a"], await ReadAsync(woken, 1));
+            await notifying.InTransactionAsync(async (connection, transaction) =>
+            {
+                await notifying.NotifyAsync(connection, transaction, "test_a", CancellationToken.None);
+                return 0;
+            }, CancellationToken.None);
+            Assert.Equal(["a"], await ReadAsync(woken, 1));
+        }
+        finally
+        {
+            await wakeups.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
@@ -108,13 +143,16 @@ public sealed class DatabaseWakeupsTests : IAsyncLifetime
             "SELECT COUNT(*) FROM items WHERE batch_id = @requestId AND status = 'COMPLETED' AND attempts = 1", new { requestId })));
     }
 
-    /// <summary>A connection pool of its own on the test database, as another process has.</summary>
-    private Database Process() =>
-        Database.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(_database.Settings)
+    /// <summary>A connection pool of its own on the test database, as another process has, of one connection.</summary>
+    private Database Process(Action<NpgsqlConnectionStringBuilder>? adjust = null)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(_database.Settings["ConnectionStrings:Postgres"]) { MaxPoolSize = 1 };
+        adjust?.Invoke(connection);
+        return Database.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(_database.Settings)
         {
-            // One connection: the listener's is the one the pool hands out next.
-            ["ConnectionStrings:Postgres"] = _database.Settings["ConnectionStrings:Postgres"] + ";Maximum Pool Size=1",
+            ["ConnectionStrings:Postgres"] = connection.ConnectionString,
         }).Build());
+    }
 
     private async Task<ServerProcess> StartAsync(string role, IReadOnlyDictionary<string, string?> settings)
     {

@@ -88,6 +88,20 @@ public sealed class ItemQueue(Database database, CreditLedger ledger, TimeProvid
     }
 
     /// <summary>
+    /// When the earliest item put off (a failed attempt's retry, a greylisting round, an outage's retry), by any process,
+    /// becomes claimable; null when none waits. Nothing announces that moment, so an idle worker reads it. One look at the
+    /// start of the claim's index (<c>items_ready</c>): a claimed item's time has passed, so only put-off items lie ahead.
+    /// </summary>
+    public async Task<DateTimeOffset?> NextPutOffDueAsync(int maxAttempts, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var due = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            SELECT MIN(available_at) FROM items WHERE status = 'PROCESSING' AND available_at > @now AND attempts < @maxAttempts
+            """, new { now = Now, maxAttempts }, cancellationToken: cancellationToken));
+        return due is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
+    }
+
+    /// <summary>
     /// The heartbeat: the <paramref name="items"/> <paramref name="owner"/> is working on stay its own for <paramref name="lease"/>
     /// more, in one statement. Only those: an item whose work ended unsettled is let go, and one another worker took over
     /// meanwhile is not the owner's any more.

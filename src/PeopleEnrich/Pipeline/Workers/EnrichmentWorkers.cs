@@ -139,6 +139,7 @@ public sealed class EnrichmentWorkers(
             }
 
             IReadOnlyList<ClaimedItem> claimed;
+            signal.Looking();
             var woken = signal.NextWork;
             try
             {
@@ -188,18 +189,44 @@ public sealed class EnrichmentWorkers(
                 }, TaskScheduler.Default);
             }
 
-            if (claimed.Count > 0 || await WaitIdleAsync(idle.Next(), woken, stoppingToken))
+            if (claimed.Count > 0 || await WaitIdleAsync(await UntilNextLookAsync(idle.Next(), settings, stoppingToken), woken, stoppingToken))
             {
                 idle.Reset();
             }
         }
     }
 
+    /// <summary>
+    /// The back-off's wait, cut short to when the earliest put-off item is due (a greylisting round, an outage's retry,
+    /// put off by any process): nothing wakes a worker at that moment, and a round started at the next look would start
+    /// seconds late. Read from the database at each idle look, so an item another process put off counts too.
+    /// </summary>
+    private async Task<TimeSpan> UntilNextLookAsync(TimeSpan backoff, WorkerOptions settings, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await queue.NextPutOffDueAsync(settings.MaxAttempts, stoppingToken) is { } due && due - time.GetUtcNow() is var untilDue && untilDue < backoff)
+            {
+                return untilDue > TimeSpan.Zero ? untilDue : TimeSpan.Zero;
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The claim just worked; should this read fail, the back-off's look still finds the item, later.
+            logger.LogWarning(exception, "Could not read when the next put-off item is due; looking again in {Wait}", backoff);
+        }
+
+        return backoff;
+    }
+
     /// <summary>True when woken (work was queued, here or in another process), false when <paramref name="wait"/> passed.</summary>
     private Task<bool> WaitIdleAsync(TimeSpan wait, Task woken, CancellationToken stoppingToken)
     {
+        signal.WaitingUntil(time.GetUtcNow() + wait);
+        // The wait's timer is set before the line is written: a test stepping a fake clock by each logged wait relies on it.
+        var waiting = Beacon.WaitAsync(woken, wait, time, stoppingToken);
         logger.LogDebug("No work to claim; looking again in {Wait} unless woken", wait);
-        return Beacon.WaitAsync(woken, wait, stoppingToken);
+        return waiting;
     }
 
     /// <summary>The items in flight get the grace to finish; then the rest are abandoned, to be handed back.</summary>
@@ -266,14 +293,16 @@ public sealed class EnrichmentWorkers(
         try
         {
             var result = await LookUpAsync(item, attempt.Token);
+            var retryDelay = RetryDelay(settings, item.Attempts);
             var settled = result switch
             {
                 WaterfallResult.Completed completed => await queue.CompleteAsync(item, Owner, completed.Outcome, attempt.Token),
-                WaterfallResult.AllSourcesFailed { Retryable: true } failed => await queue.ReleaseAfterFailureAsync(
-                    item, Owner, failed.Error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), attempt.Token),
+                WaterfallResult.AllSourcesFailed { Retryable: true } failed => PutOff(await queue.ReleaseAfterFailureAsync(
+                    item, Owner, failed.Error, settings.MaxAttempts, retryDelay, attempt.Token), retryDelay),
                 WaterfallResult.AllSourcesFailed failed => await queue.FailAsync(item, Owner, failed.Error, attempt.Token),
-                WaterfallResult.Deferred deferred => await queue.DeferAsync(item, Owner, deferred.Reason, deferred.RetryAfter, attempt.Token),
-                WaterfallResult.OutageDeferred outage => await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, attempt.Token),
+                WaterfallResult.Deferred deferred => PutOff(await queue.DeferAsync(item, Owner, deferred.Reason, deferred.RetryAfter, attempt.Token), deferred.RetryAfter),
+                WaterfallResult.OutageDeferred outage => PutOff(
+                    await queue.DeferAfterOutageAsync(item, Owner, outage.Reason, outage.RetryAfter, attempt.Token), outage.RetryAfter),
                 _ => throw new InvalidOperationException("Unknown waterfall result."),
             };
             span?.SetTag("peopleenrich.result", result.GetType().Name);
@@ -305,13 +334,25 @@ public sealed class EnrichmentWorkers(
     {
         try
         {
-            await queue.ReleaseAfterFailureAsync(item, Owner, error, settings.MaxAttempts, RetryDelay(settings, item.Attempts), CancellationToken.None);
+            var retryDelay = RetryDelay(settings, item.Attempts);
+            PutOff(await queue.ReleaseAfterFailureAsync(item, Owner, error, settings.MaxAttempts, retryDelay, CancellationToken.None), retryDelay);
             signal.ProgressMade();
         }
         catch (Exception releaseException)
         {
             logger.LogError(releaseException, "Could not release item {Batch}/{Index}; its lease will expire", item.BatchId, item.Idx);
         }
+    }
+
+    /// <summary>Tells the claim loop when an item put back (<paramref name="putBack"/>) is due again: <paramref name="retryAfter"/> from now.</summary>
+    private bool PutOff(bool putBack, TimeSpan retryAfter)
+    {
+        if (putBack)
+        {
+            signal.PutOff(time.GetUtcNow() + retryAfter);
+        }
+
+        return putBack;
     }
 
     /// <summary>The submitting request's span, when traces are exported and the request was traced.</summary>

@@ -41,8 +41,9 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// The longest an idle worker waits before it looks for work again (after 0.5, 1, 2 and 4 s): work queued by any
-    /// process wakes it at once (on PostgreSQL through the database), so this bounds only what nothing announces, such as
-    /// an item whose retry time came.
+    /// process wakes it at once (on PostgreSQL through the database), and each look reads when the earliest put-off item
+    /// (a retry, a greylisting round) is due and ends the wait then, so this bounds only what no look saw coming: an item
+    /// another process put off, due sooner than this process's next look.
     /// </summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
