@@ -441,6 +441,28 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task A_full_mailbox_teaches_the_domains_shape_as_an_accepted_one_does()
+    {
+        // The domain's addresses are first initial and last name, a shape asked only after first.last and others.
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = "full.test", Mx = [Mx("mx.full.test")], Mailboxes = ["jsmith"], FullMailboxes = ["jdoe"] }],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxSessionsPerHost"] = "1" });
+        var account = await app.App.CreateAccountAsync();
+        var jane = await account.EnrichAsync(Query("Jane", "Doe", "full.test", null, Emails));
+        Assert.Equal([("jdoe@full.test", "UNKNOWN")], EmailsOf(jane[0]));
+        var askedForJane = app.World.Host("mx.full.test").RcptCommands;
+        Assert.True(askedForJane > 2, $"{askedForJane} RCPT: jdoe was not found by walking, the test proves nothing");
+
+        var john = await account.EnrichAsync(Query("John", "Smith", "full.test", null, Emails));
+
+        // Jane's full mailbox showed the shape: John's address in it is his first candidate, and the only one asked.
+        Assert.Equal([("jsmith@full.test", "DELIVERABLE")], EmailsOf(john[0]));
+        Assert.Equal(1, app.World.Host("mx.full.test").RcptCommands - askedForJane);
+    }
+
+    [Fact]
     public async Task A_source_that_fails_unexpectedly_is_said_in_plain_words_and_its_exception_only_logged()
     {
         // A real failure of ours: the email finder's table of domain facts is gone from the database.

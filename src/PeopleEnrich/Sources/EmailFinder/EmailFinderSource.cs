@@ -282,7 +282,7 @@ public sealed class EmailFinderSource(
         }
     }
 
-    /// <summary>On a domain that rejects made-up recipients: accepted is a mailbox (and teaches the pattern), rejected is none.</summary>
+    /// <summary>On a domain that rejects made-up recipients: accepted (or full) is a mailbox and teaches the pattern, rejected is none.</summary>
     private async Task<SourceFindings> FindingsFromRepliesAsync(string domain, NameParts names, IReadOnlyList<RcptObservation> replies, CancellationToken cancellationToken)
     {
         var evidence = new List<EmailEvidence>();
@@ -292,20 +292,26 @@ public sealed class EmailFinderSource(
             {
                 case RcptOutcome.Accepted:
                     evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxAccepted) { Provenance = SmtpSaw(observation) });
-                    var local = LocalPart(observation.Address);
-                    await knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: false, cancellationToken);
+                    await RecordAddressAsync(domain, names, observation, cancellationToken);
                     break;
                 case RcptOutcome.Rejected:
                     evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxRejected) { Provenance = SmtpSaw(observation) });
                     break;
                 case RcptOutcome.MailboxFull:
-                    // The reply, quoted in the evidence, says why: the mailbox is full.
+                    // The reply, quoted in the evidence, says why: the mailbox is full. It exists, so it shows the domain's shape.
                     evidence.Add(new EmailEvidence(observation.Address, Name, EmailObservation.MailboxFull) { Provenance = SmtpSaw(observation) });
+                    await RecordAddressAsync(domain, names, observation, cancellationToken);
                     break;
             }
         }
 
         return new SourceFindings(evidence, []);
+    }
+
+    private Task RecordAddressAsync(string domain, NameParts names, RcptObservation mailbox, CancellationToken cancellationToken)
+    {
+        var local = LocalPart(mailbox.Address);
+        return knowledge.RecordAddressAsync(domain, local, AddressPatterns.Detect(local, names), fromDirectory: false, cancellationToken);
     }
 
     /// <summary>

@@ -580,7 +580,7 @@ public sealed class DomainSessions(
         }
 
         request.Walk.Answered(work.Recipient, observation, lane.View);
-        if (request.Walk.IsDone && observation.Outcome == RcptOutcome.Accepted && work.Recipient.Tag is { } tag)
+        if (request.Walk.IsDone && observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && work.Recipient.Tag is { } tag)
         {
             lane.LastFoundTag = tag;
             lane.FoundByTag[tag] = lane.FoundByTag.GetValueOrDefault(tag) + 1;
