@@ -106,7 +106,8 @@ public abstract class DomainLaneTests<TProvider> where TProvider : IDatabaseProv
         Assert.Equal(0, app.World.DataAttempts);
     }
 
-    private static int ProbesAsked(MailHost host) =>
+    /// <summary>The catch-all probes a host was asked: the random recipients ("x" and a long run of random letters).</summary>
+    internal static int ProbesAsked(MailHost host) =>
         host.Transcript.Lines.Count(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT TO:<x", StringComparison.Ordinal) && l.Text.Length > "RCPT TO:<x".Length + 15);
 
     /// <summary>The most sessions open at once, from the transcript: each session spans its first line to its last.</summary>

@@ -71,7 +71,9 @@ public abstract class EmailFinderTests<TProvider> where TProvider : IDatabasePro
         Assert.Empty(app.World.HostsOf("nullmx.test"));
         Assert.All(app.World.Hosts.SelectMany(h => h.Transcript.Lines), line =>
             Assert.DoesNotMatch("^(DATA|BDAT)", line.Text.ToUpperInvariant()));
-        Assert.Equal(1, app.World.Host("mx.catchall.test").Sessions); // the catch-all is learned once and kept
+        // The catch-all is learned once and kept. (Not one session: a second may open while the probe is answered, to be
+        // ready for the candidates that a checking domain's answer would let through.)
+        Assert.Equal(1, DomainLaneTests<TProvider>.ProbesAsked(app.World.Host("mx.catchall.test")));
     }
 }
 
