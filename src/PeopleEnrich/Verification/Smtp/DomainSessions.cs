@@ -64,7 +64,8 @@ public interface IRecipientWalk
 /// has a session to spare: a cold domain's first party then walks its recipients twice as fast.
 /// Which recipient comes next, and when a party has heard enough, is its <see cref="IRecipientWalk"/>'s to say.
 /// A domain has one lane in the whole cluster (a claim in <c>cluster_leases</c>): another process's people of the
-/// domain wait for it, and find the probe's answer and the learned shape when their turn comes.
+/// domain wait for it, and when their turn comes find the probe's answer (<see cref="IProbeMemory"/>) and go on from what
+/// its lane heard of its parties' tags (<see cref="ILaneHandover"/>).
 /// </summary>
 public sealed class DomainSessions(
     MailboxProber prober, ClusterLeases leases, IProbeMemory probes, ILaneHandover handover, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
