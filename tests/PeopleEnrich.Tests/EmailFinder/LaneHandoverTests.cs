@@ -82,7 +82,7 @@ public abstract class LaneHandoverTests<TProvider> : IAsyncLifetime where TProvi
     }
 
     [Fact]
-    public async Task One_process_takes_over_nothing_from_its_own_lanes_and_a_lane_that_did_not_wait_takes_over_nothing()
+    public async Task A_process_takes_over_nothing_from_its_own_lanes_and_another_only_what_was_handed_over_since_its_lanes_first_person_arrived()
     {
         var (first, second) = (await ProcessAsync(), await ProcessAsync());
         await Task.WhenAll(FirstProcess.Select(p => FindAsync(first, p)));
