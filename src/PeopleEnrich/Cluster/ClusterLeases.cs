@@ -67,11 +67,12 @@ public sealed class ClusterLeases(Database database, TimeProvider time, IOptions
     /// <summary>Waits for a free slot of <paramref name="name"/> while <paramref name="wanted"/> says it is still wanted; null once it is not.</summary>
     public async Task<ClusterLease?> AcquireWhileAsync(string name, int slots, Func<bool> wanted, CancellationToken cancellationToken)
     {
-        while (wanted())
+        for (var waited = false; wanted(); waited = true)
         {
             var released = _released.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             if (await TryAcquireAsync(name, slots, cancellationToken) is { } lease)
             {
+                lease.WaitedFor = waited;
                 return lease;
             }
 
@@ -186,6 +187,9 @@ public sealed class ClusterLease : IAsyncDisposable
     public string Name { get; }
 
     public int Slot { get; }
+
+    /// <summary>Every slot was held when first asked for (<see cref="ClusterLeases.AcquireWhileAsync"/>): this one was waited for, and taken over from its holder.</summary>
+    public bool WaitedFor { get; internal set; }
 
     public ValueTask DisposeAsync() => new(_owner.ReleaseAsync(this));
 

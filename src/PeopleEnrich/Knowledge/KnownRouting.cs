@@ -84,4 +84,5 @@ internal sealed record ProbeAnswerRecord(string MxHost, string Reply)
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(StoredRouting))]
 [JsonSerializable(typeof(ProbeAnswerRecord))]
+[JsonSerializable(typeof(LaneTagsRecord))]
 internal sealed partial class KnowledgeJsonContext : JsonSerializerContext;

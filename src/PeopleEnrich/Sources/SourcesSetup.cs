@@ -49,6 +49,7 @@ public static class SourcesSetup
         services.AddSingleton<HostSlots>();
         services.AddSingleton<SendingBudget>();
         services.AddSingleton<IProbeMemory, SharedProbeAnswers>();
+        services.AddSingleton<ILaneHandover, SharedLaneHandover>();
         services.AddSingleton<MailboxProber>();
         services.AddHealthChecks().AddCheck<ProbingHealthCheck>("smtp-probing", tags: ["ready"]);
         services.AddSingleton<DomainSessions>();
@@ -68,6 +69,7 @@ public static class SourcesSetup
         // What every process heard at greylisting domains: no retry needs it past its schedule (candidate addresses, too, are personal data).
         services.AddExpiringRows("greylisting rounds of domains", "greylist_rounds", "last_at < @cutoff", GreylistingKeptFor);
         services.AddExpiringRows("recipients planted at greylisting domains", "greylist_planted", "planted_at < @cutoff", GreylistingKeptFor);
+        services.AddExpiringRows("shapes handed over between domains' lanes", "lane_handovers", "handed_at < @cutoff", _ => SharedLaneHandover.KeptFor);
         return services;
     }
 }

@@ -117,7 +117,7 @@ public abstract class MailHostLimitsTests<TProvider> : IAsyncLifetime where TPro
         var prober = new MailboxProber(guard, new MailHostMemory(database, _clock, options), new MailHostLimits(database, _clock, options),
             new HostSlots(leases, new ClusterPacer(database, _clock), options), budget, options, _clock, NullLogger<MailboxProber>.Instance);
         var knowledge = new DomainKnowledge(database, _clock, Options.Create(new KnowledgeOptions()));
-        var lanes = new DomainSessions(prober, leases, new SharedProbeAnswers(knowledge), budget, options, _clock, NullLogger<DomainSessions>.Instance);
+        var lanes = new DomainSessions(prober, leases, new SharedProbeAnswers(knowledge), new SharedLaneHandover(database, _clock, NullLogger<SharedLaneHandover>.Instance), budget, options, _clock, NullLogger<DomainSessions>.Instance);
         _owned.Add(lanes);
         return lanes;
     }

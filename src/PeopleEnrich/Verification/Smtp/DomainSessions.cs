@@ -64,10 +64,11 @@ public interface IRecipientWalk
 /// has a session to spare: a cold domain's first party then walks its recipients twice as fast.
 /// Which recipient comes next, and when a party has heard enough, is its <see cref="IRecipientWalk"/>'s to say.
 /// A domain has one lane in the whole cluster (a claim in <c>cluster_leases</c>): another process's people of the
-/// domain wait for it, and find the probe's answer and the learned shape when their turn comes.
+/// domain wait for it, and when their turn comes find the probe's answer (<see cref="IProbeMemory"/>) and go on from what
+/// its lane heard of its parties' tags (<see cref="ILaneHandover"/>).
 /// </summary>
 public sealed class DomainSessions(
-    MailboxProber prober, ClusterLeases leases, IProbeMemory probes, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
+    MailboxProber prober, ClusterLeases leases, IProbeMemory probes, ILaneHandover handover, SendingBudget budget, IOptions<SmtpOptions> options, TimeProvider time, ILogger<DomainSessions> logger)
     : IAsyncDisposable
 {
     // How long an idle session waits for the next person of its domain before it says goodbye.
@@ -89,7 +90,7 @@ public sealed class DomainSessions(
         {
             if (!_lanes.TryGetValue(domain, out var lane))
             {
-                lane = new Lane(domain);
+                lane = new Lane(domain, time.GetUtcNow());
                 _lanes[domain] = lane;
             }
 
@@ -231,7 +232,7 @@ public sealed class DomainSessions(
                 else if (lane.Sessions == 0)
                 {
                     _lanes.Remove(lane.Domain);
-                    _ = lane.Claim?.DisposeAsync().AsTask();
+                    _ = ReleaseAsync(lane.Domain, lane.Claim, lane.Tags);
                 }
             }
         }
@@ -361,6 +362,15 @@ public sealed class DomainSessions(
                 return lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested);
             }
         }, CancellationToken.None);
+        if (lane.Claim is { WaitedFor: true } && await handover.TakeOverAsync(lane.Domain, lane.WaitingSince, CancellationToken.None) is { } heard)
+        {
+            // Another process's lane had the domain while this one's people waited: they go on from what it heard.
+            lock (_lanes)
+            {
+                lane.TakeOver(heard);
+            }
+        }
+
         string? probe;
         lock (_lanes)
         {
@@ -389,6 +399,30 @@ public sealed class DomainSessions(
         }
 
         return lane.Claim is not null;
+    }
+
+    /// <summary>
+    /// The lane ended: what it heard of its people's tags is handed over first, for a lane of another process waiting for
+    /// the domain, then its claim is released. (A lane that claimed nothing, or heard nothing, has nothing to hand over.)
+    /// </summary>
+    private async Task ReleaseAsync(string domain, ClusterLease? claim, LaneTags tags)
+    {
+        if (claim is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!tags.IsEmpty)
+            {
+                await handover.HandOverAsync(domain, tags, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await claim.DisposeAsync();
+        }
     }
 
     /// <summary>
@@ -698,9 +732,12 @@ public sealed class DomainSessions(
         }
     }
 
-    private sealed class Lane(string domain)
+    private sealed class Lane(string domain, DateTimeOffset waitingSince)
     {
         public string Domain { get; } = domain;
+
+        /// <summary>When its first party arrived: what another process's lane handed over since is for this lane's people.</summary>
+        public DateTimeOffset WaitingSince { get; } = waitingSince;
 
         /// <summary>People of the domain not answered yet, oldest first.</summary>
         public List<Request> Requests { get; } = [];
@@ -730,6 +767,22 @@ public sealed class DomainSessions(
         public Dictionary<string, int> RejectedByTag { get; } = [];
 
         public LaneView View => new(Probe?.Outcome, LastFoundTag, FoundByTag) { RejectedByTag = RejectedByTag };
+
+        /// <summary>A copy of what it heard of its parties' tags, for the lane that takes the domain over. Under the lanes' lock.</summary>
+        public LaneTags Tags => new(LastFoundTag, new Dictionary<string, int>(FoundByTag), new Dictionary<string, int>(RejectedByTag));
+
+        /// <summary>What the lane that held the domain before heard, added to what this one heard (nothing yet: it just took the domain). Under the lanes' lock.</summary>
+        public void TakeOver(LaneTags heard)
+        {
+            LastFoundTag ??= heard.LastFoundTag;
+            foreach (var (tags, from) in new[] { (FoundByTag, heard.FoundByTag), (RejectedByTag, heard.RejectedByTag) })
+            {
+                foreach (var (tag, count) in from)
+                {
+                    tags[tag] = tags.GetValueOrDefault(tag) + count;
+                }
+            }
+        }
     }
 
     private sealed record Work(Request Request, string Address, Recipient? Recipient);
