@@ -269,6 +269,53 @@ public sealed class ConsoleBrowserTests
         await Expect(page.Locator("#start")).ToBeEnabledAsync();
     }
 
+    [Fact]
+    public async Task A_preview_still_on_its_way_when_no_field_is_left_ticked_does_not_enable_start()
+    {
+        await using var world = await WorldApp.StartAsync("sqlite", World);
+        var account = await world.App.CreateAccountAsync(credits: 1000);
+        using var folder = new WorkFolder();
+        folder.Write("leads.csv", Leads);
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await chromium.Context.NewPageAsync();
+        await page.GotoAsync(account.Http.BaseAddress!.ToString());
+        await page.GetByLabel("API key", Exactly).FillAsync(account.ApiKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use this key" }).ClickAsync();
+        await Expect(page.Locator("#credits")).ToHaveTextAsync("Credits left: 1,000 of 1,000");
+        await page.GetByLabel("Choose a CSV file", Exactly).SetInputFilesAsync(folder.File("leads.csv"));
+        await page.GetByLabel("First name (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Given" });
+        await page.GetByLabel("Company domain or website (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Web" });
+        await Expect(page.Locator("#start")).ToBeEnabledAsync();
+
+        // Emails unticked asks a preview of phones only, whose answer comes only after phones were unticked too.
+        var untickedBoth = new TaskCompletionSource();
+        var phonesOnlyAnswered = new TaskCompletionSource();
+        await page.RouteAsync("**/api/v2/people/csv/preview?**", async route =>
+        {
+            if (new Uri(route.Request.Url).Query.Contains("fields=phones", StringComparison.Ordinal))
+            {
+                await untickedBoth.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                await route.ContinueAsync();
+                phonesOnlyAnswered.TrySetResult();
+            }
+            else
+            {
+                await route.ContinueAsync();
+            }
+        });
+        await page.Locator("#want-emails").UncheckAsync();
+        await page.Locator("#want-phones").UncheckAsync();
+        await Expect(page.Locator("#upload-message")).ToHaveTextAsync("Tick emails, phones or both.");
+        await Expect(page.Locator("#start")).ToBeDisabledAsync();
+        untickedBoth.TrySetResult();
+        await phonesOnlyAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The late answer was to a question no longer asked: nothing is ticked, so nothing can start.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await Expect(page.Locator("#upload-message")).ToHaveTextAsync("Tick emails, phones or both.");
+        await Expect(page.Locator("#start")).ToBeDisabledAsync();
+    }
+
     /// <summary>A label's whole text: "API key" is also in the heading "1. Your API key", which names its section.</summary>
     private static readonly PageGetByLabelOptions Exactly = new() { Exact = true };
 
