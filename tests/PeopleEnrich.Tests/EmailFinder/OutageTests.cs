@@ -322,18 +322,7 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     {
         // A domain known not to be catch-all (no probe is asked) whose server now answers every recipient with
         // something that says neither "exists" nor "no such mailbox": no candidate was checked.
-        var odd = new WorldDescription
-        {
-            Domains =
-            [
-                new DomainDescription
-                {
-                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
-                    Mailboxes = ["jane.doe"],
-                },
-            ],
-        };
-        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        await using var app = await WorldApp.StartAsync(TProvider.Name, AnsweringEveryRecipient(reply));
         await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
         var account = await app.App.CreateAccountAsync();
 
@@ -492,18 +481,7 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     public async Task A_policy_refusal_in_words_not_about_us_is_quoted_and_not_said_to_refuse_us(string reply, bool probed)
     {
         // Every recipient gets the refusal: the catch-all probe when the domain is not known, else the candidates.
-        var odd = new WorldDescription
-        {
-            Domains =
-            [
-                new DomainDescription
-                {
-                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
-                    Mailboxes = ["jane.doe"],
-                },
-            ],
-        };
-        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        await using var app = await WorldApp.StartAsync(TProvider.Name, AnsweringEveryRecipient(reply));
         if (!probed)
         {
             await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
@@ -577,6 +555,19 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     /// <summary>The hosts as DNS would give them, in this order of preference.</summary>
     private static MailRouting.Hosts RoutingOf(WorldApp app, params string[] hosts) =>
         new([.. hosts.Select((host, at) => new Verification.Dns.MailHost(host, (ushort)(10 * (at + 1)), [app.World.Host(host).Address]))], Implicit: false);
+
+    /// <summary>odd.test, where Jane has a mailbox, but whose server answers every recipient with <paramref name="reply"/>.</summary>
+    private static WorldDescription AnsweringEveryRecipient(string reply) => new()
+    {
+        Domains =
+        [
+            new DomainDescription
+            {
+                Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
+                Mailboxes = ["jane.doe"],
+            },
+        ],
+    };
 
     private static string Error(JsonNode result) => result["error"]?.GetValue<string>() ?? "";
 
