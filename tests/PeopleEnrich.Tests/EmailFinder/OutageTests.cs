@@ -363,6 +363,29 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     }
 
     [Fact]
+    public async Task A_domain_whose_only_mx_names_the_root_at_another_preference_than_0_takes_no_mail()
+    {
+        // "10 ." is a null MX written with the wrong preference (RFC 7505 asks for 0): it names no host, so no mail can go
+        // to the domain. No mail server to name, none to ask: the domain takes no mail, as with a null MX (not "the mail
+        // servers of nomail.test () have no address in DNS").
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "nomail.test", Mx = [new MxDescription { Host = ".", NoAddress = true }], Mailboxes = ["jane.doe"] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "nomail.test", null, Emails));
+
+        Assert.True(app.World.DnsQueryCount("nomail.test", "MX") > 0, "the MX was not asked: the test proves nothing");
+        Assert.Equal("", Error(results[0]));
+        Assert.Empty(EmailsOf(results[0]));
+    }
+
+    [Fact]
     public async Task A_domain_whose_mail_hosts_have_no_address_in_dns_is_said_so_at_once_not_answered_as_nothing_found()
     {
         // Mail to these domains bounces now (Postfix: 5.4.4): their MX names a host that does not exist (NXDOMAIN), or a
