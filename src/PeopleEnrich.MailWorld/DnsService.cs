@@ -145,7 +145,7 @@ internal sealed class DnsService
                 response.AnswerRecords.Add(new MxRecord(qname, ttl, 0, DomainName.Root));
             else if (exact.Mx is { Count: > 0 } mx)
                 foreach (var m in mx.OrderBy(m => m.Preference))
-                    response.AnswerRecords.Add(new MxRecord(qname, ttl, m.Preference, DomainName.Parse(Names.Normalize(m.Host))));
+                    response.AnswerRecords.Add(new MxRecord(qname, ttl, m.Preference, Names.Normalize(m.Host) is { Length: > 0 } exchange ? DomainName.Parse(exchange) : DomainName.Root));
         }
         if (type == RecordType.A || type == RecordType.Any)
         {

@@ -249,20 +249,21 @@ internal sealed partial class SmtpSession
             await ReplyAsync(stop, $"554 5.7.1 <{address}>: Relay access denied");
             return;
         }
-        if (_settings.Behaviour == Behaviour.Greylist
-            && _world.IsGreylisted(_clientIp, _mailFrom, address, TimeSpan.FromSeconds(_settings.GreylistSeconds)))
-        {
-            // Postgrey's default text (its %r is the recipient's domain), as Postfix words a DEFER_IF_PERMIT at RCPT.
-            await ReplyAsync(stop, $"450 4.2.0 <{address}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{domainName}.html");
-            return;
-        }
         var exists = domain.Behaviour == Behaviour.CatchAll
                      || domain.Mailboxes.Any(b => string.Equals(b, local, StringComparison.OrdinalIgnoreCase));
         var full = domain.FullMailboxes?.Any(b => string.Equals(b, local, StringComparison.OrdinalIgnoreCase)) == true;
         if (full && !exists)
         {
-            // Postfix's answer when Dovecot's quota-status policy service says the mailbox is over quota.
+            // Postfix's answer when Dovecot's quota-status policy service says the mailbox is over quota; asked here before postgrey,
+            // as a server whose restrictions put the quota check first does (mail that would bounce is not greylisted first).
             await ReplyAsync(stop, $"552 5.2.2 <{address}>: Recipient address rejected: Mailbox full");
+            return;
+        }
+        if (_settings.Behaviour == Behaviour.Greylist
+            && _world.IsGreylisted(_clientIp, _mailFrom, address, TimeSpan.FromSeconds(_settings.GreylistSeconds)))
+        {
+            // Postgrey's default text (its %r is the recipient's domain), as Postfix words a DEFER_IF_PERMIT at RCPT.
+            await ReplyAsync(stop, $"450 4.2.0 <{address}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{domainName}.html");
             return;
         }
         if (exists)

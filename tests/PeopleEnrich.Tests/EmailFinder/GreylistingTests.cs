@@ -63,6 +63,23 @@ public sealed class GreylistingTests
         Assert.Equal(0, app.World.DataAttempts);
     }
 
+    [Fact]
+    public async Task A_full_mailbox_answered_while_the_probe_is_greylisted_waits_for_the_probes_round_and_is_not_said_kept_deferring()
+    {
+        // The server checks quotas before greylisting: Jane's full mailbox is said at once, while the made-up probe is
+        // deferred. Her "full" means something only once the probe is rejected, which greylisting's next round brings.
+        var full = World with { Domains = [World.Domains[0] with { Mailboxes = ["john.smith"], FullMailboxes = ["jane.doe"] }] };
+        await using var app = await WorldApp.StartAsync(Sqlite.Name, full, Schedule);
+        var account = await app.App.CreateAccountAsync();
+
+        var result = (await account.EnrichAsync(Query("Jane", "Doe", Domain)))[0];
+
+        var asked = RcptsWithReplies(app.World.Host($"mx.{Domain}"));
+        Assert.Contains(asked, r => r.Address == $"jane.doe@{Domain}" && r.Reply.StartsWith("552", StringComparison.Ordinal));
+        Assert.StartsWith($"Could not check: the mail server mx.{Domain} said the mailbox jane.doe@{Domain} is full", result["error"]?.GetValue<string>());
+        Assert.Equal([($"jane.doe@{Domain}", "UNKNOWN")], EmailsOf(result));
+    }
+
     internal static string LocalPart(string first, string last) => $"{first}.{last}".ToLowerInvariant();
 
     /// <summary>Each RCPT TO the host received, with when and the reply it got (the next line the host sent in that session).</summary>

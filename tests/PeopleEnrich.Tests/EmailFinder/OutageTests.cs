@@ -322,18 +322,7 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     {
         // A domain known not to be catch-all (no probe is asked) whose server now answers every recipient with
         // something that says neither "exists" nor "no such mailbox": no candidate was checked.
-        var odd = new WorldDescription
-        {
-            Domains =
-            [
-                new DomainDescription
-                {
-                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
-                    Mailboxes = ["jane.doe"],
-                },
-            ],
-        };
-        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        await using var app = await WorldApp.StartAsync(TProvider.Name, AnsweringEveryRecipient(reply));
         await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
         var account = await app.App.CreateAccountAsync();
 
@@ -371,6 +360,29 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         Assert.Equal(1, app.World.Host("mx.odd.test").RcptCommands); // the probe
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
         Assert.Empty(await CachedDomainsAsync(app));
+    }
+
+    [Fact]
+    public async Task A_domain_whose_only_mx_names_the_root_at_another_preference_than_0_takes_no_mail()
+    {
+        // "10 ." is a null MX written with the wrong preference (RFC 7505 asks for 0): it names no host, so no mail can go
+        // to the domain. No mail server to name, none to ask: the domain takes no mail, as with a null MX (not "the mail
+        // servers of nomail.test () have no address in DNS").
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "nomail.test", Mx = [new MxDescription { Host = ".", NoAddress = true }], Mailboxes = ["jane.doe"] },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Jane", "Doe", "nomail.test", null, Emails));
+
+        Assert.True(app.World.DnsQueryCount("nomail.test", "MX") > 0, "the MX was not asked: the test proves nothing");
+        Assert.Equal("", Error(results[0]));
+        Assert.Empty(EmailsOf(results[0]));
     }
 
     [Fact]
@@ -492,18 +504,7 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     public async Task A_policy_refusal_in_words_not_about_us_is_quoted_and_not_said_to_refuse_us(string reply, bool probed)
     {
         // Every recipient gets the refusal: the catch-all probe when the domain is not known, else the candidates.
-        var odd = new WorldDescription
-        {
-            Domains =
-            [
-                new DomainDescription
-                {
-                    Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
-                    Mailboxes = ["jane.doe"],
-                },
-            ],
-        };
-        await using var app = await WorldApp.StartAsync(TProvider.Name, odd);
+        await using var app = await WorldApp.StartAsync(TProvider.Name, AnsweringEveryRecipient(reply));
         if (!probed)
         {
             await app.App.Service<DomainKnowledge>().RecordCatchAllAsync("odd.test", false, "mx.odd.test", "550 5.1.1 User unknown", CancellationToken.None);
@@ -577,6 +578,19 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
     /// <summary>The hosts as DNS would give them, in this order of preference.</summary>
     private static MailRouting.Hosts RoutingOf(WorldApp app, params string[] hosts) =>
         new([.. hosts.Select((host, at) => new Verification.Dns.MailHost(host, (ushort)(10 * (at + 1)), [app.World.Host(host).Address]))], Implicit: false);
+
+    /// <summary>odd.test, where Jane has a mailbox, but whose server answers every recipient with <paramref name="reply"/>.</summary>
+    private static WorldDescription AnsweringEveryRecipient(string reply) => new()
+    {
+        Domains =
+        [
+            new DomainDescription
+            {
+                Name = "odd.test", Mx = [Mx("mx.odd.test")], Behaviour = Behaviour.RateLimited, MaxRecipients = 0, RateLimitReply = reply,
+                Mailboxes = ["jane.doe"],
+            },
+        ],
+    };
 
     private static string Error(JsonNode result) => result["error"]?.GetValue<string>() ?? "";
 

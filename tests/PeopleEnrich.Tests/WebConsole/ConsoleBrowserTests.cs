@@ -227,18 +227,8 @@ public sealed class ConsoleBrowserTests
     [Fact]
     public async Task An_answer_to_an_earlier_mapping_that_comes_back_late_does_not_replace_the_latest()
     {
-        await using var world = await WorldApp.StartAsync("sqlite", World);
-        var account = await world.App.CreateAccountAsync(credits: 1000);
-        using var folder = new WorkFolder();
-        folder.Write("leads.csv", Leads);
-        await using var chromium = await Chromium.LaunchAsync();
-        var page = await chromium.Context.NewPageAsync();
-        await page.GotoAsync(account.Http.BaseAddress!.ToString());
-        await page.GetByLabel("API key", Exactly).FillAsync(account.ApiKey);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Use this key" }).ClickAsync();
-        await Expect(page.Locator("#credits")).ToHaveTextAsync("Credits left: 1,000 of 1,000");
-        await page.GetByLabel("Choose a CSV file", Exactly).SetInputFilesAsync(folder.File("leads.csv"));
-        await Expect(page.Locator("#file-summary")).ToContainTextAsync("leads.csv: 20 rows");
+        await using var console = await ConsoleWithLeads.OpenAsync();
+        var page = console.Page;
 
         // The preview of the mapping with a first name but no domain yet is answered only after the next one was: what a
         // busy server or network does to two quick choices.
@@ -267,6 +257,75 @@ public sealed class ConsoleBrowserTests
         await Expect(page.Locator("#cost")).ToContainTextAsync("At most 198 credits for 18 rows");
         await Expect(page.GetByLabel("Company domain or website (required)", Exactly)).Not.ToHaveValueAsync("");
         await Expect(page.Locator("#start")).ToBeEnabledAsync();
+    }
+
+    [Fact]
+    public async Task A_preview_still_on_its_way_when_no_field_is_left_ticked_does_not_enable_start()
+    {
+        await using var console = await ConsoleWithLeads.OpenAsync();
+        var page = console.Page;
+        await page.GetByLabel("First name (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Given" });
+        await page.GetByLabel("Company domain or website (required)", Exactly).SelectOptionAsync(new SelectOptionValue { Label = "Web" });
+        await Expect(page.Locator("#start")).ToBeEnabledAsync();
+
+        // Emails unticked asks a preview of phones only, whose answer comes only after phones were unticked too.
+        var untickedBoth = new TaskCompletionSource();
+        var phonesOnlyAnswered = new TaskCompletionSource();
+        await page.RouteAsync("**/api/v2/people/csv/preview?**", async route =>
+        {
+            if (new Uri(route.Request.Url).Query.Contains("fields=phones", StringComparison.Ordinal))
+            {
+                await untickedBoth.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                await route.ContinueAsync();
+                phonesOnlyAnswered.TrySetResult();
+            }
+            else
+            {
+                await route.ContinueAsync();
+            }
+        });
+        await page.Locator("#want-emails").UncheckAsync();
+        await page.Locator("#want-phones").UncheckAsync();
+        await Expect(page.Locator("#upload-message")).ToHaveTextAsync("Tick emails, phones or both.");
+        await Expect(page.Locator("#start")).ToBeDisabledAsync();
+        untickedBoth.TrySetResult();
+        await phonesOnlyAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The late answer was to a question no longer asked: nothing is ticked, so nothing can start.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await Expect(page.Locator("#upload-message")).ToHaveTextAsync("Tick emails, phones or both.");
+        await Expect(page.Locator("#start")).ToBeDisabledAsync();
+    }
+
+    /// <summary>The console in a browser, its key given and the 20-row leads file chosen (its preview shown), for the tests of one step.</summary>
+    private sealed class ConsoleWithLeads(WorldApp world, WorkFolder folder, Chromium chromium, IPage page) : IAsyncDisposable
+    {
+        public IPage Page => page;
+
+        public static async Task<ConsoleWithLeads> OpenAsync()
+        {
+            var world = await WorldApp.StartAsync("sqlite", World);
+            var account = await world.App.CreateAccountAsync(credits: 1000);
+            var folder = new WorkFolder();
+            folder.Write("leads.csv", Leads);
+            var chromium = await Chromium.LaunchAsync();
+            var page = await chromium.Context.NewPageAsync();
+            var console = new ConsoleWithLeads(world, folder, chromium, page);
+            await page.GotoAsync(account.Http.BaseAddress!.ToString());
+            await page.GetByLabel("API key", Exactly).FillAsync(account.ApiKey);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use this key" }).ClickAsync();
+            await Expect(page.Locator("#credits")).ToHaveTextAsync("Credits left: 1,000 of 1,000");
+            await page.GetByLabel("Choose a CSV file", Exactly).SetInputFilesAsync(folder.File("leads.csv"));
+            await Expect(page.Locator("#file-summary")).ToContainTextAsync("leads.csv: 20 rows");
+            return console;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await chromium.DisposeAsync();
+            folder.Dispose();
+            await world.DisposeAsync();
+        }
     }
 
     /// <summary>A label's whole text: "API key" is also in the heading "1. Your API key", which names its section.</summary>

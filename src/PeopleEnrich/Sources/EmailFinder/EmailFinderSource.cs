@@ -159,7 +159,8 @@ public sealed class EmailFinderSource(
         }
 
         var anyAccepted = report.Recipients.Any(r => r.Outcome == RcptOutcome.Accepted);
-        var full = report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.MailboxFull);
+        // A full mailbox is one only where a made-up recipient was rejected: while the probe is deferred it waits for the probe's round.
+        var full = probeOutcome == RcptOutcome.Rejected ? report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.MailboxFull) : null;
         var deferred = report.HeardNotNow;
         if (deferrable && !anyAccepted && full is null && deferred)
         {

@@ -158,6 +158,12 @@ public sealed class MailDns : IDisposable
             return (new MailRouting.NoMail("the domain publishes a null MX (RFC 7505): it takes no mail"), Ttl(mx.Answers));
         }
 
+        if (records.Count > 0 && records.All(r => r.Exchange.Value is "." or ""))
+        {
+            // A null MX written with another preference than 0 (or twice): it names no mail host, so no mail can go to the domain.
+            return (new MailRouting.NoMail("the domain's MX names no mail host, only the root (a null MX, RFC 7505, not written as one): it takes no mail"), Ttl(mx.Answers));
+        }
+
         if (records.Count == 0)
         {
             // RFC 5321 §5.1: no MX, so the domain's own address is the implicit MX.

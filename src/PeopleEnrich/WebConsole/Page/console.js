@@ -134,6 +134,7 @@ async function choose(file) {
 
 async function preview() {
   if (!fieldsParameter()) {
+    state.previewsAsked++; // an answer still on its way is to a choice of fields no longer made
     say("upload-message", "Tick emails, phones or both.", true);
     $("start").disabled = true;
     return;
