@@ -225,7 +225,7 @@ public sealed class ConsoleBrowserTests
     }
 
     [Fact]
-    public async Task An_answer_to_an_earlier_mapping_that_comes_back_late_does_not_replace_the_latest()
+    public async Task An_answer_to_an_earlier_mapping_that_comes_back_late_does_not_replace_the_latest_and_start_waits_for_the_latest()
     {
         await using var console = await ConsoleWithLeads.OpenAsync();
         var page = console.Page;
@@ -256,6 +256,21 @@ public sealed class ConsoleBrowserTests
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         await Expect(page.Locator("#cost")).ToContainTextAsync("At most 198 credits for 18 rows");
         await Expect(page.GetByLabel("Company domain or website (required)", Exactly)).Not.ToHaveValueAsync("");
+        await Expect(page.Locator("#start")).ToBeEnabledAsync();
+
+        // While the answer to a new choice is on its way, the cost shown is the old one's: Start waits for the answer.
+        await page.UnrouteAllAsync();
+        var release = new TaskCompletionSource();
+        await page.RouteAsync("**/api/v2/people/csv/preview?**", async route =>
+        {
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await route.ContinueAsync();
+        });
+        await page.GetByLabel("Phones (10 credits)", Exactly).UncheckAsync();
+        await Expect(page.Locator("#start")).ToBeDisabledAsync();
+        await Expect(page.Locator("#cost")).ToContainTextAsync("At most 198 credits for 18 rows");
+        release.SetResult();
+        await Expect(page.Locator("#cost")).ToContainTextAsync("At most 18 credits for 18 rows");
         await Expect(page.Locator("#start")).ToBeEnabledAsync();
     }
 

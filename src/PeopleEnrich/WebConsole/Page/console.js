@@ -143,6 +143,8 @@ async function preview() {
   // Two quick changes of the mapping send two previews, whose answers may come back in either order: only the answer
   // to the latest question is shown, or the page would describe a mapping that is no longer chosen.
   const asked = ++state.previewsAsked;
+  // Until its answer comes, the cost shown is the last mapping's: nothing is started on it.
+  $("start").disabled = true;
   let answer;
   try {
     answer = await json("/api/v2/people/csv/preview?" + query(), {
