@@ -200,8 +200,10 @@ internal sealed class CandidateWalk(
         _unanswered.Remove(recipient);
         // Found (a full mailbox is one too), or refused as a relay (the host takes none of the domain's mail from us): the
         // rest of this person's candidates would only cost the server. Kept once set: an answer still in flight changes nothing.
+        // A relay refusal heard before the probe's answer (asked in another session) waits for it, which says the same of the
+        // domain: a person finished with no probe answered would be said "did not answer".
         IsDone |= (observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && AcceptanceIsMeaningful(lane))
-            || (observation.Outcome == RcptOutcome.PolicyRefusal && ReplyInterpreter.DeniesRelaying(observation.Reply));
+            || (observation.Outcome == RcptOutcome.PolicyRefusal && ReplyInterpreter.DeniesRelaying(observation.Reply) && (!probed || lane.Probe is not null));
     }
 
     /// <summary>

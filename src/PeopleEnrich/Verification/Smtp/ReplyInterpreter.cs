@@ -145,7 +145,7 @@ public static partial class ReplyInterpreter
     /// </summary>
     public static bool DeniesRelaying(SmtpReply reply) => ContainsAny(QuotedNames().Replace(reply.Text, " ").ToLowerInvariant(), Relaying);
 
-    private static readonly string[] Relaying = ["relay access denied", "relaying denied", "relay not permitted", "relaying not permitted", "relay denied", "relaying not allowed"];
+    private static readonly string[] Relaying = ["relay access denied", "relaying denied", "relay not permitted", "relaying not permitted", "relay denied", "relaying not allowed", "unable to relay"];
 
     // Greylisting in either spelling, with or without a hyphen or space: "Greylisted", "graylisting", "grey-listed", "Gray listing".
     [GeneratedRegex(@"gr[ae]y[- ]?list", RegexOptions.IgnoreCase)]
