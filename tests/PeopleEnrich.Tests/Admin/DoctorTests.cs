@@ -273,6 +273,18 @@ public sealed class DoctorTests
         Assert.All(report.Rows.Where(r => r.Check != "probing"), row => Assert.Equal("OK", row.Status)); // the pause alone fails the run
     }
 
+    [Fact]
+    public async Task Probing_turned_off_in_the_settings_is_a_warning_that_says_no_address_is_verified()
+    {
+        await using var world = await World.StartAsync(Healthy);
+
+        var report = await DoctorAsync(world, "provider.test", new() { ["Smtp:Enabled"] = "false" });
+
+        Assert.True(report.Run.ExitCode == 0, report.Run.ToString());
+        Assert.Equal(("WARN", "off (Smtp:Enabled is false): no mail server is asked, so no address is verified"), (report["probing"].Status, report["probing"].Seen));
+        Assert.Contains("set Smtp:Enabled to true", report["probing"].Advice);
+    }
+
     private static async Task<Report> DoctorAsync(World? world, string domain, Dictionary<string, string?>? settings = null)
     {
         var run = await ProgramRunner.RunAsync(["doctor", "--domain", domain], ProgramRunner.EnvironmentFor(Settings(world, settings ?? [])));

@@ -1,18 +1,28 @@
 using System.Data.Common;
+using Microsoft.Extensions.Options;
 using PeopleEnrich.Knowledge;
+using PeopleEnrich.Verification.Smtp;
 
 namespace PeopleEnrich.Admin.Doctor;
 
 /// <summary>
-/// Whether the running service has paused all SMTP probing, and why: refusals naming a block list from
-/// several unrelated mail hosts (our address is listed), as recorded in the configured database.
+/// Whether the service probes mail servers at all (<c>Smtp:Enabled</c>), and whether it has paused all SMTP probing, and
+/// why: refusals naming a block list from several unrelated mail hosts (our address is listed), as recorded in the
+/// configured database.
 /// </summary>
-public sealed class ProbingCheck(MailHostMemory memory)
+public sealed class ProbingCheck(MailHostMemory memory, IOptions<SmtpOptions> smtp)
 {
     private const string Name = "probing";
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
+        if (!smtp.Value.Enabled)
+        {
+            // The operator's choice, not a fault: but then no answer says a mail server was asked, and a user should know why.
+            return CheckResult.Warn(Name, "off (Smtp:Enabled is false): no mail server is asked, so no address is verified",
+                "Addresses come only from the directory, websites and upstreams; set Smtp:Enabled to true once the rows above are OK.");
+        }
+
         try
         {
             return await memory.PauseAsync(cancellationToken) is { } pause
