@@ -1,4 +1,3 @@
-using Dapper;
 using PeopleEnrich.Privacy;
 using PeopleEnrich.Storage;
 
@@ -14,12 +13,6 @@ public sealed class ChargedAddressesPersonalData(Database database) : IPersonalD
 
     public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
 
-    public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken)
-    {
-        var hashes = subject.Emails.Select(BounceRefunds.HashOf).ToArray();
-        return hashes.Length == 0
-            ? Task.FromResult(0)
-            : database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM charged_addresses WHERE address_hash {database.InAny("hashes")}", new { hashes }, transaction, cancellationToken: cancellationToken)), cancellationToken);
-    }
+    public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
+        database.DeleteWhereAnyAsync("charged_addresses", "address_hash", [.. subject.Emails.Select(BounceRefunds.HashOf)], cancellationToken);
 }

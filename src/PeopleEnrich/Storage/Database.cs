@@ -54,6 +54,16 @@ public sealed class Database : IAsyncDisposable
     /// <summary>"column {InAny("p")}" tests membership of a list parameter: Npgsql binds arrays, SQLite needs Dapper to expand them.</summary>
     public string InAny(string parameter) => IsPostgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
+    /// <summary>
+    /// Deletes, in a transaction of its own, the rows of <paramref name="table"/> whose <paramref name="column"/> is one of
+    /// <paramref name="values"/> (names of ours, never input); no value, no statement. How many rows went.
+    /// </summary>
+    public Task<int> DeleteWhereAnyAsync(string table, string column, string[] values, CancellationToken cancellationToken) =>
+        values.Length == 0
+            ? Task.FromResult(0)
+            : InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM {table} WHERE {column} {InAny("values")}", new { values }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
     /// <summary>The database the configuration names, without opening it: PostgreSQL when it has a connection string, SQLite otherwise.</summary>
     public static DatabaseProvider ProviderIn(IConfiguration configuration) =>
         string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")) ? DatabaseProvider.Sqlite : DatabaseProvider.Postgres;

@@ -1,4 +1,3 @@
-using Dapper;
 using PeopleEnrich.Privacy;
 using PeopleEnrich.Storage;
 
@@ -15,12 +14,6 @@ public sealed class GreylistingPersonalData(Database database) : IPersonalData
 
     public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
 
-    public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken)
-    {
-        var addresses = subject.Emails.Select(e => e.ToLowerInvariant()).ToArray();
-        return addresses.Length == 0
-            ? Task.FromResult(0)
-            : database.InTransactionAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM greylist_planted WHERE address {database.InAny("addresses")}", new { addresses }, transaction, cancellationToken: cancellationToken)), cancellationToken);
-    }
+    public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
+        database.DeleteWhereAnyAsync("greylist_planted", "address", [.. subject.Emails.Select(e => e.ToLowerInvariant())], cancellationToken);
 }
