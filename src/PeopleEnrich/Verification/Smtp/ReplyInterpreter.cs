@@ -135,21 +135,24 @@ public static partial class ReplyInterpreter
     /// <remarks>Only the reply's own words count, not the recipient or links it quotes, which may spell anything ("helo.kim@", "verbly.com").</remarks>
     public static bool RefusesTheClient(SmtpReply reply)
     {
-        var own = QuotedNames().Replace(reply.Text, " ");
-        return NamesBlockList(own) || ContainsAny(own.ToLowerInvariant(), AboutTheClient);
+        var own = OwnWords(reply);
+        return NamesBlockList(own) || ContainsAny(own, AboutTheClient);
     }
 
     /// <summary>
     /// Whether a policy refusal says the server does not take mail for the recipient's domain from us at all ("Relay access
     /// denied": this host is not the domain's mail server for us): every other address of the domain would be refused alike.
     /// </summary>
-    public static bool DeniesRelaying(SmtpReply reply) => ContainsAny(QuotedNames().Replace(reply.Text, " ").ToLowerInvariant(), Relaying);
+    public static bool DeniesRelaying(SmtpReply reply) => ContainsAny(OwnWords(reply), Relaying);
 
     private static readonly string[] Relaying = ["relay access denied", "relaying denied", "relay not permitted", "relaying not permitted", "relay denied", "relaying not allowed", "unable to relay"];
 
     // Greylisting in either spelling, with or without a hyphen or space: "Greylisted", "graylisting", "grey-listed", "Gray listing".
     [GeneratedRegex(@"gr[ae]y[- ]?list", RegexOptions.IgnoreCase)]
     private static partial Regex SaysGreylisting();
+
+    /// <summary>The reply's own words, lower case: without the addresses and links it quotes, which may spell anything.</summary>
+    private static string OwnWords(SmtpReply reply) => QuotedNames().Replace(reply.Text, " ").ToLowerInvariant();
 
     // An address in angle brackets, or a link: names a reply quotes rather than its own words.
     [GeneratedRegex(@"<[^>]*>|https?://\S+")]
