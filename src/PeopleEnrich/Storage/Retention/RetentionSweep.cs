@@ -43,6 +43,11 @@ public sealed class RetentionSweep(IEnumerable<IExpiringRows> kinds, IOptions<Re
             {
                 await SweepAsync(stoppingToken);
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping (a start that failed, too): what the sweep cut short threw (a disposed container, a cancelled command) is the stop.
+                return;
+            }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 // A database that is busy or away now is swept at the next interval; nothing is lost by waiting.
