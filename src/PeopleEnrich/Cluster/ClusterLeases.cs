@@ -208,8 +208,9 @@ public sealed class ClusterHeartbeat(ClusterLeases leases, TimeProvider time, IO
                 await Task.Delay(options.Value.LeaseTtl / 3, time, stoppingToken);
                 await leases.RenewAsync(stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Stopping: a renewal cut short, or the container disposed under it (a start that failed), is no failure.
                 return;
             }
             catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
