@@ -11,8 +11,6 @@ public sealed class ChargedAddressesPersonalData(Database database) : IPersonalD
 {
     public string What => "charged addresses (hashed)";
 
-    public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
-
     public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
         database.DeleteWhereAnyAsync("charged_addresses", "address_hash", [.. subject.Emails.Select(BounceRefunds.HashOf)], cancellationToken);
 }

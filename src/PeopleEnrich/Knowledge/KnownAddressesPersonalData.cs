@@ -12,8 +12,6 @@ public sealed class KnownAddressesPersonalData(Database database) : IPersonalDat
 {
     public string What => "addresses in domain knowledge";
 
-    public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
-
     public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) =>
         {

@@ -42,8 +42,8 @@ public interface IPersonalData
     /// <summary>What it holds, for the report ("directory contacts").</summary>
     string What { get; }
 
-    /// <summary>The person's other identities this store links to what is known of them (their address in their directory row).</summary>
-    Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken);
+    /// <summary>The person's other identities this store links to what is known of them (their address in their directory row); most stores link none.</summary>
+    Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
 
     /// <summary>Removes the person (or, for stored answers, blanks them); returns how many rows it changed.</summary>
     Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken);

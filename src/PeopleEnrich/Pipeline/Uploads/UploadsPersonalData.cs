@@ -15,8 +15,6 @@ public sealed class UploadsPersonalData(Database database, StoredAnswersPersonal
 {
     public string What => "uploaded CSV files";
 
-    public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
-
     public async Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken)
     {
         var batches = (await storedAnswers.ItemsAboutAsync(subject, cancellationToken)).Select(item => item.BatchId).Distinct(StringComparer.Ordinal).ToList();

@@ -12,8 +12,6 @@ public sealed class GreylistingPersonalData(Database database) : IPersonalData
 {
     public string What => "addresses planted at greylisting domains";
 
-    public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
-
     public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
         database.DeleteWhereAnyAsync("greylist_planted", "address", [.. subject.Emails.Select(e => e.ToLowerInvariant())], cancellationToken);
 }

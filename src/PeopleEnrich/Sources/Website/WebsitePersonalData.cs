@@ -14,8 +14,6 @@ public sealed class WebsitePersonalData(Database database) : IPersonalData
 {
     public string What => "website findings";
 
-    public Task<ErasureSubject> LinkedToAsync(ErasureSubject subject, CancellationToken cancellationToken) => Task.FromResult(ErasureSubject.None);
-
     public Task<int> EraseAsync(ErasureSubject subject, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction) =>
         {
