@@ -173,7 +173,7 @@ public sealed class EmailFinderSource(
             var nextRound = greylisting.NextRetry(domain);
             throw new SourceDeferredException(
                 greylisting.WhenPlantedPasses(domain, stillDeferred) ?? (late ? greylisting.CatchUp : nextRound),
-                $"{report.Host} deferred some recipients (greylisting)");
+                $"{report.Host ?? $"the mail server of {domain}"} deferred some recipients (greylisting)");
         }
 
         if (probeOutcome != RcptOutcome.Rejected)
