@@ -48,6 +48,7 @@ if (role.RunsWorkers())
 {
     builder.Services.AddWorkers();
     builder.Services.AddWebhookDelivery();
+    builder.Services.AddErasureFollowing(builder.Configuration);
 }
 
 builder.Services.AddSources(builder.Configuration);

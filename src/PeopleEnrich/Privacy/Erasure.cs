@@ -60,6 +60,9 @@ public sealed class ErasureOptions
 {
     /// <summary>How long <c>people erase</c> waits for workers to finish the person's items they hold before it erases anyway.</summary>
     public TimeSpan WaitForWorkers { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a process that runs workers looks for erasures made elsewhere, to forget the erased addresses it holds in memory (<see cref="ErasureFollower"/>).</summary>
+    public TimeSpan FollowErasuresEvery { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PeopleEnrich.Cluster;
 using PeopleEnrich.Knowledge;
 using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Privacy;
 using PeopleEnrich.Sources.Directory;
 using PeopleEnrich.Sources.EmailFinder;
 using PeopleEnrich.Sources.Upstream;
@@ -56,6 +57,7 @@ public static class SourcesSetup
         services.AddSingleton<GreylistSchedules>();
         services.AddSingleton<DomainPlantings>();
         services.AddSingleton<SharedGreylisting>();
+        services.AddSingleton<IRemembersAddresses, FinderMemory>();
         services.AddSingleton<DomainKnowledge>();
         services.AddSingleton<KnownRouting>();
         // What Knowledge:Ttl no longer trusts is deleted, not only ignored: addresses seen at a domain are personal data.

@@ -179,6 +179,54 @@ public abstract class PrivacyTests<TProvider> where TProvider : IDatabaseProvide
         Assert.True(credits.Used <= 1);
     }
 
+    [Fact]
+    public async Task An_erased_address_leaves_the_memory_of_the_running_server_soon_after_the_erasure_in_another_process()
+    {
+        var world = new WorldDescription
+        {
+            Domains =
+            [
+                new DomainDescription { Name = "other.test", Mx = [new MxDescription { Host = "mx.other.test" }], Mailboxes = ["ann.lee"] },
+                new DomainDescription { Name = "grey.test", Mx = [new MxDescription { Host = "mx.grey.test" }], Mailboxes = ["mary.major"], Behaviour = Behaviour.Greylist },
+            ],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?>
+        {
+            ["Smtp:GreylistRetryAfter"] = "00:10:00",
+            ["Privacy:FollowErasuresEvery"] = "00:00:00.2",
+        });
+        var database = app.App.Service<PeopleEnrich.Storage.Database>();
+        var account = await app.App.CreateAccountAsync();
+        var sessions = app.App.Service<PeopleEnrich.Verification.Smtp.DomainSessions>();
+        var greylisting = app.App.Service<PeopleEnrich.Sources.EmailFinder.GreylistSchedules>();
+
+        // The server remembers what mx.other.test answered for Ann (so as not to ask again for half an hour), and that
+        // mx.grey.test deferred Mary's first candidate (to ask it again first, when her retry comes in ten minutes).
+        Assert.Equal("ann.lee@other.test", Assert.Single(await account.EnrichAsync(Query("Ann", "Lee", "other.test", null, Emails)))["most_probable_email"]!.GetValue<string>());
+        await account.SubmitAcceptedAsync(new { requests = new[] { Query("Mary", "Major", "grey.test") } });
+        while (Convert.ToInt64(Assert.Single(await DatabaseDump.RowsAsync(database, "SELECT deferrals FROM items WHERE domain = 'grey.test'"))["deferrals"]) == 0)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(sessions.Remembers("ann.lee@other.test"));
+        Assert.Contains("mary.major@grey.test", greylisting.PlantedAmong(["mary.major@grey.test"]));
+
+        // The operator erases both with the admin command, a process of its own that cannot reach the server's memory.
+        (await ProgramRunner.RunAsync(app.App.Database, "people", "erase", "--email", "ann.lee@other.test")).AssertSucceeded();
+        (await ProgramRunner.RunAsync(app.App.Database, "people", "erase", "--email", "mary.major@grey.test")).AssertSucceeded();
+
+        // The server follows the erasures on the database, and forgets them (without it: for half an hour, and an hour).
+        var giveUpAt = DateTime.UtcNow.AddSeconds(30);
+        while ((sessions.Remembers("ann.lee@other.test") || greylisting.PlantedAmong(["mary.major@grey.test"]).Count > 0) && DateTime.UtcNow < giveUpAt)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.False(sessions.Remembers("ann.lee@other.test"));
+        Assert.Empty(greylisting.PlantedAmong(["mary.major@grey.test"]));
+    }
+
     [Theory]
     [InlineData(new[] { "people", "erase" }, "Name someone")]
     [InlineData(new[] { "people", "erase", "--domain", "acme.test" }, "people erase takes one person")]

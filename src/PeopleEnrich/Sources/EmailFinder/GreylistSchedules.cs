@@ -140,6 +140,18 @@ public sealed class GreylistSchedules(IOptions<SmtpOptions> options, TimeProvide
         }
     }
 
+    /// <summary>Forgets these recipients (an erased person's addresses): they are not taken as planted again.</summary>
+    public void Forget(IEnumerable<string> addresses)
+    {
+        lock (_domains)
+        {
+            foreach (var address in addresses)
+            {
+                _planted.Remove(address);
+            }
+        }
+    }
+
     /// <summary>When the recipient was first deferred, unless that is older than <see cref="KeptFor"/> (forgotten, even before the next clean-up).</summary>
     private DateTimeOffset? PlantedAt(string address, DateTimeOffset now) =>
         _planted.TryGetValue(address, out var at) && now - at <= KeptFor ? at : null;

@@ -559,6 +559,27 @@ public sealed class DomainSessions(
 
     private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
 
+    /// <summary>Forgets the verdicts heard for these recipients (an erased person's addresses): they are asked afresh if ever asked again.</summary>
+    public void Forget(IEnumerable<string> addresses)
+    {
+        lock (_lanes)
+        {
+            foreach (var address in addresses)
+            {
+                _heard.Remove(address);
+            }
+        }
+    }
+
+    /// <summary>Whether a verdict heard for this recipient is still used instead of asking.</summary>
+    internal bool Remembers(string address)
+    {
+        lock (_lanes)
+        {
+            return Remembered(address) is not null;
+        }
+    }
+
     /// <summary>A verdict (accepted or rejected) heard for this recipient within <see cref="SmtpOptions.RememberAnswersFor"/>. Under the lanes' lock.</summary>
     private RcptObservation? Remembered(string address) =>
         _heard.TryGetValue(address, out var heard) && time.GetUtcNow() - heard.At < options.Value.RememberAnswersFor ? heard : null;
