@@ -1,16 +1,10 @@
 extern alias SimulatedWorld;
 
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
-using PeopleEnrich.Sources;
-using PeopleEnrich.Sources.EmailFinder;
-using PeopleEnrich.Storage;
 using PeopleEnrich.Tests.Infrastructure;
 using PeopleEnrich.Verification.Smtp;
-using PeopleEnrich.Vocabulary;
 using SimulatedWorld::PeopleEnrich.MailWorld;
 using World = SimulatedWorld::PeopleEnrich.MailWorld.MailWorld;
 
@@ -98,8 +92,7 @@ public abstract class LaneHandoverTests<TProvider> : IAsyncLifetime where TProvi
     }
 
     private static Task<SourceFindings> FindAsync(ServiceProvider process, (string First, string Last) person) =>
-        ActivatorUtilities.CreateInstance<EmailFinderSource>(process)
-            .FindAsync(new PeopleEnrich.Vocabulary.Person(person.First, person.Last, Domain, null, null), EnrichFields.Emails, SourceContext.Empty, CancellationToken.None);
+        FinderProcess.FindAsync(process, person.First, person.Last, Domain);
 
     /// <summary>What the domain's lane handed over, as <paramref name="process"/> reads it, once it has (the lane ends a moment after its last answer).</summary>
     private static async Task<LaneTags> HandedOverAsync(ServiceProvider process, DateTimeOffset waitingSince)
@@ -132,21 +125,10 @@ public abstract class LaneHandoverTests<TProvider> : IAsyncLifetime where TProvi
     private static bool IsOf(string rcpt, (string First, string Last) person) =>
         rcpt.Contains(person.Last, StringComparison.OrdinalIgnoreCase) || rcpt.Contains(person.First, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>One process's services (the finder, its lanes, leases and connections) on the test's database, pointed at the world.</summary>
     private async Task<ServiceProvider> ProcessAsync()
     {
-        var settings = new Dictionary<string, string?>(_database.Settings);
-        foreach (var (key, value) in WorldApp.SettingsFor(_world))
-        {
-            settings[key] = value;
-        }
-
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton(TimeProvider.System).AddSingleton<IConfiguration>(configuration);
-        services.AddStorage(configuration).AddSources(configuration);
-        var process = services.BuildServiceProvider();
+        var process = await FinderProcess.StartAsync(_database, _world);
         _processes.Add(process);
-        await new Migrator(process.GetRequiredService<Database>(), TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
         return process;
     }
 }

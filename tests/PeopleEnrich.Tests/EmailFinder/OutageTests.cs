@@ -357,7 +357,8 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
 
         Assert.All(results, result => Assert.Equal(
             "Could not check: the mail server mx.odd.test did not say whether an address of odd.test exists: 550 5.5.0 Requested action not taken", Error(result)));
-        Assert.Equal(1, app.World.Host("mx.odd.test").RcptCommands); // the probe
+        // The first candidate, whose answer says nothing of the domain, then the probe: no candidate after it.
+        Assert.Equal(2, app.World.Host("mx.odd.test").RcptCommands);
         Assert.Equal((0L, 1000L, 1000L), await account.CreditsAsync());
         Assert.Empty(await CachedDomainsAsync(app));
     }
@@ -465,7 +466,8 @@ public abstract class OutageTests<TProvider> where TProvider : IDatabaseProvider
         var jane = await account.EnrichAsync(Query("Jane", "Doe", "full.test", null, Emails));
         Assert.Equal([("jdoe@full.test", "UNKNOWN")], EmailsOf(jane[0]));
         var askedForJane = app.World.Host("mx.full.test").RcptCommands;
-        Assert.True(askedForJane > 2, $"{askedForJane} RCPT: jdoe was not found by walking, the test proves nothing");
+        // jane.doe's "no such mailbox" stood for the probe: jdoe came after it.
+        Assert.True(askedForJane > 1, $"{askedForJane} RCPT: jdoe was not found by walking, the test proves nothing");
 
         var john = await account.EnrichAsync(Query("John", "Smith", "full.test", null, Emails));
 

@@ -92,6 +92,28 @@ public sealed class ReplyInterpreterTests
 
     // A policy refusal at RCPT stops all probing of the host only when its own words are about us, not when the recipient or
     // a link it quotes happens to spell a word that would be ("helo.kim", "verbly" holding "rbl").
+    /// <summary>
+    /// Which rejections answer the catch-all probe's question (the server rejects addresses that do not exist): "no such
+    /// mailbox" does; a mailbox disabled, a policy, a full mailbox, a deferral or an unexplained refusal does not.
+    /// </summary>
+    [Theory]
+    [InlineData("550 5.1.1 <jane.doe@acme.test>: Recipient address rejected: User unknown", true)]
+    [InlineData("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", true)]
+    [InlineData("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DBAEUR03FT030.eop-EUR03.prod.protection.outlook.com]", true)]
+    [InlineData("554 delivery error: dd This user doesn't have a yahoo.com account (x@acme.test) [0] - mta1543.mail.ne1.yahoo.com", true)]
+    [InlineData("550 5.2.1 The email account that you tried to reach is disabled", false)]
+    [InlineData("550 5.1.1 <jane.doe@acme.test>: account disabled", false)]
+    [InlineData("550 User is no longer with the company", false)]
+    [InlineData("550 5.7.1 <jane.doe@acme.test>: Recipient address rejected: Access denied", false)]
+    [InlineData("552 5.2.2 <jane.doe@acme.test>: Recipient address rejected: Mailbox full", false)]
+    [InlineData("450 4.1.1 <jane.doe@acme.test>: Recipient address rejected: User unknown in local recipient table", false)]
+    [InlineData("550 5.5.0 Requested action not taken", false)]
+    [InlineData("250 2.1.5 Ok", false)]
+    public void Only_no_such_mailbox_says_the_server_rejects_addresses_that_do_not_exist(string raw, bool noSuchMailbox)
+    {
+        Assert.Equal(noSuchMailbox, ReplyInterpreter.SaysNoSuchMailbox(SmtpReply.Parse(raw)));
+    }
+
     [Theory]
     [InlineData("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", true)]
     [InlineData("550 5.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", true)]

@@ -88,6 +88,7 @@ internal sealed class CandidateWalk(
     private readonly HashSet<Recipient> _unanswered = [];
     private bool _shapeInFlight;
     private bool _likeliestDeferred;
+    private bool _existsBeforeProbe;
     private int _plantedNow;
 
     public CandidateWalk(IReadOnlyList<Recipient> recipients, bool probed)
@@ -202,9 +203,14 @@ internal sealed class CandidateWalk(
         // rest of this person's candidates would only cost the server. Kept once set: an answer still in flight changes nothing.
         // A relay refusal heard before the probe's answer (asked in another session) waits for it, which says the same of the
         // domain: a person finished with no probe answered would be said "did not answer".
-        IsDone |= (observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && AcceptanceIsMeaningful(lane))
+        var exists = observation.Outcome is RcptOutcome.Accepted or RcptOutcome.MailboxFull;
+        IsDone |= (exists && AcceptanceIsMeaningful(lane))
             || (observation.Outcome == RcptOutcome.PolicyRefusal && ReplyInterpreter.DeniesRelaying(observation.Reply) && (!probed || lane.Probe is not null));
+        // Accepted before the domain's probe was answered (the lane's opener, asked in the probe's place): it counts once the probe is rejected.
+        _existsBeforeProbe |= exists && probed && lane.Probe is null;
     }
+
+    public void ProbeAnswered(LaneView lane) => IsDone |= _existsBeforeProbe && AcceptanceIsMeaningful(lane);
 
     /// <summary>
     /// How likely this recipient is to be accepted, for the lane to ask the likeliest of all its people's next recipients first:

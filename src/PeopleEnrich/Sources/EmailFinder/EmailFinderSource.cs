@@ -112,7 +112,10 @@ public sealed class EmailFinderSource(
         var priors = candidates.Select(c => ($"{c.LocalPart}@{domain}", c.Prior)).DistinctBy(c => c.Item1).ToDictionary(c => c.Item1, c => c.Prior);
         var planted = context.Deferrals > 0 ? greylisting.PlantedAmong(recipients.Select(r => r.Address)) : null;
         var walk = new CandidateWalk(recipients, probe is not null, known, rules, priors, plantings.Of(domain), planted);
-        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken, recheckUnreachable: context.AskingAgain);
+        // A cold domain's lane asks a candidate before the probe, whose "no such mailbox" spares the probe; a greylisting domain's
+        // keeps the probe first, planted before its people's candidates and asked first on each retry (rule 7).
+        var probeFirst = !settings.CandidateBeforeProbe || context.Deferrals > 0 || greylisting.RoundOf(domain) is not null;
+        var report = await sessions.AskAsync(domain, (MailRouting.Hosts)routing, probe, walk, cancellationToken, recheckUnreachable: context.AskingAgain, probeFirst: probeFirst);
         try
         {
             return await ConcludeAsync(domain, names, listedAddresses, candidates, facts, context, settings, probe, walk, report, cancellationToken);
@@ -162,7 +165,8 @@ public sealed class EmailFinderSource(
         // A full mailbox is one only where a made-up recipient was rejected: while the probe is deferred it waits for the probe's round.
         var full = probeOutcome == RcptOutcome.Rejected ? report.Recipients.FirstOrDefault(r => r.Outcome == RcptOutcome.MailboxFull) : null;
         var deferred = report.HeardNotNow;
-        if (deferrable && !anyAccepted && full is null && deferred)
+        // An acceptance counts only where the probe was rejected: one heard before a probe the server deferred waits for its round.
+        if (deferrable && (!anyAccepted || probeOutcome != RcptOutcome.Rejected) && full is null && deferred)
         {
             // Not asked the probe: its answer, recorded since the domain's round began, says the delay has passed.
             var probePassed = probe is not null || (facts.CatchAllSeen is { } seen && greylisting.SinceRoundBegan(domain, seen.At));

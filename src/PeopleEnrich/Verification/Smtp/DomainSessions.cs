@@ -49,6 +49,14 @@ public interface IRecipientWalk
     /// <summary>Its answer came back.</summary>
     void Answered(Recipient recipient, RcptObservation observation, LaneView lane);
 
+    /// <summary>
+    /// The domain's probe was answered (or a candidate's "no such mailbox" stood for it) after some of this party's
+    /// recipients were: an acceptance heard before it may count now (<see cref="IsDone"/>).
+    /// </summary>
+    void ProbeAnswered(LaneView lane)
+    {
+    }
+
     /// <summary>Nothing more is wanted (the party is found): answers still outstanding are not waited for.</summary>
     bool IsDone { get; }
 
@@ -83,9 +91,14 @@ public sealed class DomainSessions(
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
     /// <param name="recheckUnreachable">The party is asked again after the domain's hosts could not be reached: they are tried again, not taken as remembered (<see cref="MailboxProber.OpenAsync"/>).</param>
-    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken, bool recheckUnreachable = false)
+    /// <param name="probeFirst">
+    /// The probe is asked before any candidate, not after the lane's opener (<see cref="Take"/>): the caller knows or suspects the
+    /// domain greylists, where the probe is planted first and each retry asks it first.
+    /// </param>
+    public Task<PersonProbeResult> AskAsync(string domain, MailRouting.Hosts routing, string? probe, IRecipientWalk walk, CancellationToken cancellationToken,
+        bool recheckUnreachable = false, bool probeFirst = false)
     {
-        var request = new Request(routing, probe, walk, cancellationToken) { RecheckUnreachable = recheckUnreachable };
+        var request = new Request(routing, probe, walk, cancellationToken) { RecheckUnreachable = recheckUnreachable, ProbeFirst = probeFirst };
         lock (_lanes)
         {
             if (!_lanes.TryGetValue(domain, out var lane))
@@ -211,6 +224,7 @@ public sealed class DomainSessions(
             lock (_lanes)
             {
                 lane.ProbeInFlight = false;
+                lane.OpenerInFlight = false;
                 foreach (var request in lane.Requests.ToList())
                 {
                     request.Done.TrySetException(exception);
@@ -254,6 +268,7 @@ public sealed class DomainSessions(
                         lane.RefusedBy = refusedElsewhere;
                         work.Request.InFlight -= work.Recipient is null ? 0 : 1;
                         lane.ProbeInFlight &= work.Recipient is not null;
+                        lane.OpenerInFlight &= !work.Opener;
                         lane.Requests.ToList().ForEach(request => Finish(lane, request, refusedElsewhere));
                     }
 
@@ -288,10 +303,12 @@ public sealed class DomainSessions(
                     return;
                 }
 
+                RcptObservation? probeAnswer;
                 lock (_lanes)
                 {
                     Remember(observation);
-                    Record(lane, work, observation, open?.Host);
+                    probeAnswer = Record(lane, work, observation, open?.Host);
+                    Remember(probeAnswer);
                     if (open is null)
                     {
                         Finish(lane, work.Request, new SessionFailure("the session could not be continued", true));
@@ -300,10 +317,10 @@ public sealed class DomainSessions(
                     lane.Changed.Release();
                 }
 
-                if (work.Recipient is null && observation is { Outcome: RcptOutcome.Accepted or RcptOutcome.Rejected })
+                if (probeAnswer is { Outcome: RcptOutcome.Accepted or RcptOutcome.Rejected })
                 {
                     // Before the lane's claim can be released: whoever has the domain next reads it instead of asking.
-                    await probes.RememberAsync(lane.Domain, observation, CancellationToken.None);
+                    await probes.RememberAsync(lane.Domain, probeAnswer, CancellationToken.None);
                 }
 
                 if (open is null)
@@ -381,7 +398,10 @@ public sealed class DomainSessions(
         {
             lock (_lanes)
             {
-                lane.Probe ??= answered;
+                if (lane.Probe is null)
+                {
+                    ProbeHeard(lane, answered);
+                }
             }
         }
 
@@ -479,22 +499,31 @@ public sealed class DomainSessions(
     private static bool IsWalking(Lane lane) => lane.Requests.Any(r => r.Observations.Any(o => o.Outcome != RcptOutcome.Accepted));
 
     /// <summary>
-    /// The domain's catch-all probe is being asked, so nothing is known of it: its people's candidates will
-    /// follow as soon as the answer comes, and a second session opening now is ready for them by then.
+    /// The domain's catch-all probe, or the opener asked in its place, is being asked, so nothing is known of it: its people's
+    /// candidates (or the probe) will follow as soon as the answer comes, and a second session opening now is ready for them by then.
     /// </summary>
-    private static bool IsCold(Lane lane) => lane.ProbeInFlight;
+    private static bool IsCold(Lane lane) => lane.ProbeInFlight || lane.OpenerInFlight;
 
     /// <summary>Whether another session would find something to ask now, or as soon as the probe is answered (without taking it).</summary>
     private static bool HasWork(Lane lane) =>
         lane.Requests.Any(r => !r.Cancellation.IsCancellationRequested && r.Walk.Peek(lane.View) is not null);
 
     /// <summary>
-    /// The probe, while the domain's is not known; else, of every party's next recipient, the likeliest to be accepted
-    /// (the oldest party's of equals), so that what it teaches the lane reaches the others before they ask. Must be called under the lanes' lock.
+    /// Of every party's next recipient, the likeliest to be accepted (the oldest party's of equals), so that what it teaches
+    /// the lane reaches the others before they ask. Must be called under the lanes' lock.
     /// </summary>
+    /// <remarks>
+    /// While the domain's catch-all probe is not answered, its people's candidates mean nothing, so one recipient is asked
+    /// and the rest wait: first the likeliest candidate (the opener), whose "no such mailbox" answers the probe's question
+    /// (the server rejects addresses that do not exist: not catch-all), so the probe is never asked; if the opener is
+    /// answered anything else (accepted, deferred, no verdict), the probe next, and an acceptance counts once it is rejected.
+    /// The probe goes first when a party asks for it (<see cref="Request.ProbeFirst"/>: a greylisting domain), after an
+    /// opener was answered, or when nobody waiting for it has a candidate to ask.
+    /// </remarks>
     private Work? Take(Lane lane)
     {
         (Request Request, Recipient Recipient, double Likelihood)? likeliest = null;
+        Request? awaitingProbe = null;
         foreach (var request in lane.Requests.ToList())
         {
             if (request.Cancellation.IsCancellationRequested)
@@ -504,21 +533,27 @@ public sealed class DomainSessions(
                 continue;
             }
 
-            if (NeedsProbe(lane, request))
+            var needsProbe = NeedsProbe(lane, request);
+            if (needsProbe)
             {
-                if (lane.ProbeInFlight)
+                if (lane.ProbeInFlight || lane.OpenerInFlight)
                 {
-                    continue; // its candidates mean nothing until the probe is answered
+                    continue; // its candidates mean nothing until the probe (or the opener in its place) is answered
                 }
 
                 if (Remembered(request.Probe!) is { } probeAnswer)
                 {
-                    lane.Probe = probeAnswer;
+                    ProbeHeard(lane, probeAnswer);
+                    needsProbe = false;
                 }
-                else
+                else if (!OpensWithCandidate(lane))
                 {
                     lane.ProbeInFlight = true;
                     return new Work(request, request.Probe!, null);
+                }
+                else
+                {
+                    awaitingProbe ??= request;
                 }
             }
 
@@ -535,13 +570,18 @@ public sealed class DomainSessions(
                     break;
                 }
 
+                if (needsProbe)
+                {
+                    break; // an answer heard before is taken once the probe's is known, as one asked now would be
+                }
+
                 // Heard a moment ago (an earlier round of a greylisting domain, an earlier batch): no RCPT for it.
                 request.Walk.Asking(next, lane.View);
                 request.InFlight++;
                 Record(lane, new Work(request, next.Address, next), answer, answer.Host);
             }
 
-            if (!request.Done.Task.IsCompleted && request.InFlight == 0 && request.Walk.Peek(lane.View) is null)
+            if (!request.Done.Task.IsCompleted && !needsProbe && request.InFlight == 0 && request.Walk.Peek(lane.View) is null)
             {
                 Finish(lane, request, null);
             }
@@ -549,13 +589,26 @@ public sealed class DomainSessions(
 
         if (likeliest is { } chosen)
         {
+            var opener = NeedsProbe(lane, chosen.Request);
+            lane.OpenerInFlight |= opener;
             chosen.Request.Walk.Asking(chosen.Recipient, lane.View);
             chosen.Request.InFlight++;
-            return new Work(chosen.Request, chosen.Recipient.Address, chosen.Recipient);
+            return new Work(chosen.Request, chosen.Recipient.Address, chosen.Recipient, opener);
+        }
+
+        if (awaitingProbe is not null)
+        {
+            // Nobody waiting for the probe has a candidate to ask in its place.
+            lane.ProbeInFlight = true;
+            return new Work(awaitingProbe, awaitingProbe.Probe!, null);
         }
 
         return null;
     }
+
+    /// <summary>Whether the lane may ask a candidate in the probe's place (<see cref="Take"/>). Under the lanes' lock.</summary>
+    private static bool OpensWithCandidate(Lane lane) =>
+        !lane.OpenerTried && !lane.Requests.Any(r => r.ProbeFirst && NeedsProbe(lane, r) && !r.Cancellation.IsCancellationRequested);
 
     private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
 
@@ -610,22 +663,41 @@ public sealed class DomainSessions(
     }
 
 
-    /// <summary>Must be called under the lanes' lock.</summary>
-    private static void Record(Lane lane, Work work, RcptObservation? observation, string? host)
+    /// <summary>
+    /// A recipient's answer (null: not asked after all). Returns the domain's probe's answer when this work gave it: the probe's
+    /// own, or the one an opener's "no such mailbox" stands for. Must be called under the lanes' lock.
+    /// </summary>
+    private static RcptObservation? Record(Lane lane, Work work, RcptObservation? observation, string? host)
     {
         var request = work.Request;
         request.Host = host ?? request.Host;
         if (work.Recipient is null)
         {
             lane.ProbeInFlight = false;
-            lane.Probe = observation ?? lane.Probe;
-            return;
+            if (observation is not null)
+            {
+                ProbeHeard(lane, observation);
+            }
+
+            return observation;
+        }
+
+        RcptObservation? probeAnswer = null;
+        if (work.Opener)
+        {
+            lane.OpenerInFlight = false;
+            lane.OpenerTried |= observation is not null;
+            if (observation is not null && lane.Probe is null && request.Probe is { } probe && ReplyInterpreter.SaysNoSuchMailbox(observation.Reply))
+            {
+                probeAnswer = StandsForProbe(probe, observation);
+                ProbeHeard(lane, probeAnswer);
+            }
         }
 
         request.InFlight--;
         if (observation is null || request.Done.Task.IsCompleted)
         {
-            return;
+            return probeAnswer;
         }
 
         request.Observations.Add(observation);
@@ -635,17 +707,69 @@ public sealed class DomainSessions(
         }
 
         request.Walk.Answered(work.Recipient, observation, lane.View);
-        if (request.Walk.IsDone && observation.Outcome is (RcptOutcome.Accepted or RcptOutcome.MailboxFull) && work.Recipient.Tag is { } tag)
+        if (observation.Outcome is RcptOutcome.Accepted or RcptOutcome.MailboxFull)
         {
-            lane.LastFoundTag = tag;
-            lane.FoundByTag[tag] = lane.FoundByTag.GetValueOrDefault(tag) + 1;
+            if (request.Walk.IsDone)
+            {
+                CountFound(lane, work.Recipient);
+            }
+            else if (request.Probe is not null && lane.Probe is null)
+            {
+                request.ExistsBeforeProbe = work.Recipient;
+            }
         }
 
         if (request.Walk.IsDone || (request.InFlight == 0 && request.Walk.Peek(lane.View) is null))
         {
             Finish(lane, request, null);
         }
+
+        return probeAnswer;
     }
+
+    /// <summary>A party's walk ended on this recipient's acceptance: what the domain's addresses look like. Under the lanes' lock.</summary>
+    private static void CountFound(Lane lane, Recipient found)
+    {
+        if (found.Tag is { } tag)
+        {
+            lane.LastFoundTag = tag;
+            lane.FoundByTag[tag] = lane.FoundByTag.GetValueOrDefault(tag) + 1;
+        }
+    }
+
+    /// <summary>
+    /// The domain's probe was answered (or an opener's "no such mailbox" stood for it): a party whose candidate was accepted
+    /// before it, while the answer was awaited, is found if the acceptance counts now. Under the lanes' lock.
+    /// </summary>
+    private static void ProbeHeard(Lane lane, RcptObservation answer)
+    {
+        lane.Probe = answer;
+        foreach (var request in lane.Requests.Where(r => r.Probe is not null && !r.Done.Task.IsCompleted).ToList())
+        {
+            request.Walk.ProbeAnswered(lane.View);
+            if (request.Walk.IsDone)
+            {
+                if (request.ExistsBeforeProbe is { } found)
+                {
+                    CountFound(lane, found);
+                }
+
+                Finish(lane, request, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The probe's answer an opener's "no such mailbox" stands for: the server rejects addresses that do not exist, so it is
+    /// not catch-all. Kept and shared as the probe's answer is, for every person of the domain, so it carries the probe's
+    /// address, the server's codes and plain words: never the opener's address (another person's guessed address), nor the
+    /// server's text, which may quote it.
+    /// </summary>
+    private static RcptObservation StandsForProbe(string probe, RcptObservation rejected) =>
+        new(probe, RcptOutcome.Rejected, rejected.Reply with { Text = NotCatchAllWords }, rejected.Host, rejected.At);
+
+    /// <summary>What the server's reply is kept as when a person's candidate answered the probe's question.</summary>
+    public const string NotCatchAllWords = "rejected an address of the domain that does not exist (the catch-all probe was not asked)";
 
     /// <summary>Must be called under the lanes' lock.</summary>
     private static void Finish(Lane lane, Request request, SessionFailure? failure)
@@ -772,6 +896,12 @@ public sealed class DomainSessions(
 
         public bool ProbeInFlight { get; set; }
 
+        /// <summary>A candidate is being asked in the probe's place (<see cref="Take"/>); the lane's other candidates wait for it as for the probe.</summary>
+        public bool OpenerInFlight { get; set; }
+
+        /// <summary>An opener was answered without answering the probe's question: the probe is asked next.</summary>
+        public bool OpenerTried { get; set; }
+
         /// <summary>The host refused us: everyone of the lane, and whoever joins it, gets this.</summary>
         public SessionFailure? RefusedBy { get; set; }
 
@@ -806,7 +936,8 @@ public sealed class DomainSessions(
         }
     }
 
-    private sealed record Work(Request Request, string Address, Recipient? Recipient);
+    /// <param name="Opener">A candidate asked in place of the domain's probe, while nothing is known of it (<see cref="Take"/>).</param>
+    private sealed record Work(Request Request, string Address, Recipient? Recipient, bool Opener = false);
 
     private sealed record Request(MailRouting.Hosts Routing, string? Probe, IRecipientWalk Walk, CancellationToken Cancellation)
     {
@@ -819,5 +950,11 @@ public sealed class DomainSessions(
         public string? Host { get; set; }
 
         public bool RecheckUnreachable { get; init; }
+
+        /// <summary>The caller wants the domain's probe asked before any candidate (a greylisting domain).</summary>
+        public bool ProbeFirst { get; init; }
+
+        /// <summary>Its candidate accepted (or full) while the probe's answer was awaited: the address found, once the probe is rejected.</summary>
+        public Recipient? ExistsBeforeProbe { get; set; }
     }
 }

@@ -145,6 +145,37 @@ public static partial class ReplyInterpreter
     /// </summary>
     public static bool DeniesRelaying(SmtpReply reply) => ContainsAny(OwnWords(reply), Relaying);
 
+    /// <summary>
+    /// Whether a rejection says the mailbox does not exist: 5.1.1 (5.1.0, 5.1.10), Microsoft 365's 5.4.1 "Recipient address
+    /// rejected" (its directory knows no such recipient), or, without an enhanced code, the words of "no such user". A server
+    /// that says so of an address checks its recipients, so it is not catch-all. Not a mailbox disabled, suspended or gone
+    /// (5.2.1, "no longer"): a catch-all server may still turn away a mailbox it knows is closed, while accepting made-up ones.
+    /// </summary>
+    public static bool SaysNoSuchMailbox(SmtpReply reply)
+    {
+        if (InterpretRcpt(reply) != RcptOutcome.Rejected)
+        {
+            return false;
+        }
+
+        var own = OwnWords(reply);
+        if (ContainsAny(own, Closed))
+        {
+            return false;
+        }
+
+        return reply.EnhancedCode switch
+        {
+            "5.1.0" or "5.1.1" or "5.1.10" => true,
+            "5.4.1" => own.Contains("recipient address rejected", StringComparison.Ordinal),
+            null => ContainsAny(own, NoSuchUser),
+            _ => false,
+        };
+    }
+
+    // Wording of a mailbox that exists, or did, but takes no mail: not "no such user".
+    private static readonly string[] Closed = ["disabled", "no longer", "inactive", "suspended", "deactivated", "closed", "moved"];
+
     private static readonly string[] Relaying = ["relay access denied", "relaying denied", "relay not permitted", "relaying not permitted", "relay denied", "relaying not allowed", "unable to relay"];
 
     // Greylisting in either spelling, with or without a hyphen or space: "Greylisted", "graylisting", "grey-listed", "Gray listing".

@@ -76,6 +76,13 @@ public sealed class SmtpOptions
     /// </summary>
     public int GuessesWhenSeenOnce { get; set; } = 3;
 
+    /// <summary>
+    /// At a cold domain (its catch-all status not known), ask the likeliest candidate before the catch-all probe: a "no such
+    /// mailbox" to it says the server rejects addresses that do not exist, and the probe is not asked. False asks the probe
+    /// first, as a greylisting domain always does.
+    /// </summary>
+    public bool CandidateBeforeProbe { get; set; } = true;
+
     public int MaxRcptPerSession { get; set; } = 20;
 
     /// <summary>

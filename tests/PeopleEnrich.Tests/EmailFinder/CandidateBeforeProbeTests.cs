@@ -1,0 +1,111 @@
+extern alias SimulatedWorld;
+
+using Microsoft.Extensions.DependencyInjection;
+using PeopleEnrich.Answers;
+using PeopleEnrich.Pipeline.Waterfall;
+using PeopleEnrich.Storage;
+using PeopleEnrich.Tests.Infrastructure;
+using SimulatedWorld::PeopleEnrich.MailWorld;
+using static PeopleEnrich.Tests.Infrastructure.Enrichment;
+using World = SimulatedWorld::PeopleEnrich.MailWorld.MailWorld;
+
+namespace PeopleEnrich.Tests.EmailFinder;
+
+/// <summary>
+/// At a cold domain the lane asks its likeliest candidate before the catch-all probe: a "no such mailbox" to it says the
+/// server rejects addresses that do not exist, which is all the probe would have said, so the probe is not asked, here or
+/// by any lane or process after. Anything else (an acceptance) asks the probe next, and counts only once it is rejected.
+/// </summary>
+public abstract class CandidateBeforeProbeTests<TProvider> where TProvider : IDatabaseProvider
+{
+    private const string Domain = "acme.test";
+    private const string Host = "mx.acme.test";
+
+    // flast: Ada's first candidate (ada.lovelace, the likeliest shape) has no mailbox, her second (alovelace) has.
+    private static readonly WorldDescription Flast = new()
+    {
+        Domains = [new DomainDescription { Name = Domain, Mx = [new MxDescription { Host = Host }], Mailboxes = ["alovelace", "ghopper"] }],
+    };
+
+    [Fact]
+    public async Task A_cold_domain_whose_first_candidate_has_no_mailbox_is_never_asked_the_probe()
+    {
+        await using var app = await WorldApp.StartAsync(TProvider.Name, Flast);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Ada", "Lovelace", Domain, null, Emails));
+
+        Assert.Equal([("alovelace@acme.test", "DELIVERABLE")], EmailsOf(results[0]));
+        var host = app.World.Host(Host);
+        Assert.Equal(0, DomainLaneTests<TProvider>.ProbesAsked(host));
+        Assert.Equal(2, host.RcptCommands); // ada.lovelace ("no such mailbox": not catch-all), then alovelace
+        Assert.Equal(0, app.World.DataAttempts);
+    }
+
+    [Fact]
+    public async Task A_catch_all_domain_is_still_found_catch_all_for_a_second_RCPT()
+    {
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = Domain, Mx = [new MxDescription { Host = Host }], Behaviour = Behaviour.CatchAll, Mailboxes = ["ada.lovelace"] }],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Ada", "Lovelace", Domain, null, Emails));
+
+        // Her first candidate was accepted, which says nothing until the probe is: the probe was accepted too.
+        Assert.DoesNotContain(EmailsOf(results[0]), e => e.Status == "DELIVERABLE");
+        Assert.Equal([("ada.lovelace@acme.test", "CATCH_ALL")], EmailsOf(results[0]));
+        var host = app.World.Host(Host);
+        Assert.Equal(1, DomainLaneTests<TProvider>.ProbesAsked(host));
+        Assert.Equal(2, host.RcptCommands);
+    }
+
+    /// <summary>
+    /// Two processes on one database: the second's person arrives while the first's lane holds the domain, so she is asked
+    /// the probe's question before anything is known of the domain, and the lane that takes the domain over reads the answer
+    /// the first lane's opener stood for. Nobody asks the probe, and what is kept of that answer quotes no one's address.
+    /// </summary>
+    [Fact]
+    public async Task A_rejection_standing_for_the_probe_is_shared_with_another_process_and_quotes_no_ones_address()
+    {
+        await using var database = await TestDatabase.CreateAsync(TProvider.Name);
+        // 100 ms a reply: the first lane holds the domain long enough for the second process's person to arrive.
+        await using var world = await World.StartAsync(new WorldDescription
+        {
+            Domains = [Flast.Domains[0] with { ReplyDelayMs = 100 }],
+        });
+        await using var first = await FinderProcess.StartAsync(database, world);
+        await using var second = await FinderProcess.StartAsync(database, world);
+
+        var ada = FindAsync(first, "Ada", "Lovelace");
+        while (world.Host(Host).Transcript.Lines.Count == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        var grace = await FindAsync(second, "Grace", "Hopper");
+        var adas = await ada;
+
+        Assert.Contains(adas.Emails, e => e is { Address: "alovelace@acme.test", Observation: EmailObservation.MailboxAccepted });
+        Assert.Contains(grace.Emails, e => e is { Address: "ghopper@acme.test", Observation: EmailObservation.MailboxAccepted });
+        Assert.Equal(0, DomainLaneTests<TProvider>.ProbesAsked(world.Host(Host)));
+
+        // What is kept of the domain's "not catch-all", which every process and person reads, says why in plain words.
+        var kept = Assert.Single(await DatabaseDump.RowsAsync(first.GetRequiredService<Database>(),
+            "SELECT catch_all, catch_all_evidence FROM domain_knowledge WHERE domain = 'acme.test'"));
+        Assert.Equal(0L, Convert.ToInt64(kept["catch_all"], System.Globalization.CultureInfo.InvariantCulture));
+        var evidence = (string)kept["catch_all_evidence"]!;
+        Assert.DoesNotContain("lovelace", evidence, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("does not exist", evidence, StringComparison.Ordinal);
+        Assert.DoesNotContain(grace.Emails, e => $"{e}{e.Provenance}".Contains("lovelace", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(0, world.DataAttempts);
+    }
+
+    private static Task<SourceFindings> FindAsync(ServiceProvider process, string first, string last) => FinderProcess.FindAsync(process, first, last, Domain);
+}
+
+public sealed class SqliteCandidateBeforeProbeTests : CandidateBeforeProbeTests<Sqlite>;
+
+public sealed class PostgresCandidateBeforeProbeTests : CandidateBeforeProbeTests<Postgres>;
