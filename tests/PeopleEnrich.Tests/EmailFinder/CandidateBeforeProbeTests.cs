@@ -1,5 +1,6 @@
 extern alias SimulatedWorld;
 
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using PeopleEnrich.Answers;
 using PeopleEnrich.Pipeline.Waterfall;
@@ -60,6 +61,55 @@ public abstract class CandidateBeforeProbeTests<TProvider> where TProvider : IDa
         var host = app.World.Host(Host);
         Assert.Equal(1, DomainLaneTests<TProvider>.ProbesAsked(host));
         Assert.Equal(2, host.RcptCommands);
+    }
+
+    /// <summary>
+    /// A person whose only candidate is accepted as the lane's opener waits for the probe, asked next, as any acceptance
+    /// heard before it does: not finished with no probe answered, which would be said "the mail servers did not answer"
+    /// and put off as an outage.
+    /// </summary>
+    [Fact]
+    public async Task A_person_whose_only_candidate_is_accepted_before_the_probe_waits_for_it_and_is_found_at_once()
+    {
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = Domain, Mx = [new MxDescription { Host = Host }], Mailboxes = ["ada.lovelace"] }],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world, new Dictionary<string, string?> { ["Smtp:MaxCandidates"] = "1" });
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Ada", "Lovelace", Domain, null, Emails));
+
+        Assert.Equal([("ada.lovelace@acme.test", "DELIVERABLE")], EmailsOf(results[0]));
+        Assert.Null(results[0]["error"]);
+        Assert.Equal(1, DomainLaneTests<TProvider>.ProbesAsked(app.World.Host(Host)));
+        var item = Assert.Single(await DatabaseDump.RowsAsync(app.App.Service<Database>(), "SELECT deferrals, outage_retries FROM items"));
+        Assert.Equal((0L, 0L), (Convert.ToInt64(item["deferrals"], CultureInfo.InvariantCulture), Convert.ToInt64(item["outage_retries"], CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>
+    /// At a greylisting domain not known yet, a lone person's opener is deferred and the probe is planted right after it
+    /// (README, rule 7), so both have passed by her first retry: one greylisting put-off, not a second one to plant the probe.
+    /// </summary>
+    [Fact]
+    public async Task At_a_greylisting_domain_not_known_yet_a_lone_persons_opener_is_deferred_and_the_probe_planted_with_it()
+    {
+        // Retries 3 s apart, against postgrey's 2 s: whatever the first session planted has passed at the first retry.
+        var schedule = new Dictionary<string, string?>
+        {
+            ["Smtp:GreylistRetryAfter:0"] = "00:00:03", ["Smtp:GreylistRetryAfter:1"] = "00:00:06", ["Smtp:GreylistRetryAfter:2"] = "00:00:09",
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, GreylistingTests.World, schedule);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Ada", "Byron", GreylistingTests.Domain, null, Emails));
+
+        Assert.Equal([($"ada.byron@{GreylistingTests.Domain}", "DELIVERABLE")], EmailsOf(results[0]));
+        var asked = GreylistingTests.RcptsWithReplies(app.World.Host($"mx.{GreylistingTests.Domain}"));
+        var passed = asked.First(r => !r.Reply.StartsWith("450", StringComparison.Ordinal)).At;
+        Assert.Equal(2, asked.Count(r => r.At < passed)); // her first candidate and the probe, each planted once
+        var item = Assert.Single(await DatabaseDump.RowsAsync(app.App.Service<Database>(), "SELECT deferrals FROM items"));
+        Assert.Equal(1L, Convert.ToInt64(item["deferrals"], CultureInfo.InvariantCulture));
     }
 
     /// <summary>

@@ -719,7 +719,10 @@ public sealed class DomainSessions(
             }
         }
 
-        if (request.Walk.IsDone || (request.InFlight == 0 && request.Walk.Peek(lane.View) is null))
+        // A party whose opener was answered without answering the probe's question (accepted, deferred, refused by a policy)
+        // waits for the probe, asked next (Take), even with nothing more of its own to ask: finished now, it would be said
+        // "did not answer", and at a greylisting domain the probe would not be planted with its candidate.
+        if (request.Walk.IsDone || (request.InFlight == 0 && !NeedsProbe(lane, request) && request.Walk.Peek(lane.View) is null))
         {
             Finish(lane, request, null);
         }
