@@ -769,7 +769,7 @@ public sealed class DomainSessions(
     /// server's text, which may quote it.
     /// </summary>
     private static RcptObservation StandsForProbe(string probe, RcptObservation rejected) =>
-        new(probe, RcptOutcome.Rejected, rejected.Reply with { Text = NotCatchAllWords }, rejected.Host, rejected.At);
+        new(probe, RcptOutcome.Rejected, new SmtpReply(rejected.Reply.Code, rejected.Reply.EnhancedCode, NotCatchAllWords), rejected.Host, rejected.At);
 
     /// <summary>What the server's reply is kept as when a person's candidate answered the probe's question.</summary>
     public const string NotCatchAllWords = "rejected an address of the domain that does not exist (the catch-all probe was not asked)";
