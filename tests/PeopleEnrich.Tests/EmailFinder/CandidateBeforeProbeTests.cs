@@ -44,6 +44,31 @@ public abstract class CandidateBeforeProbeTests<TProvider> where TProvider : IDa
     }
 
     [Fact]
+    public async Task At_Microsoft_365_one_recipient_a_session_the_directorys_rejection_stands_for_the_probe()
+    {
+        // Microsoft 365 takes one recipient a session, and its directory-based edge blocking answers an unknown one
+        // "550 5.4.1 Recipient address rejected: Access denied": a "no such mailbox" too, so no probe is asked there either.
+        const string M365Host = "acme-test.mail.protection.outlook.test";
+        var world = new WorldDescription
+        {
+            Domains = [new DomainDescription { Name = Domain, Mx = [new MxDescription { Host = M365Host }], Behaviour = Behaviour.M365, Mailboxes = ["alovelace"] }],
+        };
+        await using var app = await WorldApp.StartAsync(TProvider.Name, world);
+        var account = await app.App.CreateAccountAsync();
+
+        var results = await account.EnrichAsync(Query("Ada", "Lovelace", Domain, null, Emails));
+
+        Assert.Equal([("alovelace@acme.test", "DELIVERABLE")], EmailsOf(results[0]));
+        var host = app.World.Host(M365Host);
+        Assert.Equal(0, DomainLaneTests<TProvider>.ProbesAsked(host));
+        // Her likeliest candidate opened the domain; a second session may have asked her next one while alovelace was answered.
+        var asked = host.Transcript.Lines.Where(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT", StringComparison.Ordinal)).Select(l => l.Text).ToList();
+        Assert.Equal("RCPT TO:<ada.lovelace@acme.test>", asked[0]);
+        Assert.Contains("RCPT TO:<alovelace@acme.test>", asked);
+        Assert.Equal(0, app.World.DataAttempts);
+    }
+
+    [Fact]
     public async Task A_catch_all_domain_is_still_found_catch_all_for_a_second_RCPT()
     {
         var world = new WorldDescription
