@@ -581,7 +581,7 @@ public sealed class DomainSessions(
                 Record(lane, new Work(request, next.Address, next), answer, answer.Host);
             }
 
-            if (!request.Done.Task.IsCompleted && !needsProbe && request.InFlight == 0 && request.Walk.Peek(lane.View) is null)
+            if (!request.Done.Task.IsCompleted && HasNothingMoreToAsk(lane, request))
             {
                 Finish(lane, request, null);
             }
@@ -611,6 +611,15 @@ public sealed class DomainSessions(
         !lane.OpenerTried && !lane.Requests.Any(r => r.ProbeFirst && NeedsProbe(lane, r) && !r.Cancellation.IsCancellationRequested);
 
     private static bool NeedsProbe(Lane lane, Request request) => request.Probe is not null && lane.Probe is null;
+
+    /// <summary>
+    /// Nothing of the party's is in flight, its walk has no next recipient, and it does not wait for the domain's probe: it
+    /// is finished. A party whose opener was answered without answering the probe's question (accepted, deferred, refused by
+    /// a policy) waits for the probe, asked next (<see cref="Take"/>): finished before it, it would be said "did not answer",
+    /// and at a greylisting domain the probe would not be planted with its candidate. Under the lanes' lock.
+    /// </summary>
+    private static bool HasNothingMoreToAsk(Lane lane, Request request) =>
+        request.InFlight == 0 && !NeedsProbe(lane, request) && request.Walk.Peek(lane.View) is null;
 
     /// <summary>Forgets the verdicts heard for these recipients (an erased person's addresses): they are asked afresh if ever asked again.</summary>
     public void Forget(IEnumerable<string> addresses)
@@ -719,10 +728,7 @@ public sealed class DomainSessions(
             }
         }
 
-        // A party whose opener was answered without answering the probe's question (accepted, deferred, refused by a policy)
-        // waits for the probe, asked next (Take), even with nothing more of its own to ask: finished now, it would be said
-        // "did not answer", and at a greylisting domain the probe would not be planted with its candidate.
-        if (request.Walk.IsDone || (request.InFlight == 0 && !NeedsProbe(lane, request) && request.Walk.Peek(lane.View) is null))
+        if (request.Walk.IsDone || HasNothingMoreToAsk(lane, request))
         {
             Finish(lane, request, null);
         }
