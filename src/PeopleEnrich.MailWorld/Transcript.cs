@@ -39,6 +39,10 @@ public sealed class Transcript
     /// <summary>The lines of one session.</summary>
     public IReadOnlyList<TranscriptLine> Session(long session) => Lines.Where(l => l.Session == session).ToArray();
 
+    /// <summary>The RCPT commands the host received, in order.</summary>
+    public IReadOnlyList<TranscriptLine> Rcpts =>
+        Lines.Where(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT", StringComparison.Ordinal)).ToArray();
+
     /// <summary>The session numbers seen, in order.</summary>
     public IReadOnlyList<long> Sessions => Lines.Select(l => l.Session).Distinct().ToArray();
 

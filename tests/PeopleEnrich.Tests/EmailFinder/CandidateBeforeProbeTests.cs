@@ -62,7 +62,7 @@ public abstract class CandidateBeforeProbeTests<TProvider> where TProvider : IDa
         var host = app.World.Host(M365Host);
         Assert.Equal(0, DomainLaneTests<TProvider>.ProbesAsked(host));
         // Her likeliest candidate opened the domain; a second session may have asked her next one while alovelace was answered.
-        var asked = host.Transcript.Lines.Where(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT", StringComparison.Ordinal)).Select(l => l.Text).ToList();
+        var asked = host.Transcript.Rcpts.Select(l => l.Text).ToList();
         Assert.Equal("RCPT TO:<ada.lovelace@acme.test>", asked[0]);
         Assert.Contains("RCPT TO:<alovelace@acme.test>", asked);
         Assert.Equal(0, app.World.DataAttempts);

@@ -120,7 +120,7 @@ public abstract class LaneHandoverTests<TProvider> : IAsyncLifetime where TProvi
     }
 
     private List<(DateTimeOffset At, string Text)> Rcpts() =>
-        [.. _world.Host(Host).Transcript.Lines.Where(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT", StringComparison.Ordinal)).Select(l => (l.At, l.Text))];
+        [.. _world.Host(Host).Transcript.Rcpts.Select(l => (l.At, l.Text))];
 
     private static bool IsOf(string rcpt, (string First, string Last) person) =>
         rcpt.Contains(person.Last, StringComparison.OrdinalIgnoreCase) || rcpt.Contains(person.First, StringComparison.OrdinalIgnoreCase);

@@ -98,7 +98,7 @@ public abstract class MailHostLimitsTests<TProvider> : IAsyncLifetime where TPro
         _world.Host(HostOf(domain)).Transcript.Lines.Count(l => l.Direction == Direction.Sent && l.Text.StartsWith("452", StringComparison.Ordinal));
 
     private int RcptsAt(string domain) =>
-        _world.Host(HostOf(domain)).Transcript.Lines.Count(l => l.Direction == Direction.Received && l.Text.StartsWith("RCPT", StringComparison.Ordinal));
+        _world.Host(HostOf(domain)).Transcript.Rcpts.Count;
 
     /// <summary>One process's lanes and prober, on a database connection of its own.</summary>
     private DomainSessions Lanes()
