@@ -80,6 +80,45 @@ public sealed class GreylistingTests
         Assert.Equal([($"jane.doe@{Domain}", "UNKNOWN")], EmailsOf(result));
     }
 
+    [Fact]
+    public async Task A_person_reaching_the_domain_a_moment_after_its_probe_was_deferred_plants_their_candidate_without_the_probe()
+    {
+        // The first retry 8 s on: a probe deferred less than a quarter of that ago (2 s) is still deferred, whatever the server.
+        var schedule = new Dictionary<string, string?>
+        {
+            ["Smtp:GreylistRetryAfter:0"] = "00:00:08", ["Smtp:GreylistRetryAfter:1"] = "00:00:10", ["Smtp:GreylistRetryAfter:2"] = "00:00:12",
+        };
+        await using var app = await WorldApp.StartAsync(Sqlite.Name, World, schedule);
+        var account = await app.App.CreateAccountAsync();
+        var host = app.World.Host($"mx.{Domain}");
+
+        var ada = await account.SubmitAcceptedAsync(new { requests = new[] { Query("Ada", "Byron", Domain) } });
+        // Ada's lane planted her first.last and the probe, then closed: Alan, a moment later, reaches the domain in a new lane.
+        await WhenIdleAsync(host, rcpts: 2);
+        await Task.Delay(200);
+        var alan = await account.SubmitAcceptedAsync(new { requests = new[] { Query("Alan", "Turing", Domain) } });
+        var results = new[] { await account.WaitForCompletionAsync(ada), await account.WaitForCompletionAsync(alan) }.Select(b => b["results"]![0]!).ToList();
+
+        Assert.Equal([($"ada.byron@{Domain}", "DELIVERABLE")], EmailsOf(results[0]));
+        Assert.Equal([($"alan.turing@{Domain}", "DELIVERABLE")], EmailsOf(results[1]));
+        await WhenIdleAsync(host); // its last reply written to the transcript
+        var asked = RcptsWithReplies(host);
+        var passed = asked.First(r => !r.Reply.StartsWith("450", StringComparison.Ordinal)).At;
+        var firstRound = asked.Where(r => r.At < passed).ToList();
+        var probe = firstRound.Single(r => !r.Address.StartsWith("ada.", StringComparison.Ordinal) && !r.Address.StartsWith("alan.", StringComparison.Ordinal));
+        var alans = firstRound.Single(r => r.Address == $"alan.turing@{Domain}");
+        Assert.True(alans.At - probe.At < TimeSpan.FromSeconds(2), $"Alan reached the domain {alans.At - probe.At} after the probe: not within its round");
+    }
+
+    private static async Task WhenIdleAsync(MailHost host, int rcpts = 0)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (!(host.ActiveSessions == 0 && host.Transcript.Rcpts.Count >= rcpts) && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
+
     internal static string LocalPart(string first, string last) => $"{first}.{last}".ToLowerInvariant();
 
     /// <summary>Each RCPT TO the host received, with when and the reply it got (the next line the host sent in that session).</summary>

@@ -60,7 +60,10 @@ public interface IRecipientWalk
     /// <summary>Nothing more is wanted (the party is found): answers still outstanding are not waited for.</summary>
     bool IsDone { get; }
 
-    /// <summary>How likely the server is to accept this recipient (the one <see cref="Peek"/> gave): of all its parties' next recipients, the lane asks the likeliest first.</summary>
+    /// <summary>
+    /// How likely the server is to accept this recipient (the one <see cref="Peek"/> gave), raised for one whose asking costs
+    /// less (a walk may say so): of all its parties' next recipients, the lane asks the likeliest first.
+    /// </summary>
     double Likelihood(Recipient recipient, LaneView lane) => 1;
 }
 
@@ -88,6 +91,7 @@ public sealed class DomainSessions(
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<Task, bool> _sessions = new();
     private readonly Dictionary<string, RcptObservation> _heard = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, RcptObservation> _probesDeferred = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="probe">A made-up recipient of the domain, or null when the domain is known not to be catch-all.</param>
     /// <param name="recheckUnreachable">The party is asked again after the domain's hosts could not be reached: they are tried again, not taken as remembered (<see cref="MailboxProber.OpenAsync"/>).</param>
@@ -309,6 +313,7 @@ public sealed class DomainSessions(
                     Remember(observation);
                     probeAnswer = Record(lane, work, observation, open?.Host);
                     Remember(probeAnswer);
+                    RememberDeferral(probeAnswer);
                     if (open is null)
                     {
                         Finish(lane, work.Request, new SessionFailure("the session could not be continued", true));
@@ -541,7 +546,7 @@ public sealed class DomainSessions(
                     continue; // its candidates mean nothing until the probe (or the opener in its place) is answered
                 }
 
-                if (Remembered(request.Probe!) is { } probeAnswer)
+                if ((Remembered(request.Probe!) ?? StillDeferred(request.Probe!)) is { } probeAnswer)
                 {
                     ProbeHeard(lane, probeAnswer);
                     needsProbe = false;
@@ -671,6 +676,35 @@ public sealed class DomainSessions(
         _heard[observation.Address] = observation;
     }
 
+
+    /// <summary>
+    /// The domain's probe, deferred a moment ago (within a quarter of the greylisting schedule's first step, the slack its
+    /// rounds allow), is still deferred: no greylisting delay is that short. So a lane that opens for people arriving a little
+    /// later in the same round takes that answer and plants their candidates, instead of planting the probe again, one RCPT
+    /// each. Under the lanes' lock.
+    /// </summary>
+    private RcptObservation? StillDeferred(string probe)
+    {
+        var settings = options.Value;
+        var stillFor = settings.GreylistSchedule[0] / 4 < settings.RememberAnswersFor ? settings.GreylistSchedule[0] / 4 : settings.RememberAnswersFor;
+        return _probesDeferred.TryGetValue(probe, out var deferred) && time.GetUtcNow() - deferred.At < stillFor ? deferred : null;
+    }
+
+    /// <summary>A probe's deferral, for <see cref="StillDeferred"/>: the latest of each domain's probe. Under the lanes' lock.</summary>
+    private void RememberDeferral(RcptObservation? probeAnswer)
+    {
+        if (probeAnswer is not { Outcome: RcptOutcome.Temporary })
+        {
+            return;
+        }
+
+        if (_probesDeferred.Count >= MaxRemembered)
+        {
+            _probesDeferred.Clear();
+        }
+
+        _probesDeferred[probeAnswer.Address] = probeAnswer;
+    }
 
     /// <summary>
     /// A recipient's answer (null: not asked after all). Returns the domain's probe's answer when this work gave it: the probe's
