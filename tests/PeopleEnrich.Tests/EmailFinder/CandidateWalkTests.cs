@@ -250,6 +250,30 @@ public sealed class CandidateWalkTests
     }
 
     [Fact]
+    public void Back_at_a_greylisting_server_the_lane_asks_anyones_planted_candidate_before_anyones_new_one()
+    {
+        // The spread round planted Jane's flast; John's first.last was rejected a moment ago, and his likeliest new candidate
+        // is in flast too. Jane's answer costs one RCPT and may show the shape; John's planting costs two, and is wasted if
+        // her flast is accepted (his would then be asked in flast anyway).
+        var lane = new LaneView(RcptOutcome.Rejected, null) { RejectedByTag = new Dictionary<string, int> { ["FirstDotLast"] = 3 } };
+        var retry = TwoEstablishTwoAlternatives with { Greylisted = true, PlantsPerRound = 1 };
+        var jane = new CandidateWalk(Candidates, probed: true, KnownShapes.None, retry, Priors(Candidates), NewPlantings().Of("acme.com"), new HashSet<string> { "jdoe@acme.com" });
+        var john = new CandidateWalk(Roe, probed: true, KnownShapes.None, retry, Priors(Roe), NewPlantings().Of("acme.com"), new HashSet<string> { "john.roe@acme.com" });
+        john.Asking(Roe[0], lane);
+        john.Answered(Roe[0], new RcptObservation(Roe[0].Address, RcptOutcome.Rejected, new SmtpReply(550, "5.1.1", "no such user"), "mx.acme.com", DateTimeOffset.UtcNow), lane);
+
+        var janes = jane.Peek(lane)!;
+        var johns = john.Peek(lane)!;
+
+        Assert.Equal("jdoe@acme.com", janes.Address);
+        Assert.Equal("jroe@acme.com", johns.Address);
+        Assert.True(jane.Likelihood(janes, lane) > john.Likelihood(johns, lane));
+        // Where the shape is found, a planted candidate in it still ranks above a new one in it.
+        var found = new LaneView(RcptOutcome.Rejected, "FLast", new Dictionary<string, int> { ["FLast"] = 1 });
+        Assert.True(jane.Likelihood(janes, found) > john.Likelihood(johns, found));
+    }
+
+    [Fact]
     public void Once_someone_was_accepted_in_a_shape_the_rounds_people_plant_that_shape_whoever_planted_it()
     {
         var found = new LaneView(RcptOutcome.Rejected, "FLast", new Dictionary<string, int> { ["FLast"] = 1 })

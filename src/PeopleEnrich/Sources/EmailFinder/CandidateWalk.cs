@@ -218,15 +218,19 @@ internal sealed class CandidateWalk(
     /// its prior, divided by four for each person of the lane already rejected in its shape (<see cref="MailboxShare"/>).
     /// So at a cold domain a second person is asked the likeliest shape before the first walks deep into unlikely ones, and
     /// nobody walks on past a rejection while others have yet to be asked in the shape found.
+    /// Back at a greylisting server, a candidate planted in an earlier round ranks above anything new of anyone's: asking it
+    /// costs one RCPT (its deferral is paid for) where a new one costs two, and its acceptance may show everyone the shape
+    /// before they plant another.
     /// </summary>
     public double Likelihood(Recipient recipient, LaneView lane)
     {
+        var paidFor = IsPlanted(recipient) ? 1 : 0;
         if (recipient.Tag is not { } tag || tag == Likeliest(lane, Established(lane)))
         {
-            return 1;
+            return paidFor + 1;
         }
 
-        return _priors.GetValueOrDefault(recipient.Address) * Math.Pow(1 - MailboxShare, lane.RejectedByTag.GetValueOrDefault(tag));
+        return paidFor + _priors.GetValueOrDefault(recipient.Address) * Math.Pow(1 - MailboxShare, lane.RejectedByTag.GetValueOrDefault(tag));
     }
 
     /// <summary>
