@@ -676,7 +676,6 @@ public sealed class DomainSessions(
         _heard[observation.Address] = observation;
     }
 
-
     /// <summary>
     /// The domain's probe, deferred a moment ago (within a quarter of the greylisting schedule's first step, the slack its
     /// rounds allow), is still deferred: no greylisting delay is that short. So a lane that opens for people arriving a little
